@@ -1,0 +1,108 @@
+import * as tf from '@tensorflow/tfjs';
+import './wasm-kernels';
+import { hookName, type BlockHook } from './hooks';
+import type { HookName, ModelConfig } from './types';
+import type { Affine, Weights } from './weights';
+
+/**
+ * Called at every hook point with the hook's value; returns the value later layers see.
+ * Plain functions of this type are how captures, edits and gradient probes enter a run.
+ */
+export type HookFn = (name: HookName, x: tf.Tensor) => tf.Tensor;
+
+const identity: HookFn = (_n, x) => x;
+
+/** x [B, T, in] · W [in, out] + b, the Conv1D of Hugging Face GPT-2. */
+function linear(x: tf.Tensor, p: Affine): tf.Tensor {
+  const [B, T, D] = x.shape;
+  const out = p.weight.shape[1]!;
+  return tf.add(tf.matMul(tf.reshape(x, [B * T, D]), p.weight as tf.Tensor2D), p.bias).reshape([B, T, out]);
+}
+
+function layerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
+  const mu = tf.mean(x, -1, true);
+  const xc = tf.sub(x, mu);
+  const variance = tf.mean(tf.square(xc), -1, true);
+  return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, eps))), w), b);
+}
+
+const GELU_C = Math.sqrt(2 / Math.PI);
+
+function activation(x: tf.Tensor, kind: ModelConfig['activation']): tf.Tensor {
+  if (kind === 'relu') return tf.relu(x);
+  if (kind === 'gelu') return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+  // gelu_new: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
+  const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), GELU_C);
+  return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(inner)));
+}
+
+const maskCache = new Map<number, tf.Tensor2D>();
+/** Additive causal mask [T, T]: 0 on and below the diagonal, −1e9 above. Kept for the life of the page. */
+function causalMask(T: number): tf.Tensor2D {
+  let m = maskCache.get(T);
+  if (!m || m.isDisposed) {
+    const data = new Float32Array(T * T);
+    for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) data[i * T + j] = -1e9;
+    m = tf.keep(tf.tensor2d(data, [T, T]));
+    maskCache.set(T, m);
+  }
+  return m;
+}
+/** Tensors the engine keeps alive between calls (causal masks); memory tests discount them. */
+export function cachedTensorCount(): number {
+  return [...maskCache.values()].filter((m) => !m.isDisposed).length;
+}
+
+/**
+ * The GPT-2 forward pass up to the final layer norm. `ids` is int32 [B, T].
+ * Returns the normalised final residual [B, T, D]. Differentiable; call inside tidy/grads.
+ */
+export function forwardResidual(w: Weights, cfg: ModelConfig, ids: tf.Tensor2D, hook: HookFn = identity): tf.Tensor {
+  const [B, T] = ids.shape;
+  const { nHead: H, dHead: dh, dModel: D, layerNormEps: eps } = cfg;
+  const h = (l: number, p: BlockHook, x: tf.Tensor) => hook(hookName(l, p), x);
+  const embed = hook('hook_embed', tf.gather(w.wte, ids));
+  const posIds = tf.range(0, T, 1, 'int32');
+  const pos = hook('hook_pos_embed', tf.broadcastTo(tf.gather(w.wpe, posIds).expandDims(0), [B, T, D]));
+  let resid = tf.add(embed, pos);
+  const mask = causalMask(T);
+  const scale = 1 / Math.sqrt(dh);
+  for (let l = 0; l < cfg.nLayer; l++) {
+    const b = w.blocks[l];
+    resid = h(l, 'hook_resid_pre', resid);
+    const x1 = h(l, 'ln1.hook_normalized', layerNorm(resid, b.ln_1.weight, b.ln_1.bias, eps));
+    const qkv = linear(x1, b.attn.c_attn);
+    const [q0, k0, v0] = tf.split(qkv, 3, 2);
+    const q = h(l, 'attn.hook_q', tf.reshape(q0, [B, T, H, dh]));
+    const k = h(l, 'attn.hook_k', tf.reshape(k0, [B, T, H, dh]));
+    const v = h(l, 'attn.hook_v', tf.reshape(v0, [B, T, H, dh]));
+    const qh = tf.transpose(q, [0, 2, 1, 3]);
+    const kh = tf.transpose(k, [0, 2, 1, 3]);
+    const vh = tf.transpose(v, [0, 2, 1, 3]);
+    const scores = h(l, 'attn.hook_attn_scores', tf.add(tf.mul(tf.matMul(qh, kh, false, true), scale), mask));
+    const pattern = h(l, 'attn.hook_pattern', tf.softmax(scores, -1));
+    const z = h(l, 'attn.hook_z', tf.transpose(tf.matMul(pattern, vh), [0, 2, 1, 3]));
+    const attnOut = h(l, 'hook_attn_out', linear(tf.reshape(z, [B, T, D]), b.attn.c_proj));
+    resid = h(l, 'hook_resid_mid', tf.add(resid, attnOut));
+    const x2 = h(l, 'ln2.hook_normalized', layerNorm(resid, b.ln_2.weight, b.ln_2.bias, eps));
+    const pre = h(l, 'mlp.hook_pre', linear(x2, b.mlp.c_fc));
+    const post = h(l, 'mlp.hook_post', activation(pre, cfg.activation));
+    const mlpOut = h(l, 'hook_mlp_out', linear(post, b.mlp.c_proj));
+    resid = h(l, 'hook_resid_post', tf.add(resid, mlpOut));
+  }
+  return hook('ln_final.hook_normalized', layerNorm(resid, w.ln_f.weight, w.ln_f.bias, eps));
+}
+
+/** Unembedding: x [..., D] → logits [..., V], tied to wte unless lm_head exists. */
+export function unembed(w: Weights, x: tf.Tensor): tf.Tensor {
+  const D = x.shape[x.shape.length - 1];
+  const lead = x.shape.slice(0, -1);
+  const flat = tf.reshape(x, [-1, D]) as tf.Tensor2D;
+  const logits = tf.matMul(flat, w.lm_head ?? w.wte, false, true);
+  return tf.reshape(logits, [...lead, logits.shape[1]]);
+}
+
+/** Plain differentiable forward: ids [B, T] → logits [B, T, V]. Used by training. */
+export function forwardLogits(w: Weights, cfg: ModelConfig, ids: tf.Tensor2D): tf.Tensor3D {
+  return unembed(w, forwardResidual(w, cfg, ids)) as tf.Tensor3D;
+}

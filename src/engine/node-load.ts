@@ -1,0 +1,58 @@
+/** Node-only: opening a model folder from disk. Imported by the CLI, scripts and tests, never by the browser. */
+import { open, readFile, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import type { ByteSource } from './bytes';
+import { fail } from './errors';
+import { loadModel, type LoadOptions, type Model } from './model';
+
+/** A file read range by range through a file handle: the whole file is never held in memory. */
+export async function fileSource(path: string): Promise<ByteSource & { close(): Promise<void> }> {
+  const fh = await open(path, 'r');
+  const { size } = await fh.stat();
+  return {
+    size,
+    async read(offset, length) {
+      const buf = new Uint8Array(length);
+      let got = 0;
+      while (got < length) {
+        const { bytesRead } = await fh.read(buf, got, length - got, offset + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return got === length ? buf : buf.subarray(0, got);
+    },
+    close: () => fh.close(),
+  };
+}
+
+/** The folder of a bundled model (public/models/NAME) when `ref` is a bundled name, else `ref` itself. */
+export function resolveModelDir(ref: string, root = process.cwd()): string {
+  const bundled = join(root, 'public', 'models', ref);
+  if (!ref.includes('/') && !ref.includes('\\') && existsSync(join(bundled, 'config.json'))) return bundled;
+  return resolve(ref);
+}
+
+export async function loadModelDir(ref: string, opts: LoadOptions = {}): Promise<Model> {
+  const dir = resolveModelDir(ref);
+  if (!existsSync(dir) || !(await stat(dir)).isDirectory()) fail(`model "${ref}": no such bundled model or folder`);
+  const cfgPath = join(dir, 'config.json');
+  const stPath = join(dir, 'model.safetensors');
+  if (!existsSync(cfgPath)) fail(`model "${ref}": ${cfgPath} is missing`);
+  if (!existsSync(stPath)) fail(`model "${ref}": ${stPath} is missing`);
+  const tokPath = join(dir, 'tokenizer.json');
+  const src = await fileSource(stPath);
+  try {
+    return await loadModel(
+      {
+        name: basename(dir),
+        config: await readFile(cfgPath, 'utf8'),
+        safetensors: src,
+        tokenizer: existsSync(tokPath) ? await readFile(tokPath, 'utf8') : null,
+      },
+      opts,
+    );
+  } finally {
+    await src.close();
+  }
+}

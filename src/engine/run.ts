@@ -1,0 +1,178 @@
+import * as tf from '@tensorflow/tfjs';
+import { buildEditMaps, validateEdit, type EditMaps } from './edits';
+import { fail } from './errors';
+import { forwardResidual, unembed, type HookFn } from './forward';
+import { hookInfo } from './hooks';
+import type { Model } from './model';
+import type { Edit, HookName, ModelConfig, RunRequest, RunResult, Target, TensorData } from './types';
+
+export interface NormalisedRequest {
+  B: number;
+  T: number;
+  perBatchEdits: Edit[][];
+  capture: HookName[];
+  targets: Array<Required<Pick<Target, 'kind' | 'token' | 'position'>> & { distractor?: number }> | null;
+  logits: 'all' | 'last' | 'none';
+}
+
+/** Validates a request against a model's config; every problem is reported with the field it concerns. */
+export function normaliseRequest(cfg: ModelConfig, req: RunRequest): NormalisedRequest {
+  const ids = req.inputIds;
+  if (!Array.isArray(ids) || ids.length === 0) fail('inputIds: at least one sequence is needed');
+  const T = ids[0].length;
+  if (T === 0) fail('the prompt is empty: at least one token is needed');
+  if (T > cfg.nCtx) fail(`the prompt is ${T} tokens long, longer than the model's context of ${cfg.nCtx} tokens`);
+  for (const seq of ids) {
+    if (seq.length !== T) fail('inputIds: all sequences in one run must have the same length');
+    for (const id of seq) {
+      if (!Number.isInteger(id) || id < 0 || id >= cfg.vocabSize) fail(`token id ${id} is outside the vocabulary (0..${cfg.vocabSize - 1})`);
+    }
+  }
+  const B = ids.length;
+  let perBatchEdits: Edit[][];
+  const edits = req.edits ?? [];
+  if (edits.length > 0 && Array.isArray(edits[0])) {
+    if (edits.length !== B) fail(`edits: ${edits.length} edit sets given for ${B} sequences`);
+    perBatchEdits = edits as Edit[][];
+  } else {
+    perBatchEdits = Array.from({ length: B }, () => edits as Edit[]);
+  }
+  for (const set of perBatchEdits) for (const e of set) validateEdit(e, cfg, T);
+  const capture = [...new Set(req.capture ?? [])];
+  for (const h of capture) hookInfo(h, cfg);
+  let targets: NormalisedRequest['targets'] = null;
+  if (req.target) {
+    const list = Array.isArray(req.target) ? req.target : Array.from({ length: B }, () => req.target as Target);
+    if (list.length !== B) fail(`target: ${list.length} targets given for ${B} sequences`);
+    targets = list.map((t) => {
+      const position = t.position === undefined || t.position === -1 ? T - 1 : t.position;
+      if (!Number.isInteger(position) || position < 0 || position >= T) fail(`target position ${t.position} is outside the prompt (0..${T - 1})`);
+      if (!['logit', 'logit_diff', 'logprob'].includes(t.kind)) fail(`target kind "${t.kind}" is not one of logit, logit_diff, logprob`);
+      for (const tok of t.kind === 'logit_diff' ? [t.token, t.distractor] : [t.token]) {
+        if (!Number.isInteger(tok) || tok! < 0 || tok! >= cfg.vocabSize) fail(`target token ${tok} is outside the vocabulary (0..${cfg.vocabSize - 1})`);
+      }
+      return { kind: t.kind, token: t.token, position, distractor: t.distractor };
+    });
+  }
+  return { B, T, perBatchEdits, capture, targets, logits: req.logits ?? 'all' };
+}
+
+/** The per-sequence target values from logits rows [B, V]. */
+function targetValues(rows: tf.Tensor2D, targets: NonNullable<NormalisedRequest['targets']>, V: number): tf.Tensor1D {
+  const B = targets.length;
+  const sel = new Float32Array(B * V);
+  targets.forEach((t, b) => {
+    sel[b * V + t.token] += 1;
+    if (t.kind === 'logit_diff') sel[b * V + t.distractor!] -= 1;
+  });
+  const needsLogProb = targets.some((t) => t.kind === 'logprob');
+  let src: tf.Tensor2D = rows;
+  if (needsLogProb) {
+    const lp = tf.logSoftmax(rows);
+    const useLp = tf.tensor2d(targets.map((t) => (t.kind === 'logprob' ? 1 : 0)), [B, 1]);
+    src = tf.add(tf.mul(lp, useLp), tf.mul(rows, tf.sub(1, useLp)));
+  }
+  return tf.sum(tf.mul(src, tf.tensor2d(sel, [B, V])), 1);
+}
+
+/** Copies a tensor's values out (a copy, so no two results share a buffer and all can be transferred). */
+async function read(t: tf.Tensor): Promise<TensorData> {
+  const data = ((await t.data()) as Float32Array).slice();
+  return { shape: [...t.shape], data };
+}
+
+/**
+ * One forward pass (and, when a target is set, one backward pass) of a model on a batch, with the request's
+ * edits, captures and gradient target. Leaves no tensors behind and no state on the model.
+ */
+export async function runModel(model: Model, req: RunRequest): Promise<RunResult> {
+  const cfg = model.config;
+  const n = normaliseRequest(cfg, req);
+  const { B, T } = n;
+  const maps = new Map<HookName, EditMaps>();
+  const editedHooks = new Set(n.perBatchEdits.flat().map((e) => e.hook));
+  for (const h of editedHooks) {
+    const m = buildEditMaps(h, n.perBatchEdits, cfg, T, req.means);
+    if (m) maps.set(h, m);
+  }
+  const withGrad = n.targets !== null && n.capture.length > 0;
+  const captureSet = new Set(n.capture);
+  const fullLogits = n.logits === 'all' || captureSet.has('logits');
+
+  const outputs = tf.tidy(() => {
+    const ids = tf.tensor2d(req.inputIds.flat(), [B, T], 'int32');
+    const captured: Record<HookName, tf.Tensor> = {};
+    const shapeOf = (h: HookName) => [B, ...hookInfo(h, cfg).shape(T)];
+    const applyEdits = (name: HookName, x: tf.Tensor): tf.Tensor => {
+      const m = maps.get(name);
+      if (!m) return x;
+      const shape = shapeOf(name);
+      let y = x;
+      if (m.mult) y = tf.mul(y, tf.tensor(m.mult, shape));
+      if (m.add) y = tf.add(y, tf.tensor(m.add, shape));
+      return y;
+    };
+    const forward = (probes: Map<HookName, tf.Tensor>) => {
+      const hook: HookFn = (name, x) => {
+        let y = applyEdits(name, x);
+        const p = probes.get(name);
+        if (p) y = tf.add(y, p);
+        if (captureSet.has(name)) captured[name] = tf.keep(tf.clone(y));
+        return y;
+      };
+      const finalNorm = forwardResidual(model.weights, cfg, ids, hook);
+      let logits: tf.Tensor | null = null;
+      if (fullLogits) logits = hook('logits', unembed(model.weights, finalNorm));
+      let tv: tf.Tensor1D | null = null;
+      if (n.targets) {
+        const flatIdx = tf.tensor1d(n.targets.map((t, b) => b * T + t.position), 'int32');
+        const rows = logits
+          ? tf.gather(tf.reshape(logits, [B * T, cfg.vocabSize]), flatIdx)
+          : unembed(model.weights, tf.gather(tf.reshape(finalNorm, [B * T, cfg.dModel]), flatIdx));
+        tv = targetValues(rows as tf.Tensor2D, n.targets, cfg.vocabSize);
+      }
+      let outLogits: tf.Tensor | null = null;
+      if (n.logits === 'all') outLogits = logits;
+      else if (n.logits === 'last') {
+        outLogits = logits
+          ? tf.slice(logits, [0, T - 1, 0], [B, 1, cfg.vocabSize])
+          : unembed(model.weights, tf.slice(finalNorm, [0, T - 1, 0], [B, 1, cfg.dModel]));
+      }
+      return { logits: outLogits, tv };
+    };
+
+    if (!withGrad) {
+      const { logits, tv } = forward(new Map());
+      return { logits, tv, captured, grads: {} as Record<HookName, tf.Tensor> };
+    }
+    const probeList = n.capture.map((h) => tf.zeros(shapeOf(h)));
+    let logitsOut: tf.Tensor | null = null;
+    let tvOut: tf.Tensor1D | null = null;
+    const f = (...ps: tf.Tensor[]) => {
+      const probes = new Map(n.capture.map((h, i) => [h, ps[i]] as const));
+      const { logits, tv } = forward(probes);
+      logitsOut = logits ? tf.keep(logits) : null;
+      tvOut = tf.keep(tv!);
+      return tf.sum(tv!) as tf.Scalar;
+    };
+    const gradList = tf.grads(f)(probeList);
+    const grads: Record<HookName, tf.Tensor> = {};
+    n.capture.forEach((h, i) => (grads[h] = gradList[i]));
+    return { logits: logitsOut as tf.Tensor | null, tv: tvOut as tf.Tensor1D | null, captured, grads };
+  });
+
+  // Tensors kept inside tidy by tf.keep are not tracked by its return value: collect all of them.
+  const result: RunResult = { activations: {}, grads: {} };
+  try {
+    if (outputs.logits) result.logits = await read(outputs.logits);
+    if (outputs.tv) result.targetValues = (await read(outputs.tv)).data;
+    for (const h of n.capture) {
+      result.activations[h] = await read(outputs.captured[h]);
+      if (outputs.grads[h]) result.grads[h] = await read(outputs.grads[h]);
+    }
+  } finally {
+    const all = [outputs.logits, outputs.tv, ...Object.values(outputs.captured), ...Object.values(outputs.grads)];
+    for (const t of new Set(all)) if (t && !t.isDisposed) t.dispose();
+  }
+  return result;
+}

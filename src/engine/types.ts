@@ -1,0 +1,95 @@
+/**
+ * Plain-data types shared by the engine, analysis, worker, store and session layers.
+ * Nothing here holds a tensor: every value can be structured-cloned and put in a URL.
+ */
+
+/** A TransformerLens hook name, e.g. `blocks.3.mlp.hook_post`. See hooks.ts for the full list. */
+export type HookName = string;
+
+/**
+ * What an edit does to the selected units of a hook:
+ * - `zero`: set to 0
+ * - `clamp`: set to `value`
+ * - `scale`: multiply by `value` (-1 flips the sign)
+ * - `mean`: set to the unit's mean over a reference text (the run supplies the means)
+ * - `add`: add `value` (scalar, to the selected units) or `value` × `vector` (a direction over the
+ *   hook's last dimension; `index` must then be null). Residual-stream steering is an `add` edit.
+ */
+export type EditOp = 'zero' | 'clamp' | 'scale' | 'mean' | 'add';
+
+export interface Edit {
+  hook: HookName;
+  /** Neuron / channel index on the hook's unit axis; for attention hooks the head. null = every unit. */
+  index: number | null;
+  op: EditOp;
+  /** clamp: the value; scale: the factor; add: the scalar or the coefficient of `vector`. */
+  value?: number;
+  /** add only: a direction with the length of the hook's last dimension. */
+  vector?: number[];
+  /** Token positions edited (query positions for attention patterns); null = all. */
+  positions: number[] | null;
+}
+
+/** The scalar a gradient run differentiates. */
+export type TargetKind = 'logit' | 'logit_diff' | 'logprob';
+
+export interface Target {
+  kind: TargetKind;
+  /** Position whose next-token prediction is read; -1 or undefined = last position. */
+  position?: number;
+  token: number;
+  /** For `logit_diff`: the distractor token d in logit(t) − logit(d). */
+  distractor?: number;
+}
+
+export interface RunRequest {
+  /** B sequences of equal length T. */
+  inputIds: number[][];
+  /**
+   * Edits: one list applied to every sequence, or one list per sequence (length B).
+   * Attribution sweeps pass one edit set per batch element.
+   */
+  edits?: Edit[] | Edit[][];
+  /** Hooks whose values are returned. Gradients are returned for every captured hook when `target` is set. */
+  capture?: HookName[];
+  /**
+   * Target for gradients: d target / d hook for each captured hook, the total derivative through every
+   * later layer, on the edited run, with respect to the hook's value as later layers see it (after edits).
+   * One target for all sequences, or one per sequence.
+   */
+  target?: Target | Target[];
+  /** Which logits to return: every position (default), the last one only, or none. */
+  logits?: 'all' | 'last' | 'none';
+  /** Per-hook mean activations over the hook's unit axis (length = hook's unit count), for `mean` edits. */
+  means?: Record<HookName, Float32Array | number[]>;
+}
+
+/** A dense row-major array with its shape. */
+export interface TensorData {
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface RunResult {
+  /** [B, T, V] for 'all', [B, 1, V] for 'last'; absent for 'none'. */
+  logits?: TensorData;
+  /** Captured hook values, batch first: e.g. mlp.hook_post → [B, T, d_mlp]. */
+  activations: Record<HookName, TensorData>;
+  /** Gradients of the target with respect to each captured hook, same shapes as activations. */
+  grads: Record<HookName, TensorData>;
+  /** The target value per sequence [B], when a target was given. */
+  targetValues?: Float32Array;
+}
+
+export interface ModelConfig {
+  modelType: 'gpt2';
+  nLayer: number;
+  nHead: number;
+  dModel: number;
+  dHead: number;
+  dMlp: number;
+  vocabSize: number;
+  nCtx: number;
+  layerNormEps: number;
+  activation: 'gelu_new' | 'gelu' | 'relu';
+}

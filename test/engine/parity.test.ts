@@ -1,0 +1,85 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadModelDir } from '../../src/engine/node-load';
+import type { Model } from '../../src/engine/model';
+import { runModel } from '../../src/engine/run';
+import type { Edit } from '../../src/engine/types';
+import { FIXTURE_DIR, loadReference, worstRatio } from './fixture';
+
+const ref = loadReference();
+
+describe.each(['cpu', 'wasm'])('gpt2-tiny parity on %s', (backend) => {
+  let model: Model;
+  beforeAll(async () => {
+    await tf.setBackend(backend);
+    await tf.ready();
+    model = await loadModelDir(FIXTURE_DIR);
+  });
+  afterAll(() => model.dispose());
+
+  it('matches logits, activations and gradients', async () => {
+    const capture = Object.keys(ref.activations);
+    const res = await runModel(model, {
+      inputIds: [ref.input_ids],
+      capture,
+      target: { kind: 'logit', token: ref.target.token, position: ref.target.position },
+    });
+    expect(res.logits!.shape).toEqual([1, 12, 512]);
+    expect(worstRatio(res.logits!.data, ref.logits.data)).toBeLessThanOrEqual(1);
+    for (const h of capture) {
+      expect(res.activations[h].shape.slice(1), h).toEqual(ref.activations[h].shape);
+      expect(worstRatio(res.activations[h].data, ref.activations[h].data), h).toBeLessThanOrEqual(1);
+    }
+    for (const [h, g] of Object.entries(ref.grad_target_logit_wrt_mlp_post)) {
+      expect(worstRatio(res.grads[h].data, g.data), `grad ${h}`).toBeLessThanOrEqual(1);
+    }
+    expect(res.targetValues![0]).toBeCloseTo(ref.logits.data[ref.target.position * 512 + ref.target.token], 3);
+  });
+
+  it('matches every intervention case, batched in one call and one by one', async () => {
+    const editSets: Edit[][] = ref.interventions.map((c) =>
+      c.edits.map((e) => ({
+        hook: e.hook,
+        index: e.neuron,
+        op: e.kind,
+        value: e.value ?? undefined,
+        positions: e.position === null ? null : [e.position],
+      })),
+    );
+    const batched = await runModel(model, {
+      inputIds: editSets.map(() => ref.input_ids),
+      edits: editSets,
+      logits: 'last',
+    });
+    const V = 512;
+    ref.interventions.forEach((c, i) => {
+      const row = batched.logits!.data.subarray(i * V, (i + 1) * V);
+      expect(worstRatio(row, c.last_position_logits), `case ${i}`).toBeLessThanOrEqual(1);
+    });
+    for (let i = 0; i < editSets.length; i++) {
+      const single = await runModel(model, { inputIds: [ref.input_ids], edits: editSets[i], logits: 'last' });
+      expect(worstRatio(single.logits!.data, ref.interventions[i].last_position_logits)).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('leaves no tensors behind after plain, edited and gradient runs', async () => {
+    const edits: Edit[] = [{ hook: 'blocks.0.mlp.hook_post', index: 3, op: 'zero', positions: null }];
+    const reqs = [
+      { inputIds: [ref.input_ids] },
+      { inputIds: [ref.input_ids], edits, capture: ['blocks.1.attn.hook_z', 'logits'] },
+      {
+        inputIds: [ref.input_ids, ref.input_ids],
+        edits,
+        capture: ['blocks.0.mlp.hook_post', 'blocks.1.attn.hook_pattern', 'hook_embed', 'logits'],
+        target: { kind: 'logprob' as const, token: 5 },
+      },
+    ];
+    await runModel(model, reqs[0]); // first call at this length creates the cached causal mask
+    for (const req of reqs) {
+      const before = tf.memory().numTensors;
+      await runModel(model, req);
+      expect(tf.memory().numTensors).toBe(before);
+    }
+  });
+});
