@@ -99,7 +99,7 @@ export function unembed(w: Weights, x: tf.Tensor): tf.Tensor {
   const lead = x.shape.slice(0, -1);
   const flat = tf.reshape(x, [-1, D]) as tf.Tensor2D;
   const logits = tf.matMul(flat, w.lm_head ?? w.wte, false, true);
-  return tf.reshape(logits, [...lead, logits.shape[1]]);
+  return tf.reshape(logits, [...lead, logits.shape[1]!]);
 }
 
 /** Plain differentiable forward: ids [B, T] → logits [B, T, V]. Used by training. */

@@ -99,7 +99,16 @@ export async function runModel(model: Model, req: RunRequest): Promise<RunResult
   const captureSet = new Set(n.capture);
   const fullLogits = n.logits === 'all' || captureSet.has('logits');
 
-  const outputs = tf.tidy(() => {
+  interface Outputs {
+    logits: tf.Tensor | null;
+    tv: tf.Tensor1D | null;
+    captured: Record<HookName, tf.Tensor>;
+    grads: Record<HookName, tf.Tensor>;
+  }
+  const keepOrNull = <T extends tf.Tensor>(t: T | null) => (t ? tf.keep(t) : null);
+  // Everything that leaves the tidy scope is marked with tf.keep and disposed in the finally below.
+  let outputs: Outputs = { logits: null, tv: null, captured: {}, grads: {} };
+  tf.tidy(() => {
     const ids = tf.tensor2d(req.inputIds.flat(), [B, T], 'int32');
     const captured: Record<HookName, tf.Tensor> = {};
     const shapeOf = (h: HookName) => [B, ...hookInfo(h, cfg).shape(T)];
@@ -143,7 +152,8 @@ export async function runModel(model: Model, req: RunRequest): Promise<RunResult
 
     if (!withGrad) {
       const { logits, tv } = forward(new Map());
-      return { logits, tv, captured, grads: {} as Record<HookName, tf.Tensor> };
+      outputs = { logits: keepOrNull(logits), tv: keepOrNull(tv), captured, grads: {} };
+      return;
     }
     const probeList = n.capture.map((h) => tf.zeros(shapeOf(h)));
     let logitsOut: tf.Tensor | null = null;
@@ -157,11 +167,10 @@ export async function runModel(model: Model, req: RunRequest): Promise<RunResult
     };
     const gradList = tf.grads(f)(probeList);
     const grads: Record<HookName, tf.Tensor> = {};
-    n.capture.forEach((h, i) => (grads[h] = gradList[i]));
-    return { logits: logitsOut as tf.Tensor | null, tv: tvOut as tf.Tensor1D | null, captured, grads };
+    n.capture.forEach((h, i) => (grads[h] = tf.keep(gradList[i])));
+    outputs = { logits: logitsOut, tv: tvOut, captured, grads };
   });
 
-  // Tensors kept inside tidy by tf.keep are not tracked by its return value: collect all of them.
   const result: RunResult = { activations: {}, grads: {} };
   try {
     if (outputs.logits) result.logits = await read(outputs.logits);
