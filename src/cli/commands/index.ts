@@ -1,0 +1,10 @@
+import type { Args } from '../args';
+import { runCommand } from './run';
+
+/** Every CLI command: name → implementation returning the JSON printed on stdout, and a usage line. */
+export const COMMANDS: Record<string, { run: (args: Args) => Promise<unknown>; usage: string }> = {
+  run: {
+    run: runCommand,
+    usage: 'run --model M (--ids 1,2,3 | --text "...") [--backend cpu|wasm|webgpu] [--capture HOOK]... [--edit HOOK:INDEX:zero|mean|clamp=V|scale=V|add=V[@POS]]... [--grad POS:TOKEN]',
+  },
+};

@@ -1,0 +1,102 @@
+/** What every CLI command shares: opening the model, choosing the backend, reading prompts, formatting tensors. */
+import * as tf from '@tensorflow/tfjs';
+import { initBackend, type BackendName } from '../engine/backend';
+import { fail } from '../engine/errors';
+import type { Model } from '../engine/model';
+import { loadModelDir } from '../engine/node-load';
+import type { Edit, TensorData } from '../engine/types';
+import { flag, requireFlag, type Args } from './args';
+import { prepareNodeWebGpu } from './node-webgpu';
+
+const BACKENDS = ['cpu', 'wasm', 'webgl', 'webgpu'] as const;
+
+export async function setupBackend(args: Args): Promise<BackendName> {
+  const b = flag(args, 'backend') ?? 'wasm';
+  if (!(BACKENDS as readonly string[]).includes(b)) fail(`--backend: "${b}" is not one of ${BACKENDS.join(', ')}`);
+  if (b === 'webgl') fail('--backend webgl: WebGL is only available in a browser; use cpu, wasm or webgpu in Node');
+  if (b === 'webgpu') await prepareNodeWebGpu();
+  // tfjs prints a banner about tfjs-node on first use of the cpu backend; it is noise for a CLI.
+  const warn = console.warn;
+  console.warn = () => {};
+  try {
+    const used = await initBackend(b as BackendName);
+    if (used !== b) fail(`--backend ${b}: the backend could not be started here`);
+    return used;
+  } finally {
+    console.warn = warn;
+  }
+}
+
+export async function openModel(args: Args): Promise<Model> {
+  return loadModelDir(requireFlag(args, 'model'));
+}
+
+/** Token ids from --ids 1,2,3 or --text "..." (through the model's tokenizer). */
+export function promptIds(args: Args, model: Model): number[] {
+  const idsRaw = flag(args, 'ids');
+  const text = flag(args, 'text');
+  if ((idsRaw === undefined) === (text === undefined)) fail('give exactly one of --ids 1,2,3 or --text "..."');
+  let ids: number[];
+  if (idsRaw !== undefined) {
+    ids = idsRaw.split(',').map((s) => s.trim()).filter((s) => s !== '').map((s) => {
+      const v = Number(s);
+      if (!Number.isInteger(v)) fail(`--ids: "${s}" is not an integer token id`);
+      return v;
+    });
+  } else {
+    if (!model.tokenizer) fail(`model "${model.name}" has no tokenizer.json; give the prompt as --ids`);
+    ids = model.tokenizer.encode(text!);
+  }
+  if (ids.length === 0) fail('the prompt is empty: at least one token is needed');
+  const V = model.config.vocabSize;
+  for (const id of ids) if (id < 0 || id >= V) fail(`--ids: token id ${id} is outside the vocabulary (0..${V - 1})`);
+  if (ids.length > model.config.nCtx) fail(`the prompt is ${ids.length} tokens long, longer than the model's context of ${model.config.nCtx} tokens`);
+  return ids;
+}
+
+/** A token given as a string that encodes to one token, or as `#ID`. */
+export function parseToken(raw: string, model: Model, what: string): number {
+  if (/^#\d+$/.test(raw)) {
+    const id = Number(raw.slice(1));
+    if (id >= model.config.vocabSize) fail(`${what}: token id ${id} is outside the vocabulary (0..${model.config.vocabSize - 1})`);
+    return id;
+  }
+  if (!model.tokenizer) fail(`${what}: model "${model.name}" has no tokenizer; give the token as #ID`);
+  const id = model.tokenizer.singleTokenId(raw);
+  if (id === null) fail(`${what}: "${raw}" is not a single token of this model; give it as #ID`);
+  return id;
+}
+
+/**
+ * `HOOK:INDEX:OP[@POS]` with INDEX a number or `*` (every unit) and OP one of zero, mean, clamp=V, scale=V, add=V.
+ * POS is a position or a comma list of positions; without it, every position.
+ */
+export function parseEdit(spec: string): Edit {
+  const m = /^([A-Za-z0-9_.]+):(\*|\d+):(zero|mean|clamp=[^@]+|scale=[^@]+|add=[^@]+)(?:@([\d,]+))?$/.exec(spec);
+  if (!m) fail(`--edit "${spec}": expected HOOK:INDEX:zero|mean|clamp=V|scale=V|add=V[@POS], e.g. blocks.0.mlp.hook_post:5:zero@3`);
+  const [, hook, idx, opRaw, pos] = m;
+  const [op, valueRaw] = opRaw.split('=') as [Edit['op'], string | undefined];
+  let value: number | undefined;
+  if (valueRaw !== undefined) {
+    value = Number(valueRaw);
+    if (!Number.isFinite(value)) fail(`--edit "${spec}": "${valueRaw}" is not a number`);
+  }
+  return {
+    hook,
+    index: idx === '*' ? null : Number(idx),
+    op,
+    value,
+    positions: pos === undefined ? null : pos.split(',').filter((s) => s !== '').map(Number),
+  };
+}
+
+/** Drops the batch axis of a single-sequence result and makes the data JSON-ready. */
+export function tensorJson(t: TensorData, batch = 0): { shape: number[]; data: number[] } {
+  const shape = t.shape.slice(1);
+  const n = shape.reduce((a, b) => a * b, 1);
+  return { shape, data: Array.from(t.data.subarray(batch * n, (batch + 1) * n)) };
+}
+
+export function memoryCheck(): number {
+  return tf.memory().numTensors;
+}
