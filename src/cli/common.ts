@@ -15,16 +15,11 @@ export async function setupBackend(args: Args): Promise<BackendName> {
   if (!(BACKENDS as readonly string[]).includes(b)) fail(`--backend: "${b}" is not one of ${BACKENDS.join(', ')}`);
   if (b === 'webgl') fail('--backend webgl: WebGL is only available in a browser; use cpu, wasm or webgpu in Node');
   if (b === 'webgpu') await prepareNodeWebGpu();
-  // tfjs prints a banner about tfjs-node on first use of the cpu backend; it is noise for a CLI.
-  const warn = console.warn;
-  console.warn = () => {};
-  try {
-    const used = await initBackend(b as BackendName);
-    if (used !== b) fail(`--backend ${b}: the backend could not be started here`);
-    return used;
-  } finally {
-    console.warn = warn;
-  }
+  // Production mode: no tfjs debug warnings (such as the tfjs-node banner) on stderr.
+  tf.env().set('PROD', true);
+  const used = await initBackend(b as BackendName).catch(() => null);
+  if (used !== b) fail(`--backend ${b}: the backend could not be started here`);
+  return used;
 }
 
 export async function openModel(args: Args): Promise<Model> {
