@@ -12,11 +12,48 @@ export type HookFn = (name: HookName, x: tf.Tensor) => tf.Tensor;
 
 const identity: HookFn = (_n, x) => x;
 
+function swapLast(t: tf.Tensor): tf.Tensor {
+  const perm = t.shape.map((_, i) => i);
+  const n = perm.length;
+  [perm[n - 2], perm[n - 1]] = [perm[n - 1], perm[n - 2]];
+  return tf.transpose(t, perm);
+}
+
+/**
+ * Plain product of rank-2 or batched rank-4 tensors. The WASM backend's batched matmul takes a slow path for
+ * a batch of more than one, so there a small batch (a few heads of one sequence) is split into 2-D products
+ * (fast XNNPACK kernels). For larger batches the per-op cost of splitting outweighs the gain.
+ */
+function product(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  const lead = a.shape.slice(0, -2);
+  const batch = lead.reduce((x, y) => x * y, 1);
+  if (a.rank === 2 || batch > 8 || tf.getBackend() !== 'wasm') return tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D);
+  const [m, k] = a.shape.slice(-2);
+  const n = b.shape[b.rank - 1];
+  const N = batch;
+  const as = tf.split(tf.reshape(a, [N * m, k]), N, 0);
+  const bs = tf.split(tf.reshape(b, [N * k, n]), N, 0);
+  const out = tf.concat(as.map((ai, i) => tf.matMul(ai as tf.Tensor2D, bs[i] as tf.Tensor2D)), 0);
+  return tf.reshape(out, [...lead, m, n]);
+}
+
+/**
+ * a · b (rank 2, or rank 4 batched) whose gradient multiplies by explicitly transposed copies: on the WASM
+ * backend a matmul that transposes an operand internally is several times slower than transposing first.
+ */
+const mm = tf.customGrad((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([a, b]);
+  return {
+    value: product(a, b),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [product(dy, swapLast(saved[1])), product(swapLast(saved[0]), dy)],
+  };
+}) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+
 /** x [B, T, in] · W [in, out] + b, the Conv1D of Hugging Face GPT-2. */
 function linear(x: tf.Tensor, p: Affine): tf.Tensor {
   const [B, T, D] = x.shape;
   const out = p.weight.shape[1]!;
-  return tf.add(tf.matMul(tf.reshape(x, [B * T, D]), p.weight as tf.Tensor2D), p.bias).reshape([B, T, out]);
+  return tf.add(mm(tf.reshape(x, [B * T, D]), p.weight), p.bias).reshape([B, T, out]);
 }
 
 function layerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
@@ -83,9 +120,9 @@ export function forwardResidual(w: Weights, cfg: ModelConfig, ids: tf.Tensor2D, 
     // than one that transposes internally.
     const khT = tf.transpose(k, [0, 2, 3, 1]);
     const vh = tf.transpose(v, [0, 2, 1, 3]);
-    const scores = h(l, 'attn.hook_attn_scores', tf.add(tf.mul(tf.matMul(qh, khT), scale), mask));
+    const scores = h(l, 'attn.hook_attn_scores', tf.add(tf.mul(mm(qh, khT), scale), mask));
     const pattern = h(l, 'attn.hook_pattern', tf.softmax(scores, -1));
-    const z = h(l, 'attn.hook_z', tf.transpose(tf.matMul(pattern, vh), [0, 2, 1, 3]));
+    const z = h(l, 'attn.hook_z', tf.transpose(mm(pattern, vh), [0, 2, 1, 3]));
     const attnOut = h(l, 'hook_attn_out', linear(tf.reshape(z, [B, T, D]), b.attn.c_proj));
     resid = h(l, 'hook_resid_mid', tf.add(resid, attnOut));
     const x2 = h(l, 'ln2.hook_normalized', layerNorm(resid, b.ln_2.weight, b.ln_2.bias, eps));
@@ -102,7 +139,9 @@ export function unembed(w: Weights, x: tf.Tensor): tf.Tensor {
   const D = x.shape[x.shape.length - 1];
   const lead = x.shape.slice(0, -1);
   const flat = tf.reshape(x, [-1, D]) as tf.Tensor2D;
-  const logits = tf.matMul(flat, w.lm_head ?? w.wte, false, true);
+  const E = w.lm_head ?? w.wte;
+  // For a few rows the internal transpose is cheaper than copying a large unembedding; otherwise transpose first.
+  const logits = flat.shape[0] < 4 ? tf.matMul(flat, E, false, true) : mm(flat, tf.transpose(E));
   return tf.reshape(logits, [...lead, logits.shape[1]!]);
 }
 

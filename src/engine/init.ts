@@ -8,6 +8,11 @@ import { assembleWeights, disposeWeights, expectedShapes, type Weights } from '.
  * biases 0, layer-norm gains 1. Deterministic for a seed.
  */
 export function initWeights(cfg: ModelConfig, seed = 0): Weights {
+  return assembleWeights(cfg, initFlat(cfg, seed));
+}
+
+/** The initial parameters as a map from Hugging Face key (without `transformer.`) to tensor. */
+export function initFlat(cfg: ModelConfig, seed = 0): Map<string, tf.Tensor> {
   const flat = new Map<string, tf.Tensor>();
   let s = seed;
   for (const [key, shape] of expectedShapes(cfg)) {
@@ -20,7 +25,7 @@ export function initWeights(cfg: ModelConfig, seed = 0): Weights {
     }
     flat.set(key, t);
   }
-  return assembleWeights(cfg, flat);
+  return flat;
 }
 
 /** A model with freshly initialised weights and no tokenizer (benchmarks, tests). */
