@@ -3,12 +3,9 @@ import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 
-export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
-export const BACKEND_ORDER: BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+import { BACKEND_ORDER, type BackendName } from './backend-names';
 
-export function isBackendName(s: unknown): s is BackendName {
-  return typeof s === 'string' && (BACKEND_ORDER as string[]).includes(s);
-}
+export { BACKEND_ORDER, isBackendName, type BackendName } from './backend-names';
 
 export interface BackendOptions {
   /** Folder (URL prefix) holding the tfjs-backend-wasm .wasm binaries, served by the app itself. */

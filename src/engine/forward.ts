@@ -41,13 +41,13 @@ function product(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
  * a · b (rank 2, or rank 4 batched) whose gradient multiplies by explicitly transposed copies: on the WASM
  * backend a matmul that transposes an operand internally is several times slower than transposing first.
  */
-const mm = tf.customGrad((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+const mm = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
   save([a, b]);
   return {
     value: product(a, b),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [product(dy, swapLast(saved[1])), product(swapLast(saved[0]), dy)],
   };
-}) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
 
 /** x [B, T, in] · W [in, out] + b, the Conv1D of Hugging Face GPT-2. */
 function linear(x: tf.Tensor, p: Affine): tf.Tensor {

@@ -1,0 +1,70 @@
+import { expect, test } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { waitReady, watchConsole } from './helpers';
+
+const ref = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'shared', 'fixtures', 'gpt2-tiny', 'reference.json'), 'utf8'));
+
+test('the default page reaches ready and shows predictions', async ({ page }) => {
+  const errors = watchConsole(page);
+  await page.goto('/');
+  await waitReady(page);
+  await expect(page.getByTestId('backend')).toHaveText(/backend: (webgpu|webgl|wasm|cpu)/);
+  const list = page.getByTestId('prediction-list');
+  await expect(list.locator('li')).toHaveCount(10);
+  await page.getByTestId('prompt-input').fill('The cat ');
+  await expect(page.getByTestId('token-chips')).toContainText('c');
+  await expect(list.locator('li')).toHaveCount(10);
+  await page.screenshot({ path: test.info().outputPath('default.png') });
+  expect(errors).toEqual([]);
+});
+
+/** Runs the reference request in the page's worker and compares with the PyTorch reference. */
+async function parity(page: import('@playwright/test').Page) {
+  return page.evaluate(async (ref) => {
+    const api = (globalThis as any).__pathlight;
+    const worst = (a: ArrayLike<number>, r: number[]) => {
+      if (a.length !== r.length) return Infinity;
+      let w = 0;
+      for (let i = 0; i < r.length; i++) w = Math.max(w, Math.abs(a[i] - r[i]) / (1e-4 + 1e-3 * Math.abs(r[i])));
+      return w;
+    };
+    const capture = Object.keys(ref.activations);
+    const res = await api.run({ inputIds: [ref.input_ids], capture, target: { kind: 'logit', token: ref.target.token, position: ref.target.position } });
+    const out: Record<string, number> = { logits: worst(res.logits.data, ref.logits.data) };
+    for (const h of capture) out[`act ${h}`] = worst(res.activations[h].data, ref.activations[h].data);
+    for (const h of Object.keys(ref.grad_target_logit_wrt_mlp_post)) out[`grad ${h}`] = worst(res.grads[h].data, ref.grad_target_logit_wrt_mlp_post[h].data);
+    for (let i = 0; i < ref.interventions.length; i++) {
+      const edits = ref.interventions[i].edits.map((e: any) => ({ hook: e.hook, index: e.neuron, op: e.kind, value: e.value ?? undefined, positions: e.position === null ? null : [e.position] }));
+      const r = await api.run({ inputIds: [ref.input_ids], edits, logits: 'last' });
+      out[`intervention ${i}`] = worst(r.logits.data, ref.interventions[i].last_position_logits);
+    }
+    return out;
+  }, ref);
+}
+
+for (const backend of ['wasm', 'cpu', 'webgl', 'webgpu']) {
+  test(`?backend=${backend}: the fixture matches the reference`, async ({ page }) => {
+    const errors = watchConsole(page);
+    await page.goto(`/?backend=${backend}&model=gpt2-tiny`);
+    await waitReady(page);
+    await expect(page.getByTestId('backend')).toHaveText(`backend: ${backend}`);
+    const ratios = await parity(page);
+    for (const [k, v] of Object.entries(ratios)) expect(v, `${backend} ${k}`).toBeLessThanOrEqual(1);
+    await expect(page.getByTestId('prediction-list').locator('li')).toHaveCount(10);
+    expect(errors).toEqual([]);
+  });
+}
+
+test('wasm and webgpu agree on the default model', async ({ browser }) => {
+  const tops: string[][] = [];
+  for (const backend of ['wasm', 'webgpu']) {
+    const page = await browser.newPage();
+    await page.goto(`/?backend=${backend}`);
+    await waitReady(page);
+    await expect(page.getByTestId('prediction-list').locator('li')).toHaveCount(10);
+    tops.push(await page.getByTestId('prediction-list').locator('li').evaluateAll((els) => els.map((e) => e.getAttribute('data-token-id') ?? '')));
+    await page.close();
+  }
+  expect(tops[0].slice(0, 5)).toEqual(tops[1].slice(0, 5));
+});

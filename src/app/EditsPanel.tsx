@@ -1,0 +1,27 @@
+import { useStore } from '../store/store';
+
+function describe(e: { hook: string; index: number | null; op: string; value?: number; positions: number[] | null }): string {
+  const where = e.positions === null ? 'all positions' : `position ${e.positions.join(',')}`;
+  const what = e.op === 'clamp' ? `clamp to ${e.value}` : e.op === 'scale' ? `scale ×${e.value}` : e.op === 'add' ? `add ${e.value}` : e.op;
+  return `${e.hook}[${e.index ?? '*'}] ${what} @ ${where}`;
+}
+
+export function EditsPanel() {
+  const edits = useStore((s) => s.edits);
+  const { removeEdit, toggleEdit, clearEdits } = useStore.getState();
+  return (
+    <div className="panel">
+      <h2>Edits {edits.length > 0 && <button onClick={clearEdits}>clear</button>}</h2>
+      {edits.length === 0 && <p className="muted">No edits. Click a node in the path graph to ablate, clamp or scale it.</p>}
+      <ul className="edits" data-testid="edits-list">
+        {edits.map((e) => (
+          <li key={e.id} className={e.enabled ? '' : 'off'}>
+            <input type="checkbox" checked={e.enabled} onChange={() => toggleEdit(e.id)} title="on/off" />
+            <span>{e.label ?? describe(e)}</span>
+            <button onClick={() => removeEdit(e.id)} title="remove">×</button>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}

@@ -1,0 +1,69 @@
+import { useRef } from 'react';
+import { useStore } from '../store/store';
+import { loadModel } from './controller';
+import { BUNDLED_MODELS } from './models';
+
+function fmtBytes(n: number): string {
+  return n > 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(0)} kB`;
+}
+
+export function Header() {
+  const model = useStore((s) => s.model);
+  const ref = useStore((s) => s.modelRef);
+  const backend = useStore((s) => s.backend);
+  const loading = useStore((s) => s.loading);
+  const status = useStore((s) => s.status);
+  const fileRef = useRef<HTMLInputElement>(null);
+
+  const onFiles = (list: FileList | null) => {
+    if (!list) return;
+    const files = [...list];
+    const by = (n: string) => files.find((f) => f.name === n || f.webkitRelativePath.endsWith('/' + n));
+    const config = by('config.json');
+    const safetensors = files.find((f) => f.name.endsWith('.safetensors'));
+    if (!config || !safetensors) {
+      useStore.getState().set({ error: 'Choose config.json and model.safetensors (and tokenizer.json if the model has one).' });
+      return;
+    }
+    void loadModel({ kind: 'local', name: safetensors.name === 'model.safetensors' ? 'local model' : safetensors.name }, { config, safetensors, tokenizer: by('tokenizer.json') ?? null });
+  };
+
+  return (
+    <header className="header">
+      <h1>Pathlight</h1>
+      <label>
+        Model{' '}
+        <select
+          data-testid="model-picker"
+          value={ref.kind === 'bundled' ? ref.name : ''}
+          onChange={(e) => {
+            useStore.getState().set({ prompt: '' });
+            void loadModel({ kind: 'bundled', name: e.target.value });
+          }}
+        >
+          {ref.kind !== 'bundled' && <option value="">{ref.kind === 'local' ? ref.name : ref.url}</option>}
+          {BUNDLED_MODELS.map((m) => (
+            <option key={m.name} value={m.name} title={m.description}>
+              {m.name} — {m.description}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label className="file-button">
+        Open files…
+        <input ref={fileRef} type="file" multiple accept=".json,.safetensors" data-testid="file-input" onChange={(e) => onFiles(e.target.files)} />
+      </label>
+      <span className="model-info" data-testid="model-info">
+        {model ? `${model.name}: ${model.config.nLayer} layers, ${model.config.dModel} wide, ${model.config.dMlp} MLP, ${model.config.nHead} heads, vocab ${model.config.vocabSize}, context ${model.config.nCtx}, ${(model.paramCount / 1e6).toFixed(2)}M parameters` : status === 'loading' ? 'loading model…' : 'no model'}
+      </span>
+      {loading && (
+        <span className="progress" data-testid="load-progress">
+          <progress value={loading.loaded} max={loading.total || 1} /> {fmtBytes(loading.loaded)} / {fmtBytes(loading.total)}
+        </span>
+      )}
+      <span className="backend" data-testid="backend" title="tfjs backend in use (choose with ?backend=webgpu|webgl|wasm|cpu)">
+        backend: {backend ?? '…'}
+      </span>
+    </header>
+  );
+}

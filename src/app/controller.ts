@@ -1,0 +1,118 @@
+/**
+ * Connects the store to the engine worker: loads models, tokenizes the prompt and refreshes predictions when
+ * the prompt or the edits change. Every worker request is keyed so a newer one supersedes a stale one.
+ */
+import { isBackendName, type BackendName } from '../engine/backend-names';
+import type { Edit, RunRequest } from '../engine/types';
+import { activeEdits, useStore, type ModelRef } from '../store/store';
+import type { ModelSource, TokenProb } from '../worker/api';
+import { Comlink, isSuperseded, startEngine, type Engine } from '../worker/client';
+import { BUNDLED_MODELS, modelBaseUrl, wasmBaseUrl } from './models';
+
+let engine: Engine | null = null;
+let ready: Promise<BackendName> | null = null;
+
+export function getEngine(): Engine {
+  if (!engine) engine = startEngine().engine;
+  return engine;
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export async function initEngine(requested: string | null): Promise<BackendName> {
+  const want = requested && isBackendName(requested) ? requested : 'auto';
+  if (requested && !isBackendName(requested)) useStore.getState().notify(`Unknown backend "${requested}" in the URL; choosing automatically.`);
+  useStore.getState().set({ requestedBackend: want });
+  ready = getEngine().init(want, wasmBaseUrl());
+  const b = await ready;
+  useStore.getState().set({ backend: b });
+  return b;
+}
+
+export async function loadModel(ref: ModelRef, files?: { config: File; safetensors: File; tokenizer?: File | null }): Promise<void> {
+  const st = useStore.getState();
+  st.set({ status: 'loading', error: null, loading: null });
+  try {
+    await ready;
+    let source: ModelSource;
+    if (ref.kind === 'local') {
+      if (!files) throw new Error(`the model "${ref.name}" came from local files: open them again to restore it`);
+      source = { kind: 'files', name: ref.name, ...files };
+    } else if (ref.kind === 'url') {
+      source = { kind: 'url', baseUrl: ref.url };
+    } else {
+      source = { kind: 'url', baseUrl: modelBaseUrl(ref.name), name: ref.name };
+    }
+    const info = await getEngine().loadModel(
+      source,
+      Comlink.proxy((p: { loadedBytes: number; totalBytes: number }) => useStore.getState().set({ loading: { loaded: p.loadedBytes, total: p.totalBytes } })),
+    );
+    const sample = ref.kind === 'bundled' ? BUNDLED_MODELS.find((m) => m.name === ref.name)?.samplePrompt : undefined;
+    const prompt = useStore.getState().prompt || sample || '';
+    useStore.getState().set({ model: info, modelRef: ref, status: 'ready', loading: null, prompt, target: null, distractor: null, edits: [] });
+    await refresh();
+  } catch (e) {
+    // The previous model (if any) stays loaded in the worker; the app stays usable.
+    const prev = useStore.getState().model;
+    useStore.getState().set({ status: prev ? 'ready' : 'error', error: message(e), loading: null });
+    if (prev) useStore.getState().notify(`Could not load the model: ${message(e)}`);
+  }
+}
+
+/** Tokenizes the prompt and recomputes clean and edited next-token predictions. */
+export async function refresh(): Promise<void> {
+  const s = useStore.getState();
+  if (!s.model) return;
+  const eng = getEngine();
+  let ids: number[];
+  try {
+    const tokens = await eng.tokenize(s.prompt);
+    ids = tokens.ids;
+    if (ids.length === 0) {
+      useStore.getState().set({ tokens, clean: null, edited: null, kl: null, promptError: 'Type a prompt to see predictions.' });
+      return;
+    }
+    if (ids.length > s.model.config.nCtx) {
+      useStore.getState().set({ tokens, clean: null, edited: null, kl: null, promptError: `The prompt is ${ids.length} tokens long; this model reads at most ${s.model.config.nCtx}. Shorten it to see predictions.` });
+      return;
+    }
+    useStore.getState().set({ tokens, promptError: null, predicting: true });
+  } catch (e) {
+    useStore.getState().set({ promptError: message(e), clean: null, edited: null });
+    return;
+  }
+  const edits = activeEdits(s.edits);
+  try {
+    const cleanP = eng.predict('clean', { ids, k: 10 });
+    const editedP = edits.length ? eng.predict('edited', { ids, k: 10, edits }) : null;
+    const clean = await cleanP;
+    const edited = editedP ? await editedP : null;
+    useStore.getState().set({
+      clean: clean.top,
+      edited: edited ? edited.top : null,
+      kl: edited ? kl(clean.probs, edited.probs) : null,
+      predicting: false,
+      error: null,
+    });
+  } catch (e) {
+    if (isSuperseded(e)) return;
+    useStore.getState().set({ predicting: false, promptError: message(e) });
+  }
+}
+
+function kl(p: Float32Array, q: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < p.length; i++) if (p[i] > 0) s += p[i] * Math.log(p[i] / Math.max(q[i], 1e-30));
+  return s;
+}
+
+/** Console and test access to the engine: `await __pathlight.run({...})`. */
+export function exposeForScripting(): void {
+  (globalThis as unknown as { __pathlight: unknown }).__pathlight = {
+    run: (req: RunRequest) => getEngine().run(null, req),
+    predict: (ids: number[], edits: Edit[] = [], k = 10): Promise<{ top: TokenProb[] }> => getEngine().predict(null, { ids, edits, k }),
+    state: () => useStore.getState(),
+  };
+}

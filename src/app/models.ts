@@ -1,0 +1,23 @@
+/** The bundled models and where models are served from. */
+export const DEFAULT_MODEL = 'polyglot';
+
+export interface BundledModel {
+  name: string;
+  description: string;
+  samplePrompt: string;
+}
+
+/** Listed in the model picker; each lives in public/models/NAME/. */
+export const BUNDLED_MODELS: BundledModel[] = [
+  { name: 'polyglot', description: 'Character-level GPT-2 (4 layers) trained on English, German, Spanish and Italian fortunes', samplePrompt: 'Der Hund ist ' },
+  { name: 'induction', description: 'Two-layer GPT-2 trained to continue repeated spans (a known induction circuit)', samplePrompt: 'qXf3Kd9LmPzR2wqXf3Kd9' },
+  { name: 'gpt2-tiny', description: 'Random-weight GPT-2 test fixture (2 layers, byte-level tokens)', samplePrompt: '3 77 400 12 12 250 9 77 400 31 5 200' },
+];
+
+export function modelBaseUrl(name: string): string {
+  return `${import.meta.env.BASE_URL}models/${encodeURIComponent(name)}/`;
+}
+
+export function wasmBaseUrl(): string {
+  return new URL(`${import.meta.env.BASE_URL}wasm/`, location.href).href;
+}

@@ -1,0 +1,62 @@
+/** The one typed API between the page and the engine worker. Everything crossing it is plain data. */
+import type { BackendName } from '../engine/backend-names';
+import type { Edit, ModelConfig, RunRequest, RunResult } from '../engine/types';
+
+export type ModelSource =
+  | { kind: 'url'; baseUrl: string; name?: string }
+  | { kind: 'files'; config: File | Blob; safetensors: File | Blob; tokenizer?: File | Blob | null; name?: string };
+
+export interface ModelInfo {
+  name: string;
+  config: ModelConfig;
+  paramCount: number;
+  hasTokenizer: boolean;
+  backend: BackendName;
+}
+
+export interface LoadProgress {
+  loadedBytes: number;
+  totalBytes: number;
+  phase: 'download' | 'weights';
+}
+
+export interface TokenView {
+  ids: number[];
+  tokens: string[];
+}
+
+export interface TokenProb {
+  id: number;
+  token: string;
+  prob: number;
+  logit: number;
+}
+
+export interface PredictRequest {
+  ids: number[];
+  edits?: Edit[];
+  k: number;
+  /** Position whose next token is predicted; default last. */
+  position?: number;
+}
+
+export interface Prediction {
+  top: TokenProb[];
+  /** Full probability vector at the position (transferred). */
+  probs: Float32Array;
+}
+
+export type ProgressFn = (done: number, total: number) => void;
+
+export interface EngineApi {
+  init(backend: BackendName | 'auto', wasmPaths: string): Promise<BackendName>;
+  backend(): Promise<BackendName>;
+  loadModel(source: ModelSource, onProgress?: (p: LoadProgress) => void): Promise<ModelInfo>;
+  cancelLoad(): Promise<void>;
+  tokenize(text: string): Promise<TokenView>;
+  tokenStrings(ids: number[]): Promise<string[]>;
+  /** Runs the engine; `key` names a stream of requests in which a newer one cancels the older. */
+  run(key: string | null, req: RunRequest): Promise<RunResult>;
+  predict(key: string | null, req: PredictRequest): Promise<Prediction>;
+  cancel(key: string): Promise<void>;
+}

@@ -1,0 +1,131 @@
+/// <reference lib="webworker" />
+/** The engine worker: the only place tfjs runs in the browser. Exposes EngineApi through Comlink. */
+import * as Comlink from 'comlink';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend, type BackendName } from '../engine/backend';
+import { blobSource } from '../engine/bytes';
+import { fail } from '../engine/errors';
+import { loadModel, type Model } from '../engine/model';
+import { runModel } from '../engine/run';
+import type { RunResult } from '../engine/types';
+import type { EngineApi, LoadProgress, ModelSource, Prediction, PredictRequest } from './api';
+import { Supersede } from './cancel';
+import { fetchBytes, fetchText } from './fetch-model';
+import { resultBuffers } from './transfer';
+
+let backend: BackendName | null = null;
+let model: Model | null = null;
+let loadCtrl: AbortController | null = null;
+const streams = new Supersede();
+
+function requireModel(): Model {
+  if (!model) fail('no model is loaded');
+  return model;
+}
+
+function softmaxRow(logits: Float32Array): Float32Array {
+  let max = -Infinity;
+  for (const v of logits) max = Math.max(max, v);
+  const out = new Float32Array(logits.length);
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += out[i] = Math.exp(logits[i] - max);
+  for (let i = 0; i < out.length; i++) out[i] /= sum;
+  return out;
+}
+
+const api: EngineApi = {
+  async init(preferred, wasmPaths) {
+    backend = await initBackend(preferred, { wasmPaths });
+    tf.env().set('PROD', true);
+    return backend;
+  },
+
+  async backend() {
+    if (!backend) fail('the engine is not initialised');
+    return backend;
+  },
+
+  async loadModel(source: ModelSource, onProgress?: (p: LoadProgress) => void) {
+    loadCtrl?.abort();
+    const ctrl = (loadCtrl = new AbortController());
+    let config: string;
+    let tokenizer: string | null;
+    let st;
+    let name: string;
+    if (source.kind === 'url') {
+      const base = source.baseUrl.endsWith('/') ? source.baseUrl : source.baseUrl + '/';
+      name = source.name ?? (base.split('/').filter(Boolean).pop() || 'model');
+      config = (await fetchText(base + 'config.json', false, ctrl.signal))!;
+      tokenizer = await fetchText(base + 'tokenizer.json', true, ctrl.signal);
+      st = await fetchBytes(base + 'model.safetensors', onProgress ? (p) => onProgress(p) : undefined, ctrl.signal);
+    } else {
+      name = source.name ?? 'local model';
+      config = await source.config.text();
+      tokenizer = source.tokenizer ? await source.tokenizer.text() : null;
+      st = blobSource(source.safetensors);
+    }
+    if (ctrl.signal.aborted) fail('loading was cancelled');
+    const next = await loadModel(
+      { name, config, safetensors: st, tokenizer },
+      { signal: ctrl.signal, onProgress: (p) => onProgress?.({ ...p, phase: 'weights' }) },
+    );
+    // Only now is the old model replaced: a failed load leaves the working model in place.
+    model?.dispose();
+    model = next;
+    return { name, config: next.config, paramCount: next.paramCount, hasTokenizer: next.tokenizer !== null, backend: backend! };
+  },
+
+  async cancelLoad() {
+    loadCtrl?.abort();
+  },
+
+  async tokenize(text) {
+    const m = requireModel();
+    if (!m.tokenizer) {
+      // Models without tokenizer.json take prompts as space- or comma-separated ids.
+      const parts = text.split(/[\s,]+/).filter(Boolean);
+      const ids = parts.map((p) => {
+        const v = Number(p);
+        if (!Number.isInteger(v)) fail(`this model has no tokenizer.json: give the prompt as token ids (e.g. "3 77 400"), not "${p}"`);
+        return v;
+      });
+      return { ids, tokens: ids.map((i) => `#${i}`) };
+    }
+    const ids = m.tokenizer.encode(text);
+    return { ids, tokens: ids.map((i) => m.tokenizer!.tokenString(i)) };
+  },
+
+  async tokenStrings(ids) {
+    const m = requireModel();
+    return ids.map((i) => (m.tokenizer ? m.tokenizer.tokenString(i) : `#${i}`));
+  },
+
+  async run(key, req) {
+    const ticket = streams.take(key);
+    const res: RunResult = await runModel(requireModel(), req);
+    ticket.check();
+    return Comlink.transfer(res, resultBuffers(res));
+  },
+
+  async predict(key, req: PredictRequest) {
+    const ticket = streams.take(key);
+    const m = requireModel();
+    const T = req.ids.length;
+    const pos = req.position ?? T - 1;
+    const res = await runModel(m, { inputIds: [req.ids.slice(0, pos + 1)], edits: req.edits ?? [], logits: 'last' });
+    ticket.check();
+    const probs = softmaxRow(res.logits!.data);
+    const order = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a]).slice(0, req.k);
+    const out: Prediction = {
+      top: order.map((id) => ({ id, token: m.tokenizer ? m.tokenizer.tokenString(id) : `#${id}`, prob: probs[id], logit: res.logits!.data[id] })),
+      probs,
+    };
+    return Comlink.transfer(out, [probs.buffer]);
+  },
+
+  async cancel(key) {
+    streams.cancel(key);
+  },
+};
+
+Comlink.expose(api);

@@ -1,0 +1,50 @@
+import { bytesSource, type ByteSource } from '../engine/bytes';
+import { fail } from '../engine/errors';
+import type { LoadProgress } from './api';
+
+/** Fetches a text file; null when `optional` and the server answers 404. */
+export async function fetchText(url: string, optional = false, signal?: AbortSignal): Promise<string | null> {
+  let res: Response;
+  try {
+    res = await fetch(url, { signal });
+  } catch (e) {
+    if ((e as Error).name === 'AbortError') throw e;
+    fail(`could not fetch ${url}: ${(e as Error).message}`);
+  }
+  if (res.status === 404 && optional) return null;
+  if (!res.ok) fail(`could not fetch ${url}: HTTP ${res.status}`);
+  const text = await res.text();
+  // A dev server answers unknown paths with index.html: treat that as missing.
+  if (optional && /^\s*<!doctype html/i.test(text)) return null;
+  return text;
+}
+
+/** Downloads a file into one buffer (held once), reporting bytes as they arrive. */
+export async function fetchBytes(url: string, onProgress?: (p: LoadProgress) => void, signal?: AbortSignal): Promise<ByteSource> {
+  let res: Response;
+  try {
+    res = await fetch(url, { signal });
+  } catch (e) {
+    if ((e as Error).name === 'AbortError') throw e;
+    fail(`could not fetch ${url}: ${(e as Error).message}`);
+  }
+  if (!res.ok) fail(`could not fetch ${url}: HTTP ${res.status}`);
+  const total = Number(res.headers.get('content-length') ?? 0);
+  if (!res.body) return bytesSource(new Uint8Array(await res.arrayBuffer()));
+  const reader = res.body.getReader();
+  let buf = new Uint8Array(total > 0 ? total : 1 << 20);
+  let n = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (n + value.length > buf.length) {
+      const bigger = new Uint8Array(Math.max(buf.length * 2, n + value.length));
+      bigger.set(buf.subarray(0, n));
+      buf = bigger;
+    }
+    buf.set(value, n);
+    n += value.length;
+    onProgress?.({ loadedBytes: n, totalBytes: Math.max(total, n), phase: 'download' });
+  }
+  return bytesSource(buf.subarray(0, n));
+}

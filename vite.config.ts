@@ -1,0 +1,33 @@
+import { createReadStream, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { defineConfig, type Plugin } from 'vite';
+import react from '@vitejs/plugin-react';
+
+const WASM_DIR = join(import.meta.dirname, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
+const wasmFiles = () => readdirSync(WASM_DIR).filter((f) => f.endsWith('.wasm'));
+
+/** Serves tfjs' WASM binaries from the app itself under /wasm/ (dev) and emits them into the build. */
+function tfjsWasm(): Plugin {
+  return {
+    name: 'pathlight-tfjs-wasm',
+    configureServer(server) {
+      server.middlewares.use('/wasm/', (req, res, next) => {
+        const f = (req.url ?? '').replace(/^\//, '').split('?')[0];
+        if (!wasmFiles().includes(f)) return next();
+        res.setHeader('Content-Type', 'application/wasm');
+        createReadStream(join(WASM_DIR, f)).pipe(res);
+      });
+    },
+    generateBundle() {
+      for (const f of wasmFiles()) this.emitFile({ type: 'asset', fileName: `wasm/${f}`, source: readFileSync(join(WASM_DIR, f)) });
+    },
+  };
+}
+
+export default defineConfig({
+  plugins: [react(), tfjsWasm()],
+  worker: { format: 'es' },
+  build: { target: 'es2022', chunkSizeWarningLimit: 4000, sourcemap: false },
+  server: { port: 5173, host: '127.0.0.1' },
+  preview: { port: 4173, host: '127.0.0.1' },
+});
