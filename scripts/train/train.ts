@@ -15,6 +15,7 @@ import { encodeSafetensors } from '../../src/engine/safetensors-write';
 import { parseSafetensorsHeader, readTensor } from '../../src/engine/safetensors';
 import { lineChartSvg } from '../../src/train/svg';
 import { Trainer, type TrainerState } from '../../src/train/trainer';
+import { writeCard } from './card';
 import { RECIPES, type Recipe } from './recipes';
 
 const argv = process.argv.slice(2);
@@ -60,6 +61,7 @@ let tpsAvg = 0;
 await trainer.run({
   sample: recipe.sample,
   evaluate: recipe.evaluate,
+  stopWhen: recipe.stopWhen,
   onProgress(p) {
     tpsAvg = tpsAvg === 0 ? p.tokensPerSec : 0.95 * tpsAvg + 0.05 * p.tokensPerSec;
     const width = 24;
@@ -85,6 +87,8 @@ const metrics = {
   recipe: name,
   tiny,
   steps: st.step,
+  planned_steps: recipe.settings.steps,
+  stopped_early: Boolean(st.stoppedEarly),
   tokens: st.tokens,
   wall_time_s: Math.round(st.elapsedMs / 1000),
   tokens_per_s: Math.round(st.tokens / (st.elapsedMs / 1000)),
@@ -112,5 +116,6 @@ if (!tiny) {
   for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'metrics.json', 'loss.svg', 'history.json']) copyFileSync(join(runDir, f), join(out, f));
   writeFileSync(join(out, 'description.txt'), recipe.description + '\n');
   console.error(`exported to ${out}`);
+  await writeCard(name);
 }
 trainer.dispose();

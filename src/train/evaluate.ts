@@ -3,6 +3,7 @@ import { forwardLogits } from '../engine/forward';
 import type { ModelConfig } from '../engine/types';
 import type { Weights } from '../engine/weights';
 import type { InductionSequence } from './induction-data';
+import { evalWindows } from './text-data';
 
 /** Mean next-token cross-entropy (nats/token) over windows of T+1 tokens, in batches. */
 export async function windowLoss(w: Weights, cfg: ModelConfig, windows: number[][], batch = 16): Promise<number> {
@@ -42,4 +43,36 @@ export async function inductionAccuracy(w: Weights, cfg: ModelConfig, seqs: Indu
     });
   }
   return { repeated: rep / repN, first: fst / fstN };
+}
+
+export { bigramLoss } from './text-data';
+
+/**
+ * Held-out loss per language: mean next-token cross-entropy (nats/char for a char-level model) over the first
+ * `maxWindows` non-overlapping windows of nCtx+1 tokens of each language's encoded held-out text.
+ */
+export async function heldOutByLanguage(
+  w: Weights,
+  cfg: ModelConfig,
+  val: Record<string, Int32Array>,
+  maxWindows = Infinity,
+): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const [lang, ids] of Object.entries(val)) out[lang] = await windowLoss(w, cfg, evalWindows(ids, cfg.nCtx, maxWindows));
+  return out;
+}
+
+/** Greedy continuation: appends `n` argmax tokens to `ids` (the context is cut to the last nCtx tokens). */
+export async function greedyContinue(w: Weights, cfg: ModelConfig, ids: number[], n: number): Promise<number[]> {
+  const out = [...ids];
+  for (let i = 0; i < n; i++) {
+    const ctx = out.slice(-cfg.nCtx);
+    const t = tf.tidy(() => {
+      const logits = forwardLogits(w, cfg, tf.tensor2d([ctx], [1, ctx.length], 'int32'));
+      return tf.argMax(logits.slice([0, ctx.length - 1, 0], [1, 1, cfg.vocabSize]).reshape([cfg.vocabSize]));
+    });
+    out.push((await t.data())[0]);
+    t.dispose();
+  }
+  return out.slice(ids.length);
 }

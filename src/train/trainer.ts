@@ -37,6 +37,8 @@ export interface TrainerState {
   history: HistoryPoint[];
   elapsedMs: number;
   tokens: number;
+  /** Set when `stopWhen` ended the run before `steps` (a resumed run then does nothing). */
+  stoppedEarly?: boolean;
 }
 
 export interface TrainHooks {
@@ -45,6 +47,8 @@ export interface TrainHooks {
   onProgress?(p: { step: number; steps: number; loss: number; tokensPerSec: number; etaSec: number; lr: number }): void;
   onEval?(step: number, metrics: Record<string, number>): void;
   onCheckpoint?(t: Trainer): Promise<void>;
+  /** Checked after each evaluation: true ends training there (with a checkpoint). */
+  stopWhen?(metrics: Record<string, number>): boolean;
 }
 
 /** Next-token cross-entropy of a batch (mean over tokens). */
@@ -113,7 +117,7 @@ export class Trainer {
     const names = [...this.params.keys()];
     let windowStart = performance.now();
     let windowTokens = 0;
-    while (this.state.step < s.steps) {
+    while (this.state.step < s.steps && !this.state.stoppedEarly) {
       const step = this.state.step;
       const lr = learningRate(step, { peak: s.lr, warmup: s.warmup, total: s.steps, minRatio: s.minRatio });
       const batch = h.sample(this.rng);
@@ -135,10 +139,14 @@ export class Trainer {
       windowStart = now;
       windowTokens = 0;
       const point: HistoryPoint = { step: this.state.step, train: loss };
-      const last = this.state.step === s.steps;
+      let last = this.state.step === s.steps;
       if (this.state.step % s.evalEvery === 0 || last) {
         point.eval = await h.evaluate(this.weights);
         h.onEval?.(this.state.step, point.eval);
+        if (!last && h.stopWhen?.(point.eval)) {
+          this.state.stoppedEarly = true;
+          last = true;
+        }
         windowStart = performance.now();
       }
       this.state.history.push(point);

@@ -1,0 +1,274 @@
+/**
+ * Evaluates a bundled model and writes its metrics.json and MODEL.md:
+ *   npx tsx scripts/train/card.ts (polyglot|induction)
+ * Run after `npm run train -- NAME` has exported public/models/NAME (train.ts calls it itself at the end).
+ * Reads the training figures train.ts left in metrics.json and history.json, adds held-out figures over the
+ * whole held-out set, the fixed subset the tests recompute (`test_subset`), baselines and greedy samples.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { initBackend } from '../../src/engine/backend';
+import { loadModelDir } from '../../src/engine/node-load';
+import type { Model } from '../../src/engine/model';
+import { inductionMetric, polyglotMetric, TEST_SUBSET } from '../../src/train/bundled-metrics';
+import { bigramLoss, greedyContinue, inductionAccuracy, windowLoss } from '../../src/train/evaluate';
+import { INDUCTION_CHARS, inductionEvalSet } from '../../src/train/induction-data';
+import { charEncoder, evalWindows, POLYGLOT_LANGS } from '../../src/train/text-data';
+import type { HistoryPoint } from '../../src/train/trainer';
+import { INDUCTION_EVAL_SEQUENCES } from './recipes';
+
+const LANG_NAMES: Record<string, string> = { en: 'English', de: 'German', es: 'Spanish', it: 'Italian' };
+const PROMPTS: Record<string, string[]> = {
+  en: ['The meaning of life is ', 'A computer '],
+  de: ['Das Leben ist ', 'Der Computer '],
+  es: ['La vida es ', 'El amor '],
+  it: ['La vita e\' ', 'Il computer '],
+};
+
+const f3 = (x: number) => x.toFixed(3);
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+const fmtTime = (s: number) => (s >= 3600 ? `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`);
+
+interface TrainingFigures {
+  steps: number;
+  tokens: number;
+  wall_time_s: number;
+  tokens_per_s: number;
+  train_loss_last50: number;
+  final?: Record<string, number>;
+  settings: Record<string, number>;
+}
+
+function readTraining(dir: string): TrainingFigures {
+  const m = JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8'));
+  return m.training ?? m;
+}
+
+function archLine(model: Model): string {
+  const c = model.config;
+  return `GPT-2 architecture (Hugging Face \`GPT2LMHeadModel\` layout): ${c.nLayer} layers, ${c.nHead} heads of ${c.dHead}, d_model ${c.dModel}, d_mlp ${c.dMlp}, context ${c.nCtx}, vocabulary ${c.vocabSize}, ${c.activation}, pre-LN, learned positional embeddings, unembedding tied to the token embedding; ${model.paramCount.toLocaleString('en-US')} parameters (float32).`;
+}
+
+function trainingSection(t: TrainingFigures, history: HistoryPoint[]): string {
+  const s = t.settings;
+  const first = history.slice(0, 10);
+  const firstLoss = first.reduce((a, h) => a + h.train, 0) / Math.max(1, first.length);
+  return [
+    `- Optimiser: AdamW (β₁ 0.9, β₂ 0.95, ε 1e-8, decoupled weight decay ${s.weightDecay} on weight matrices only), peak learning rate ${s.lr}, linear warm-up over ${s.warmup} steps then cosine decay to ${s.lr * s.minRatio}, global-norm gradient clipping at ${s.clip}.`,
+    `- ${t.steps} steps of batch ${s.batch} (${t.tokens.toLocaleString('en-US')} tokens), seed ${s.seed}; GPT-2 initialisation (N(0, 0.02), residual projections N(0, 0.02/√(2·n_layer))).`,
+    `- Trained with \`npm run train\` on the tfjs WASM backend in Node, one CPU core (shared machine): ${fmtTime(t.wall_time_s)} of training, about ${t.tokens_per_s.toLocaleString('en-US')} tokens/s.`,
+    `- Training loss: ${f3(firstLoss)} over the first 10 steps → ${f3(t.train_loss_last50)} over the last 50 steps.`,
+    '',
+    '![loss curve](loss.svg)',
+  ].join('\n');
+}
+
+async function polyglotCard(dir: string, model: Model) {
+  const chars: string[] = JSON.parse(readFileSync('data/polyglot/chars.json', 'utf8'));
+  const enc = charEncoder(chars);
+  const V = model.config.vocabSize;
+  const T = model.config.nCtx;
+  const heldOut: Record<string, number> = {};
+  const bigram: Record<string, number> = {};
+  const valTexts: Record<string, string> = {};
+  const windowsUsed: Record<string, number> = {};
+  for (const l of POLYGLOT_LANGS) {
+    valTexts[l] = readFileSync(`data/polyglot/${l}.val.txt`, 'utf8');
+    const windows = evalWindows(enc(valTexts[l]), T, Infinity);
+    windowsUsed[l] = windows.length;
+    heldOut[l] = await windowLoss(model.weights, model.config, windows);
+    bigram[l] = bigramLoss(enc(readFileSync(`data/polyglot/${l}.train.txt`, 'utf8')), windows, V);
+    console.error(`${l}: held-out ${f3(heldOut[l])} nats/char, bigram ${f3(bigram[l])}`);
+  }
+  const mean = (r: Record<string, number>) => POLYGLOT_LANGS.reduce((s, l) => s + r[l], 0) / POLYGLOT_LANGS.length;
+  heldOut.mean = mean(heldOut);
+  bigram.mean = mean(bigram);
+  const subset = await polyglotMetric(model, valTexts, TEST_SUBSET.polyglotWindows);
+  const samples: Array<{ lang: string; prompt: string; continuation: string }> = [];
+  for (const l of POLYGLOT_LANGS) {
+    for (const prompt of PROMPTS[l]) {
+      const ids = model.tokenizer!.encode(prompt);
+      samples.push({ lang: l, prompt, continuation: model.tokenizer!.decode(await greedyContinue(model.weights, model.config, ids, 100)) });
+    }
+  }
+  return {
+    metrics: {
+      held_out_nats_per_char: heldOut,
+      bigram_baseline_nats_per_char: bigram,
+      held_out_windows: windowsUsed,
+      test_subset: { windows_per_language: TEST_SUBSET.polyglotWindows, held_out_nats_per_char: subset },
+      samples,
+    },
+    markdown: (t: TrainingFigures, history: HistoryPoint[]) => `# polyglot — a character-level GPT-2 in four languages
+
+A small GPT-2 trained from scratch on short texts (Debian \`fortunes\` collections) in English, German, Spanish and
+Italian, one character per token. Meant for looking at language-specific neurons and heads, and at how a model
+tells languages apart from a few characters.
+
+## Data
+
+Debian packages \`fortunes\` (English), \`fortunes-de\`, \`fortunes-es\`, \`fortunes-it\`, split on \`%\` lines,
+whitespace normalised, entries of 20–800 characters that are at least 70% letters (no ASCII art, no offensive
+collections), duplicates dropped. Every 10th entry per language is held out; training text is capped at about
+900,000 characters per language (Spanish has about 730,000), and each batch draws the same number of windows from
+each language. Built by \`npx tsx scripts/data/prepare-polyglot.ts\` into \`data/polyglot/\`. Fortunes are
+quotations, jokes and aphorisms of mixed quality and age; the Italian collection writes accents as apostrophes
+(\`e'\`, \`perche'\`), as in the source.
+
+## Tokenizer
+
+Character level: ${V - 1} characters seen at least 25 times in the training text plus an unknown token (⁇) for
+anything else. \`tokenizer.json\` is a Hugging Face tokenizer (a \`Split\` pre-tokenizer isolating each character, a
+\`BPE\` model with no merges, a \`Fuse\` decoder); accented letters (ä ö ü ß á é í ó ú ñ ¿ ¡) are single tokens.
+
+## Architecture
+
+${archLine(model)}
+
+## Training
+
+${trainingSection(t, history)}
+
+## Held-out loss (nats per character)
+
+Over the whole held-out split (${POLYGLOT_LANGS.map((l) => `${windowsUsed[l]}`).join(' / ')} windows of ${T + 1} characters
+for ${POLYGLOT_LANGS.join(' / ')}), against an add-one smoothed character bigram model estimated on the same
+training text and scored on the same windows:
+
+| language | model | bigram baseline |
+|---|---|---|
+${POLYGLOT_LANGS.map((l) => `| ${LANG_NAMES[l]} | ${f3(heldOut[l])} | ${f3(bigram[l])} |`).join('\n')}
+| mean | ${f3(heldOut.mean)} | ${f3(bigram.mean)} |
+
+\`metrics.json\` also stores the figure on the first ${TEST_SUBSET.polyglotWindows} windows per language
+(\`test_subset\`), which \`test/train/bundled-models.test.ts\` recomputes from these files.
+
+## Greedy samples
+
+Argmax continuation, 100 characters:
+
+${samples.map((s) => `- ${LANG_NAMES[s.lang]}: **${s.prompt.replace(/\s+$/, '&nbsp;')}**${s.continuation.replace(/\n/g, '⏎').replace(/([*_`\\[\]])/g, '\\$1')}`).join('\n')}
+
+## Known limits
+
+- Tiny and briefly trained: it spells plausible words and short phrases in each language, keeps to one language
+  within a text, and loops under greedy decoding; it does not write coherent sentences.
+- Context is ${T} characters. Characters outside the vocabulary (most symbols, Cyrillic, emoji, Italian
+  accented vowels) become ⁇.
+- Fortune collections carry the jokes and stereotypes of their era; samples can echo them.
+`,
+  };
+}
+
+async function inductionCard(dir: string, model: Model) {
+  const T = model.config.nCtx;
+  const all = inductionEvalSet(INDUCTION_EVAL_SEQUENCES, T + 1, INDUCTION_CHARS.length, TEST_SUBSET.inductionSeed);
+  const acc = await inductionAccuracy(model.weights, model.config, all);
+  const loss = await windowLoss(model.weights, model.config, all.map((s) => s.ids));
+  const subset = await inductionMetric(model, TEST_SUBSET.inductionSequences);
+  console.error(`accuracy repeated ${pct(acc.repeated)}, first occurrence ${pct(acc.first)}, loss ${f3(loss)}`);
+  const samples: Array<{ prompt: string; continuation: string; expected: string }> = [];
+  for (const s of all.slice(0, 4)) {
+    const cut = s.repeated[0] + 3; // the first three tokens of the repeat are in the prompt
+    const n = s.repeated[s.repeated.length - 1] + 2 - cut;
+    const cont = await greedyContinue(model.weights, model.config, s.ids.slice(0, cut), n);
+    const dec = (ids: number[]) => ids.map((i) => INDUCTION_CHARS[i]).join('');
+    samples.push({ prompt: dec(s.ids.slice(0, cut)), continuation: dec(cont), expected: dec(s.ids.slice(cut, cut + n)) });
+  }
+  const chance = 1 / INDUCTION_CHARS.length;
+  return {
+    metrics: {
+      eval_sequences: INDUCTION_EVAL_SEQUENCES,
+      accuracy_repeated: acc.repeated,
+      accuracy_first_occurrence: acc.first,
+      chance: chance,
+      held_out_loss: loss,
+      test_subset: { sequences: TEST_SUBSET.inductionSequences, accuracy_repeated: subset.repeated, accuracy_first_occurrence: subset.first },
+      samples,
+    },
+    markdown: (t: TrainingFigures, history: HistoryPoint[]) => `# induction — a two-layer GPT-2 that copies repeated spans
+
+A two-layer GPT-2 trained on sequences of random tokens in which one span occurs twice. The only way to predict
+anything is to notice that the current token appeared before and copy what followed it: the previous-token head +
+induction head circuit. Meant for finding those heads with the workbench (attention patterns, head ablations,
+path patching).
+
+## Data
+
+Generated on the fly (\`src/train/induction-data.ts\`, seeded): ${T + 1} tokens drawn uniformly from ${INDUCTION_CHARS.length}
+symbols; a span of 8–24 tokens is copied to a later, non-overlapping place. Positions inside the second copy
+(after its first token) are predictable; everything else is uniform noise (best possible loss there: ln ${INDUCTION_CHARS.length} ≈ ${Math.log(INDUCTION_CHARS.length).toFixed(3)}).
+Evaluation uses a fixed set of ${INDUCTION_EVAL_SEQUENCES} sequences (seed ${TEST_SUBSET.inductionSeed}) never used in training
+(training sequences come from the trainer's own seeded stream).
+
+## Tokenizer
+
+One character per token over \`a–z A–Z 0–9 + /\` (ids 0–63 in that order) plus an unknown token (id 64), so
+prompts can be typed: e.g. \`Xq3fK9a...Xq3\` should continue \`fK9a\`. Hugging Face \`tokenizer.json\` (\`Split\` per
+character + \`BPE\` without merges).
+
+## Architecture
+
+${archLine(model)} The MLPs are kept (it is GPT-2), though the task needs only attention.
+
+## Training
+
+${trainingSection(t, history)}
+
+## Results
+
+On the ${INDUCTION_EVAL_SEQUENCES} evaluation sequences, next-token accuracy (argmax):
+
+| positions | accuracy |
+|---|---|
+| repeated span (predictable by induction) | ${pct(acc.repeated)} |
+| first occurrence (not predictable) | ${pct(acc.first)} |
+| chance | ${pct(chance)} |
+
+Mean loss over all positions: ${f3(loss)} nats/token. \`metrics.json\` also stores the figures on the first
+${TEST_SUBSET.inductionSequences} sequences (\`test_subset\`), which \`test/train/bundled-models.test.ts\` recomputes.
+
+## Greedy samples
+
+The prompt ends three tokens into the second copy; the model continues greedily:
+
+${samples.map((s) => `- \`${s.prompt}\` → \`${s.continuation}\` (expected \`${s.expected}\`)`).join('\n')}
+
+## Known limits
+
+- Trained on uniform random tokens only: on natural text, or with tokens repeated by chance, it copies
+  whatever followed the previous occurrence.
+- Context ${T}; spans shorter than 8 or longer than 24 tokens were never seen in training.
+`,
+  };
+}
+
+export async function writeCard(name: string): Promise<void> {
+  const dir = join('public', 'models', name);
+  const model = await loadModelDir(dir);
+  try {
+    const training = readTraining(dir);
+    const history: HistoryPoint[] = existsSync(join(dir, 'history.json')) ? JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8')) : [];
+    const card = name === 'polyglot' ? await polyglotCard(dir, model) : name === 'induction' ? await inductionCard(dir, model) : null;
+    if (!card) throw new Error(`no model card recipe for ${name}`);
+    const weightsBytes = statSync(join(dir, 'model.safetensors')).size;
+    const metrics = { model: name, parameters: model.paramCount, weights_bytes: weightsBytes, ...card.metrics, training };
+    writeFileSync(join(dir, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
+    writeFileSync(join(dir, 'MODEL.md'), card.markdown(training, history));
+    console.error(`wrote ${dir}/metrics.json and MODEL.md`);
+  } finally {
+    model.dispose();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('card.ts')) {
+  const name = process.argv[2];
+  if (!name) {
+    console.error('usage: npx tsx scripts/train/card.ts (polyglot|induction)');
+    process.exit(2);
+  }
+  tf.env().set('PROD', true);
+  await initBackend('wasm');
+  await writeCard(name);
+}
