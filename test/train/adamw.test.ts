@@ -33,7 +33,7 @@ describe('AdamW', () => {
   it('first step by hand: p − lr·wd·p − lr·sign(g) (bias-corrected m̂/√v̂ = g/|g|)', () => {
     const w = tf.variable(tf.tensor2d([[2]]));
     const b = tf.variable(tf.tensor1d([2]));
-    const params = new Map([['h.0.mlp.c_fc.weight', w], ['h.0.mlp.c_fc.bias', b]]);
+    const params = new Map<string, tf.Variable>([['h.0.mlp.c_fc.weight', w], ['h.0.mlp.c_fc.bias', b]]);
     const opt = new AdamW(params, { beta1: 0.9, beta2: 0.95, eps: 0, weightDecay: 0.5, clip: 0 });
     opt.apply(new Map<string, tf.Tensor>([['h.0.mlp.c_fc.weight', tf.tensor2d([[0.3]])], ['h.0.mlp.c_fc.bias', tf.tensor1d([-4])]]), 0.1);
     // weight: 2·(1 − 0.1·0.5) − 0.1·1 = 1.8; bias (no decay): 2 + 0.1 = 2.1
