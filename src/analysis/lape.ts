@@ -214,7 +214,7 @@ export function randomNeurons(stats: LapeStats, count: number, rng: Rng, exclude
 export interface SwitchPrompt {
   ids: number[];
   lang: string;
-  /** Target language; default: the other languages in turn. */
+  /** Target language; default: the other languages in turn (per source language). */
   target?: string;
 }
 
@@ -281,11 +281,15 @@ export async function languageSwitchReport(model: Model, req: SwitchReportReques
   const prompts: number[][] = [];
   const editSets: Edit[][] = [];
   const meta: Array<Omit<SwitchRow, 'continuations'>> = [];
+  const perSource = new Map<string, number>();
   req.prompts.forEach((p, i) => {
     const si = langs.indexOf(p.lang);
     if (si < 0) fail(`prompt ${i}: language "${p.lang}" is not one of ${langs.join(', ')}`);
     const others = langs.filter((l) => l !== p.lang);
-    const target = p.target ?? others[i % others.length];
+    // Each source language's prompts take the other languages in turn.
+    const nth = perSource.get(p.lang) ?? 0;
+    perSource.set(p.lang, nth + 1);
+    const target = p.target ?? others[nth % others.length];
     if (target === p.lang || !langs.includes(target)) fail(`prompt ${i}: target language "${target}" must be another of ${langs.join(', ')}`);
     const lape = languageSwitchEdits(stats, sel, p.lang, target, scale);
     const nOff = sel.byLang[p.lang].filter((n) => !sel.byLang[target].some((m) => key(m) === key(n))).length;
