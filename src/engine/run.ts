@@ -11,7 +11,7 @@ export interface NormalisedRequest {
   T: number;
   perBatchEdits: Edit[][];
   capture: HookName[];
-  targets: Array<Required<Pick<Target, 'kind' | 'token' | 'position'>> & { distractor?: number }> | null;
+  targets: Array<Required<Pick<Target, 'kind' | 'token' | 'position'>> & { distractor?: number; hook?: HookName; index?: number }> | null;
   logits: 'all' | 'last' | 'none';
 }
 
@@ -44,10 +44,19 @@ export function normaliseRequest(cfg: ModelConfig, req: RunRequest): NormalisedR
   if (req.target) {
     const list = Array.isArray(req.target) ? req.target : Array.from({ length: B }, () => req.target as Target);
     if (list.length !== B) fail(`target: ${list.length} targets given for ${B} sequences`);
+    const kinds = new Set(list.map((t) => t.kind === 'activation'));
+    if (kinds.size > 1) fail('target: activation targets cannot be mixed with logit targets in one run');
+    if (list[0].kind === 'activation' && new Set(list.map((t) => t.hook)).size > 1) fail('target: all activation targets of a run must read the same hook');
     targets = list.map((t) => {
       const position = t.position === undefined || t.position === -1 ? T - 1 : t.position;
       if (!Number.isInteger(position) || position < 0 || position >= T) fail(`target position ${t.position} is outside the prompt (0..${T - 1})`);
-      if (!['logit', 'logit_diff', 'logprob'].includes(t.kind)) fail(`target kind "${t.kind}" is not one of logit, logit_diff, logprob`);
+      if (!['logit', 'logit_diff', 'logprob', 'activation'].includes(t.kind)) fail(`target kind "${t.kind}" is not one of logit, logit_diff, logprob, activation`);
+      if (t.kind === 'activation') {
+        const info = hookInfo(t.hook ?? '', cfg);
+        if (info.layout !== 'tokens') fail(`activation target: ${t.hook} is not a [T, N] hook`);
+        if (!Number.isInteger(t.index) || t.index! < 0 || t.index! >= info.units) fail(`activation target: index ${t.index} is out of range for ${t.hook}`);
+        return { kind: t.kind, token: 0, position, hook: t.hook, index: t.index };
+      }
       for (const tok of t.kind === 'logit_diff' ? [t.token, t.distractor] : [t.token]) {
         if (!Number.isInteger(tok) || tok! < 0 || tok! >= cfg.vocabSize) fail(`target token ${tok} is outside the vocabulary (0..${cfg.vocabSize - 1})`);
       }
@@ -121,19 +130,27 @@ export async function runModel(model: Model, req: RunRequest): Promise<RunResult
       if (m.add) y = tf.add(y, tf.tensor(m.add, shape));
       return y;
     };
+    const actTarget = n.targets && n.targets[0].kind === 'activation' ? n.targets : null;
     const forward = (probes: Map<HookName, tf.Tensor>) => {
+      let actValue: tf.Tensor1D | null = null;
       const hook: HookFn = (name, x) => {
         let y = applyEdits(name, x);
         const p = probes.get(name);
         if (p) y = tf.add(y, p);
         if (captureSet.has(name)) captured[name] = tf.keep(tf.clone(y));
+        if (actTarget && name === actTarget[0].hook) {
+          const N = y.shape[2]!;
+          const sel = new Float32Array(B * T * N);
+          actTarget.forEach((t, b) => (sel[(b * T + t.position) * N + t.index!] = 1));
+          actValue = tf.sum(tf.mul(y, tf.tensor(sel, [B, T, N])), [1, 2]) as tf.Tensor1D;
+        }
         return y;
       };
       const finalNorm = forwardResidual(model.weights, cfg, ids, hook);
       let logits: tf.Tensor | null = null;
       if (fullLogits) logits = hook('logits', unembed(model.weights, finalNorm));
-      let tv: tf.Tensor1D | null = null;
-      if (n.targets) {
+      let tv: tf.Tensor1D | null = actValue;
+      if (n.targets && !actTarget) {
         const flatIdx = tf.tensor1d(n.targets.map((t, b) => b * T + t.position), 'int32');
         const rows = logits
           ? tf.gather(tf.reshape(logits, [B * T, cfg.vocabSize]), flatIdx)

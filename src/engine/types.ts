@@ -31,7 +31,12 @@ export interface Edit {
 }
 
 /** The scalar a gradient run differentiates. */
-export type TargetKind = 'logit' | 'logit_diff' | 'logprob';
+/**
+ * `logit`, `logit_diff` (logit(token) − logit(distractor)) and `logprob` read the next-token prediction at
+ * `position`; `activation` reads one unit of a hook (`hook`, `index`) at `position`, for gradients of an
+ * internal activation (path edges).
+ */
+export type TargetKind = 'logit' | 'logit_diff' | 'logprob' | 'activation';
 
 export interface Target {
   kind: TargetKind;
@@ -40,6 +45,9 @@ export interface Target {
   token: number;
   /** For `logit_diff`: the distractor token d in logit(t) − logit(d). */
   distractor?: number;
+  /** For `activation`: the hook (token layout, e.g. blocks.1.mlp.hook_post) and the unit read. */
+  hook?: HookName;
+  index?: number;
 }
 
 export interface RunRequest {

@@ -12,10 +12,11 @@ export interface InductionSequence {
 }
 
 /**
- * Uniform random tokens over `V`, in which a span of 8–24 tokens appears twice: first at s1, again at s2 ≥ s1+L.
+ * Uniform random tokens over `V`, in which a span of 12 to ⌊T/2⌋ tokens appears twice: first at s1, again
+ * at s2 ≥ s1+L.
  */
 export function inductionSequence(rng: Rng, T: number, V: number): InductionSequence {
-  const L = 8 + rng.int(Math.min(17, Math.floor(T / 2) - 7));
+  const L = 12 + rng.int(Math.floor(T / 2) - 11);
   const s1 = rng.int(T - 2 * L + 1);
   const s2 = s1 + L + rng.int(T - s1 - 2 * L + 1);
   const ids = Array.from({ length: T }, () => rng.int(V));

@@ -83,3 +83,24 @@ describe.each(['cpu', 'wasm'])('gpt2-tiny parity on %s', (backend) => {
     }
   });
 });
+
+describe('activation targets', () => {
+  it('give the gradient of an internal activation, matching a finite difference', async () => {
+    await tf.setBackend('cpu');
+    const model = await loadModelDir(FIXTURE_DIR);
+    const target = { kind: 'activation' as const, hook: 'blocks.1.mlp.hook_post', index: 7, position: 11 };
+    const res = await runModel(model, { inputIds: [ref.input_ids], capture: ['blocks.0.mlp.hook_post'], target, logits: 'none' });
+    const cap = await runModel(model, { inputIds: [ref.input_ids], capture: ['blocks.1.mlp.hook_post'], logits: 'none' });
+    expect(res.targetValues![0]).toBeCloseTo(cap.activations['blocks.1.mlp.hook_post'].data[11 * 256 + 7], 5);
+    // d act / d (layer-0 neuron 3 at position 11) by a central difference of an `add` edit.
+    const g = res.grads['blocks.0.mlp.hook_post'].data[11 * 256 + 3];
+    const h = 1e-2;
+    const at = async (v: number) => {
+      const r = await runModel(model, { inputIds: [ref.input_ids], edits: [{ hook: 'blocks.0.mlp.hook_post', index: 3, op: 'add', value: v, positions: [11] }], target, capture: ['blocks.0.mlp.hook_post'], logits: 'none' });
+      return r.targetValues![0];
+    };
+    const fd = ((await at(h)) - (await at(-h))) / (2 * h);
+    expect(Math.abs(fd - g)).toBeLessThan(1e-3 + 1e-2 * Math.abs(g));
+    model.dispose();
+  });
+});
