@@ -1,6 +1,6 @@
 /**
  * Evaluates a bundled model and writes its metrics.json and MODEL.md:
- *   npx tsx scripts/train/card.ts (polyglot|induction)
+ *   npx tsx scripts/train/card.ts (polyglot|induction) [DIR]   (DIR defaults to public/models/NAME)
  * Run after `npm run train -- NAME` has exported public/models/NAME (train.ts calls it itself at the end).
  * Reads the training figures train.ts left in metrics.json and history.json, adds held-out figures over the
  * whole held-out set, the fixed subset the tests recompute (`test_subset`), baselines and greedy samples.
@@ -27,6 +27,8 @@ const PROMPTS: Record<string, string[]> = {
 };
 
 const f3 = (x: number) => x.toFixed(3);
+/** A markdown code span that survives backticks, pipes and newlines in model output. */
+const code = (t: string) => `\`\` ${t.replace(/\n/g, '⏎').replace(/\|/g, '¦').replace(/`/g, 'ˋ')} \`\``;
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const fmtTime = (s: number) => (s >= 3600 ? `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`);
 
@@ -148,7 +150,11 @@ ${POLYGLOT_LANGS.map((l) => `| ${LANG_NAMES[l]} | ${f3(heldOut[l])} | ${f3(bigra
 
 Argmax continuation, 100 characters:
 
-${samples.map((s) => `- ${LANG_NAMES[s.lang]}: **${s.prompt.replace(/\s+$/, '&nbsp;')}**${s.continuation.replace(/\n/g, '⏎').replace(/([*_`\\[\]])/g, '\\$1')}`).join('\n')}
+| language | prompt | continuation |
+|---|---|---|
+${samples.map((s) => `| ${LANG_NAMES[s.lang]} | ${code(s.prompt)} | ${code(s.continuation)} |`).join('\n')}
+
+(⏎ marks a newline, which separates fortunes in the training text.)
 
 ## Known limits
 
@@ -177,6 +183,10 @@ async function inductionCard(dir: string, model: Model) {
     samples.push({ prompt: dec(s.ids.slice(0, cut)), continuation: dec(cont), expected: dec(s.ids.slice(cut, cut + n)) });
   }
   const chance = 1 / INDUCTION_CHARS.length;
+  // Span lengths as the generator draws them (measured on many sequences rather than restated here).
+  const lens = inductionEvalSet(4000, T + 1, INDUCTION_CHARS.length, 1).map((s) => s.first.length + 1);
+  const spanMin = Math.min(...lens);
+  const spanMax = Math.max(...lens);
   return {
     metrics: {
       eval_sequences: INDUCTION_EVAL_SEQUENCES,
@@ -197,7 +207,7 @@ path patching).
 ## Data
 
 Generated on the fly (\`src/train/induction-data.ts\`, seeded): ${T + 1} tokens drawn uniformly from ${INDUCTION_CHARS.length}
-symbols; a span of 8–24 tokens is copied to a later, non-overlapping place. Positions inside the second copy
+symbols; a span of ${spanMin}–${spanMax} tokens is copied to a later, non-overlapping place. Positions inside the second copy
 (after its first token) are predictable; everything else is uniform noise (best possible loss there: ln ${INDUCTION_CHARS.length} ≈ ${Math.log(INDUCTION_CHARS.length).toFixed(3)}).
 Evaluation uses a fixed set of ${INDUCTION_EVAL_SEQUENCES} sequences (seed ${TEST_SUBSET.inductionSeed}) never used in training
 (training sequences come from the trainer's own seeded stream).
@@ -239,13 +249,12 @@ ${samples.map((s) => `- \`${s.prompt}\` → \`${s.continuation}\` (expected \`${
 
 - Trained on uniform random tokens only: on natural text, or with tokens repeated by chance, it copies
   whatever followed the previous occurrence.
-- Context ${T}; spans shorter than 8 or longer than 24 tokens were never seen in training.
+- Context ${T}; spans shorter than ${spanMin} or longer than ${spanMax} tokens were never seen in training.
 `,
   };
 }
 
-export async function writeCard(name: string): Promise<void> {
-  const dir = join('public', 'models', name);
+export async function writeCard(name: string, dir = join('public', 'models', name)): Promise<void> {
   const model = await loadModelDir(dir);
   try {
     const training = readTraining(dir);
@@ -265,10 +274,10 @@ export async function writeCard(name: string): Promise<void> {
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('card.ts')) {
   const name = process.argv[2];
   if (!name) {
-    console.error('usage: npx tsx scripts/train/card.ts (polyglot|induction)');
+    console.error('usage: npx tsx scripts/train/card.ts (polyglot|induction) [DIR]');
     process.exit(2);
   }
   tf.env().set('PROD', true);
   await initBackend('wasm');
-  await writeCard(name);
+  await writeCard(name, process.argv[3]);
 }

@@ -21,7 +21,8 @@ import { RECIPES, type Recipe } from './recipes';
 const argv = process.argv.slice(2);
 const name = argv.find((a) => !a.startsWith('--'));
 const tiny = argv.includes('--tiny');
-const fresh = argv.includes('--fresh');
+// A --tiny smoke run always starts afresh (it takes seconds); a full run resumes unless --fresh.
+const fresh = argv.includes('--fresh') || (tiny && !argv.includes('--resume'));
 const stepsArg = argv.indexOf('--steps');
 if (!name || !RECIPES[name]) {
   console.error(`usage: npm run train -- (${Object.keys(RECIPES).join('|')}) [--tiny] [--steps N] [--fresh]`);
