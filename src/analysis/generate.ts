@@ -214,3 +214,29 @@ export async function generate(model: Model, req: GenerateRequest, opts: Analysi
     decoding: s && s.temperature > 0 ? { kind: 'sample', temperature: s.temperature, topK: s.topK ?? 0, seed: s.seed } : { kind: 'greedy' },
   };
 }
+
+/**
+ * Prompts of exactly `length` tokens from the starts of a text's lines (one fortune per line): the first `count`
+ * lines that encode to at least `length + minRest` tokens, cut to `length`.
+ */
+export function linePrompts(text: string, encode: (s: string) => number[], count: number, length: number, minRest = 8): number[][] {
+  const out: number[][] = [];
+  for (const line of text.split('\n')) {
+    if (out.length >= count) break;
+    if (line.length < length) continue;
+    const ids = encode(line);
+    if (ids.length >= length + minRest) out.push(ids.slice(0, length));
+  }
+  return out;
+}
+
+/** `count` windows of `size` tokens spread evenly over a token sequence (fewer when it is too short). */
+export function spreadWindows(ids: ArrayLike<number>, size: number, count: number): number[][] {
+  const room = ids.length - size;
+  if (room < 0 || count <= 0) return [];
+  const n = Math.min(count, room + 1);
+  return Array.from({ length: n }, (_, i) => {
+    const s = n === 1 ? 0 : Math.floor((i * room) / (n - 1));
+    return Array.from({ length: size }, (_, j) => ids[s + j]);
+  });
+}

@@ -1,5 +1,8 @@
 import type { Args } from '../args';
 import { runCommand } from './run';
+import { GENERATE_USAGE, generateCommand } from './generate';
+import { LAPE_USAGE, lapeCommand } from './lape';
+import { LOOPS_USAGE, loopsCommand } from './loops';
 
 /** Every CLI command: name → implementation returning the JSON printed on stdout, and a usage line. */
 export const COMMANDS: Record<string, { run: (args: Args) => Promise<unknown>; usage: string }> = {
@@ -7,4 +10,7 @@ export const COMMANDS: Record<string, { run: (args: Args) => Promise<unknown>; u
     run: runCommand,
     usage: 'run --model M (--ids 1,2,3 | --text "...") [--backend cpu|wasm|webgpu] [--capture HOOK]... [--edit HOOK:INDEX:zero|mean|clamp=V|scale=V|add=V[@POS]]... [--grad POS:TOKEN]',
   },
+  generate: { run: generateCommand, usage: GENERATE_USAGE },
+  lape: { run: lapeCommand, usage: LAPE_USAGE },
+  loops: { run: loopsCommand, usage: LOOPS_USAGE },
 };
