@@ -15,6 +15,7 @@ import { inductionMetric, polyglotMetric, TEST_SUBSET } from '../../src/train/bu
 import { bigramLoss, greedyContinue, inductionAccuracy, windowLoss } from '../../src/train/evaluate';
 import { INDUCTION_CHARS, inductionEvalSet } from '../../src/train/induction-data';
 import { charEncoder, evalWindows, POLYGLOT_LANGS } from '../../src/train/text-data';
+import { lineChartSvg } from '../../src/train/svg';
 import type { HistoryPoint } from '../../src/train/trainer';
 import { INDUCTION_EVAL_SEQUENCES } from './recipes';
 
@@ -254,6 +255,26 @@ ${samples.map((s) => `- \`${s.prompt}\` → \`${s.continuation}\` (expected \`${
   };
 }
 
+/** Training loss (smoothed over 25 steps) and every held-out loss series in the history. */
+function lossChart(name: string, history: HistoryPoint[]): string {
+  const k = 25;
+  const train = history.map((h, i): [number, number] => {
+    const w = history.slice(Math.max(0, i - k + 1), i + 1);
+    return [h.step, w.reduce((a, p) => a + p.train, 0) / w.length];
+  });
+  const evals = history.filter((h) => h.eval);
+  const keys = name === 'polyglot' ? POLYGLOT_LANGS.map((l) => `val_${l}`) : ['val'];
+  const colors = ['#d62728', '#2ca02c', '#ff7f0e', '#9467bd'];
+  const label = (key: string) => (key === 'val' ? 'held-out' : `held-out ${LANG_NAMES[key.slice(4)] ?? key}`);
+  return lineChartSvg(
+    [
+      { name: `train (mean of ${k} steps)`, color: '#1f77b4', points: train },
+      ...keys.map((key, i) => ({ name: label(key), color: colors[i % colors.length], points: evals.filter((h) => h.eval![key] !== undefined).map((h): [number, number] => [h.step, h.eval![key]]) })),
+    ],
+    { title: `${name}: training and held-out loss`, xLabel: 'step', yLabel: `cross-entropy (nats/${name === 'polyglot' ? 'char' : 'token'})` },
+  );
+}
+
 export async function writeCard(name: string, dir = join('public', 'models', name)): Promise<void> {
   const model = await loadModelDir(dir);
   try {
@@ -261,6 +282,7 @@ export async function writeCard(name: string, dir = join('public', 'models', nam
     const history: HistoryPoint[] = existsSync(join(dir, 'history.json')) ? JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8')) : [];
     const card = name === 'polyglot' ? await polyglotCard(dir, model) : name === 'induction' ? await inductionCard(dir, model) : null;
     if (!card) throw new Error(`no model card recipe for ${name}`);
+    if (history.length) writeFileSync(join(dir, 'loss.svg'), lossChart(name, history));
     const weightsBytes = statSync(join(dir, 'model.safetensors')).size;
     const metrics = { model: name, parameters: model.paramCount, weights_bytes: weightsBytes, ...card.metrics, training };
     writeFileSync(join(dir, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');

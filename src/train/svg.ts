@@ -15,8 +15,8 @@ export function lineChartSvg(series: Series[], o: { title: string; xLabel: strin
   const yMax = Math.max(...all.map((p) => p[1]));
   const yLo = Math.floor(yMin * 2) / 2;
   const yHi = Math.ceil(yMax * 2) / 2 || 1;
-  const sx = (x: number) => m.l + (x / xMax) * (W - m.l - m.r);
-  const sy = (y: number) => H - m.b - ((y - yLo) / Math.max(1e-9, yHi - yLo)) * (H - m.t - m.b);
+  const sx = (x: number) => +(m.l + (x / xMax) * (W - m.l - m.r)).toFixed(1);
+  const sy = (y: number) => +(H - m.b - ((y - yLo) / Math.max(1e-9, yHi - yLo)) * (H - m.t - m.b)).toFixed(1);
   const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
   const yTicks = Array.from({ length: 6 }, (_, i) => yLo + ((yHi - yLo) * i) / 5);
   const xTicks = Array.from({ length: 6 }, (_, i) => Math.round((xMax * i) / 5));
@@ -30,7 +30,7 @@ export function lineChartSvg(series: Series[], o: { title: string; xLabel: strin
     `<text x="${W / 2}" y="${H - 8}" text-anchor="middle">${esc(o.xLabel)}</text>`,
     `<text transform="translate(14 ${H / 2}) rotate(-90)" text-anchor="middle">${esc(o.yLabel)}</text>`,
     ...series.map((s) => `<polyline fill="none" stroke="${s.color}" stroke-width="1.5" points="${s.points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`),
-    ...series.map((s, i) => `<rect x="${W - m.r - 150}" y="${m.t + 4 + i * 16}" width="10" height="10" fill="${s.color}"/><text x="${W - m.r - 135}" y="${m.t + 13 + i * 16}">${esc(s.name)}</text>`),
+    ...series.map((s, i) => `<rect x="${W - m.r - 190}" y="${m.t + 4 + i * 16}" width="10" height="10" fill="${s.color}"/><text x="${W - m.r - 175}" y="${m.t + 13 + i * 16}">${esc(s.name)}</text>`),
     '</svg>',
   ];
   return parts.join('\n');
