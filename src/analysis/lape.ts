@@ -218,6 +218,23 @@ export interface SwitchPrompt {
   target?: string;
 }
 
+/**
+ * Checks each prompt's language and target; prompts without a target get one: each source language's prompts
+ * take the other languages in turn.
+ */
+export function assignTargets(prompts: SwitchPrompt[], langs: string[]): Array<Required<SwitchPrompt>> {
+  const perSource = new Map<string, number>();
+  return prompts.map((p, i) => {
+    if (!langs.includes(p.lang)) fail(`prompt ${i}: language "${p.lang}" is not one of ${langs.join(', ')}`);
+    const others = langs.filter((l) => l !== p.lang);
+    const nth = perSource.get(p.lang) ?? 0;
+    perSource.set(p.lang, nth + 1);
+    const target = p.target ?? others[nth % others.length];
+    if (target === p.lang || !langs.includes(target)) fail(`prompt ${i}: target language "${target}" must be another of ${langs.join(', ')}`);
+    return { ids: p.ids, lang: p.lang, target };
+  });
+}
+
 export interface SwitchReportRequest {
   stats: LapeStats;
   selection: LapeSelection;
@@ -281,16 +298,8 @@ export async function languageSwitchReport(model: Model, req: SwitchReportReques
   const prompts: number[][] = [];
   const editSets: Edit[][] = [];
   const meta: Array<Omit<SwitchRow, 'continuations'>> = [];
-  const perSource = new Map<string, number>();
-  req.prompts.forEach((p, i) => {
-    const si = langs.indexOf(p.lang);
-    if (si < 0) fail(`prompt ${i}: language "${p.lang}" is not one of ${langs.join(', ')}`);
-    const others = langs.filter((l) => l !== p.lang);
-    // Each source language's prompts take the other languages in turn.
-    const nth = perSource.get(p.lang) ?? 0;
-    perSource.set(p.lang, nth + 1);
-    const target = p.target ?? others[nth % others.length];
-    if (target === p.lang || !langs.includes(target)) fail(`prompt ${i}: target language "${target}" must be another of ${langs.join(', ')}`);
+  assignTargets(req.prompts, langs).forEach((p) => {
+    const target = p.target;
     const lape = languageSwitchEdits(stats, sel, p.lang, target, scale);
     const nOff = sel.byLang[p.lang].filter((n) => !sel.byLang[target].some((m) => key(m) === key(n))).length;
     const nOn = sel.byLang[target].length;

@@ -7,8 +7,10 @@ import { fail } from '../engine/errors';
 import type { Model } from '../engine/model';
 import type { Edit, HookName, ModelConfig } from '../engine/types';
 import { compareNextToken, type DistributionResult } from './distribution';
-import { generate, type AnalysisOptions, type GenerateResult, type Means, type Sampling } from './generate';
-import { contrastiveVector, neuronDirection, type ContrastiveRequest } from './vectors';
+import { generate, generateBatch, type AnalysisOptions, type GenerateResult, type Means, type Sampling } from './generate';
+import { identifyLanguage, type LanguageId } from './language-id';
+import { assignTargets, type SwitchPrompt } from './lape';
+import { contrastiveVector, hookMeans, neuronDirection, type ContrastiveRequest } from './vectors';
 
 export type ResidPoint = 'hook_resid_pre' | 'hook_resid_post';
 
@@ -81,4 +83,84 @@ export async function steeringVector(model: Model, src: VectorSource, opts: Anal
     case 'given':
       return Float32Array.from(src.vector);
   }
+}
+
+/** Each language's mean activation at a hook over its texts (token-weighted; cached per model and text). */
+export async function languageCentroids(model: Model, hook: HookName, texts: Record<string, number[][]>, opts: AnalysisOptions = {}): Promise<Record<string, Float32Array>> {
+  const out: Record<string, Float32Array> = {};
+  for (const [lang, windows] of Object.entries(texts)) out[lang] = (await hookMeans(model, [hook], windows, { signal: opts.signal }))[hook];
+  return out;
+}
+
+export interface SteeringSwitchRequest {
+  /** Prompts of equal length with their languages (targets assigned in turn when absent). */
+  prompts: SwitchPrompt[];
+  /** Per language, the mean residual activation at the steering hook: v(A→B) = centroid(B) − centroid(A). */
+  centroids: Record<string, ArrayLike<number>>;
+  layer: number;
+  point?: ResidPoint;
+  /** α values; 0 is the clean run. */
+  alphas: number[];
+  languageId: LanguageId;
+  maxTokens: number;
+  batchSize?: number;
+}
+
+export interface SteeringSwitchRow {
+  alpha: number;
+  n: number;
+  switched: number;
+  leftSource: number;
+  switchRate: number;
+  leftRate: number;
+  /** A few continuations at this α: source → target. */
+  examples: Array<{ source: string; target: string; text: string; lang: string }>;
+}
+
+export interface SteeringSwitchReport {
+  hook: HookName;
+  rows: SteeringSwitchRow[];
+  /** Mean ‖centroid(B) − centroid(A)‖ over the prompts' pairs, and mean ‖centroid‖, to read α against. */
+  meanVectorNorm: number;
+  meanCentroidNorm: number;
+}
+
+/**
+ * Activation addition between languages: for a prompt in A with target B, add α·(centroid(B) − centroid(A)) to
+ * the residual stream at every position and generation step, and identify the continuation's language.
+ */
+export async function steeringSwitchReport(model: Model, req: SteeringSwitchRequest, opts: AnalysisOptions = {}): Promise<SteeringSwitchReport> {
+  const tok = model.tokenizer;
+  if (!tok) fail(`model "${model.name}" has no tokenizer; the switch report identifies languages in decoded text`);
+  const langs = Object.keys(req.centroids);
+  const prompts = assignTargets(req.prompts, langs);
+  if (prompts.length === 0 || req.alphas.length === 0) fail('the steering switch report needs prompts and α values');
+  const hook = steeringHook(model.config, req.layer, req.point);
+  const vec = (a: string, b: string) => Array.from(req.centroids[b], (x, i) => x - req.centroids[a][i]);
+  const seqs: number[][] = [];
+  const edits: Edit[][] = [];
+  for (const alpha of req.alphas) {
+    for (const p of prompts) {
+      seqs.push(p.ids);
+      edits.push(alpha === 0 ? [] : [steeringEdit(model.config, { layer: req.layer, point: req.point, vector: vec(p.lang, p.target), alpha, positions: null })]);
+    }
+  }
+  const gen = await generateBatch(model, { prompts: seqs, edits, maxTokens: req.maxTokens, batchSize: req.batchSize ?? 24 }, opts);
+  const P = prompts.length;
+  const rows = req.alphas.map((alpha, a) => {
+    const labelled = prompts.map((p, i) => {
+      const text = tok.decode(gen.generated[a * P + i]);
+      return { source: p.lang, target: p.target, text, lang: identifyLanguage(req.languageId, text).lang };
+    });
+    const switched = labelled.filter((r) => r.lang === r.target).length;
+    const leftSource = labelled.filter((r) => r.lang !== r.source).length;
+    return { alpha, n: P, switched, leftSource, switchRate: switched / P, leftRate: leftSource / P, examples: labelled.slice(0, 4) };
+  });
+  const norm = (v: ArrayLike<number>) => Math.hypot(...Array.from(v));
+  return {
+    hook,
+    rows,
+    meanVectorNorm: prompts.reduce((s, p) => s + norm(vec(p.lang, p.target)), 0) / P,
+    meanCentroidNorm: langs.reduce((s, l) => s + norm(req.centroids[l]), 0) / langs.length,
+  };
 }

@@ -2,6 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../src/analysis/generate';
 import { identifyLanguage, trainLanguageId } from '../../src/analysis/language-id';
+import { languageCentroids, steeringEdit, steeringSwitchReport } from '../../src/analysis/steering';
+import { hookMeans } from '../../src/analysis/vectors';
 import {
   kthQuantile,
   languageSwitchEdits,
@@ -129,5 +131,31 @@ describe('language-switch report', () => {
     expect(rep.rows[0].continuations.lape.text).toBe(model.tokenizer!.decode(g.edited));
     expect(rep.rows[0].continuations.lape.lang).toBe(identifyLanguage(id, rep.rows[0].continuations.lape.text).lang);
     expect(rep.rows[0].edited).toBe(sel.byLang.xa.length + sel.byLang.yk.length);
+  });
+});
+
+describe('steering switch report (activation addition between language centroids)', () => {
+  it('adds α·(centroid(target) − centroid(source)) at every step; α = 0 is the clean run', async () => {
+    const hook = 'blocks.1.hook_resid_pre';
+    const centroids = await languageCentroids(model, hook, texts);
+    expect(Array.from(centroids.yk)).toEqual(Array.from((await hookMeans(model, [hook], texts.yk))[hook]));
+    const id = trainLanguageId(Object.fromEntries(Object.keys(ALPHABETS).map((l) => [l, text(l, 600, 99)])));
+    const prompts = Object.keys(ALPHABETS).flatMap((l, k) => [0, 1].map((i) => ({ ids: model.tokenizer!.encode(text(l, 10, 70 + 2 * k + i)), lang: l })));
+    const before = liveTensors();
+    const rep = await steeringSwitchReport(model, { prompts, centroids, layer: 1, alphas: [0, 3], languageId: id, maxTokens: 6, batchSize: 5 });
+    expect(liveTensors()).toBe(before);
+    expect(rep.hook).toBe(hook);
+    expect(rep.rows.map((r) => r.alpha)).toEqual([0, 3]);
+    for (const r of rep.rows) {
+      expect(r.n).toBe(6);
+      expect(r.switchRate).toBeCloseTo(r.switched / 6);
+    }
+    const p = prompts[0];
+    const v = Array.from(centroids.yk, (x, i) => x - centroids.xa[i]);
+    const g = await generate(model, { inputIds: p.ids, edits: [steeringEdit(model.config, { layer: 1, vector: v, alpha: 3 })], maxTokens: 6 });
+    expect(rep.rows[0].examples[0].text).toBe(model.tokenizer!.decode(g.clean));
+    expect(rep.rows[1].examples[0].text).toBe(model.tokenizer!.decode(g.edited));
+    expect(rep.rows[1].examples[0].target).toBe('yk');
+    expect(rep.meanVectorNorm).toBeGreaterThan(0);
   });
 });
