@@ -45,7 +45,7 @@ export interface Target {
   token: number;
   /** For `logit_diff`: the distractor token d in logit(t) − logit(d). */
   distractor?: number;
-  /** For `activation`: the hook (token layout, e.g. blocks.1.mlp.hook_post) and the unit read. */
+  /** For `activation`: the hook (token layout, e.g. blocks.1.mlp.hook_post) and the unit read; `token` is unused. Capture only hooks that come before it. */
   hook?: HookName;
   index?: number;
 }

@@ -88,7 +88,7 @@ describe('activation targets', () => {
   it('give the gradient of an internal activation, matching a finite difference', async () => {
     await tf.setBackend('cpu');
     const model = await loadModelDir(FIXTURE_DIR);
-    const target = { kind: 'activation' as const, hook: 'blocks.1.mlp.hook_post', index: 7, position: 11 };
+    const target = { kind: 'activation' as const, token: 0, hook: 'blocks.1.mlp.hook_post', index: 7, position: 11 };
     const res = await runModel(model, { inputIds: [ref.input_ids], capture: ['blocks.0.mlp.hook_post'], target, logits: 'none' });
     const cap = await runModel(model, { inputIds: [ref.input_ids], capture: ['blocks.1.mlp.hook_post'], logits: 'none' });
     expect(res.targetValues![0]).toBeCloseTo(cap.activations['blocks.1.mlp.hook_post'].data[11 * 256 + 7], 5);

@@ -1,4 +1,5 @@
 import type { Args } from '../args';
+import { attributeCommand, faithfulnessCommand, pathCommand } from './analysis';
 import { runCommand } from './run';
 import { GENERATE_USAGE, generateCommand } from './generate';
 import { LAPE_USAGE, lapeCommand } from './lape';
@@ -13,4 +14,16 @@ export const COMMANDS: Record<string, { run: (args: Args) => Promise<unknown>; u
   generate: { run: generateCommand, usage: GENERATE_USAGE },
   lape: { run: lapeCommand, usage: LAPE_USAGE },
   loops: { run: loopsCommand, usage: LOOPS_USAGE },
+  attribute: {
+    run: attributeCommand,
+    usage: 'attribute --model M (--text T | --ids 1,2,3) --target TOK [--distractor TOK] [--target-kind logit|logit_diff|logprob] --method act|grad|gxa|ig|ablate [--steps m] [--layer L] [--positions last|all|P]',
+  },
+  path: {
+    run: pathCommand,
+    usage: 'path --model M (--text T | --ids 1,2,3) --target TOK [--distractor TOK] [--steps m] [--beam k] [--seed s]',
+  },
+  faithfulness: {
+    run: faithfulnessCommand,
+    usage: 'faithfulness --model M --prompts FILE [--steps m] [--limit n]',
+  },
 };
