@@ -1,5 +1,9 @@
 /** The one typed API between the page and the engine worker. Everything crossing it is plain data. */
 import type { BackendName } from '../engine/backend-names';
+import type { AttributionRequest, AttributionResult } from '../analysis/attribution';
+import type { GenerateResult, Sampling } from '../analysis/generate';
+import type { NeuronCard } from '../analysis/neuron-card';
+import type { PathRequest, PathResult } from '../analysis/path';
 import type { Edit, ModelConfig, RunRequest, RunResult } from '../engine/types';
 
 export type ModelSource =
@@ -48,6 +52,25 @@ export interface Prediction {
 
 export type ProgressFn = (done: number, total: number) => void;
 
+export interface GenerateUiRequest {
+  ids: number[];
+  edits: Edit[];
+  maxTokens: number;
+  sampling?: Sampling | null;
+}
+
+export interface GenerateUiResult extends GenerateResult {
+  cleanTokens: string[];
+  editedTokens: string[];
+}
+
+export interface NeuronCardUi extends NeuronCard {
+  promptTokens: string[];
+  contextTokens: string[][];
+  promotedTokens: string[];
+  suppressedTokens: string[];
+}
+
 export interface EngineApi {
   init(backend: BackendName | 'auto', wasmPaths: string): Promise<BackendName>;
   backend(): Promise<BackendName>;
@@ -59,4 +82,11 @@ export interface EngineApi {
   run(key: string | null, req: RunRequest): Promise<RunResult>;
   predict(key: string | null, req: PredictRequest): Promise<Prediction>;
   cancel(key: string): Promise<void>;
+  /** NeuronPath search with baselines (progress: done/total IG runs). */
+  path(key: string | null, req: PathRequest, onProgress?: ProgressFn): Promise<PathResult>;
+  attribute(key: string | null, req: AttributionRequest, onProgress?: ProgressFn): Promise<AttributionResult>;
+  generate(key: string | null, req: GenerateUiRequest, onProgress?: ProgressFn): Promise<GenerateUiResult>;
+  neuronCard(key: string | null, req: { ids: number[]; layer: number; index: number }, onProgress?: ProgressFn): Promise<NeuronCardUi>;
+  /** Mean activation of a hook over the model's reference corpus (for mean ablation). */
+  means(hooks: string[]): Promise<Record<string, Float32Array>>;
 }

@@ -8,6 +8,11 @@ import { fail } from '../engine/errors';
 import { loadModel, type Model } from '../engine/model';
 import { runModel } from '../engine/run';
 import type { RunResult } from '../engine/types';
+import { attribute } from '../analysis/attribution';
+import { generate } from '../analysis/generate';
+import { neuronCard } from '../analysis/neuron-card';
+import { findPath } from '../analysis/path';
+import { hookMeans } from '../analysis/vectors';
 import type { EngineApi, LoadProgress, ModelSource, Prediction, PredictRequest } from './api';
 import { Supersede } from './cancel';
 import { fetchBytes, fetchText } from './fetch-model';
@@ -16,6 +21,32 @@ import { resultBuffers } from './transfer';
 let backend: BackendName | null = null;
 let model: Model | null = null;
 let loadCtrl: AbortController | null = null;
+/** The model's reference corpus (corpus.txt next to the weights) as windows of token ids; may be empty. */
+let corpus: number[][] = [];
+
+function corpusWindows(m: Model, text: string | null): number[][] {
+  if (!text || !m.tokenizer) return [];
+  const T = Math.min(64, m.config.nCtx);
+  const out: number[][] = [];
+  for (const line of text.split('\n')) {
+    const ids = m.tokenizer.encode(line);
+    for (let i = 0; i + T <= ids.length && out.length < 64; i += T) out.push(ids.slice(i, i + T));
+    if (out.length >= 64) break;
+  }
+  return out;
+}
+
+/** Mean activations for the hooks of `mean` edits, over the reference corpus (cached per model). */
+async function meansFor(m: Model, edits: { hook: string; op: string }[] | undefined) {
+  const hooks = [...new Set((edits ?? []).filter((e) => e.op === 'mean').map((e) => e.hook))];
+  if (hooks.length === 0) return undefined;
+  if (corpus.length === 0) fail('mean ablation needs a reference corpus (corpus.txt), which this model does not have; use zero instead');
+  return hookMeans(m, hooks, corpus);
+}
+
+function names(m: Model, ids: number[]): string[] {
+  return ids.map((i) => (m.tokenizer ? m.tokenizer.tokenString(i) : `#${i}`));
+}
 const streams = new Supersede();
 
 function requireModel(): Model {
@@ -52,12 +83,14 @@ const api: EngineApi = {
     let tokenizer: string | null;
     let st;
     let name: string;
+    let corpusText: string | null = null;
     if (source.kind === 'url') {
       const base = source.baseUrl.endsWith('/') ? source.baseUrl : source.baseUrl + '/';
       name = source.name ?? (base.split('/').filter(Boolean).pop() || 'model');
       config = (await fetchText(base + 'config.json', false, ctrl.signal))!;
       tokenizer = await fetchText(base + 'tokenizer.json', true, ctrl.signal);
       st = await fetchBytes(base + 'model.safetensors', onProgress ? (p) => onProgress(p) : undefined, ctrl.signal);
+      corpusText = await fetchText(base + 'corpus.txt', true, ctrl.signal).catch(() => null);
     } else {
       name = source.name ?? 'local model';
       config = await source.config.text();
@@ -72,6 +105,7 @@ const api: EngineApi = {
     // Only now is the old model replaced: a failed load leaves the working model in place.
     model?.dispose();
     model = next;
+    corpus = corpusWindows(next, corpusText);
     return { name, config: next.config, paramCount: next.paramCount, hasTokenizer: next.tokenizer !== null, backend: backend! };
   },
 
@@ -112,7 +146,7 @@ const api: EngineApi = {
     const m = requireModel();
     const T = req.ids.length;
     const pos = req.position ?? T - 1;
-    const res = await runModel(m, { inputIds: [req.ids.slice(0, pos + 1)], edits: req.edits ?? [], logits: 'last' });
+    const res = await runModel(m, { inputIds: [req.ids.slice(0, pos + 1)], edits: req.edits ?? [], logits: 'last', means: await meansFor(m, req.edits) });
     ticket.check();
     const probs = softmaxRow(res.logits!.data);
     const order = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a]).slice(0, req.k);
@@ -125,6 +159,46 @@ const api: EngineApi = {
 
   async cancel(key) {
     streams.cancel(key);
+  },
+
+  async path(key, req, onProgress) {
+    const t = streams.take(key);
+    const r = await findPath(requireModel(), req, { signal: t.signal, onProgress });
+    return Comlink.transfer(r, r.layerScores.map((a) => a.buffer as ArrayBuffer));
+  },
+
+  async attribute(key, req, onProgress) {
+    const t = streams.take(key);
+    const r = await attribute(requireModel(), req, { signal: t.signal, onProgress });
+    return Comlink.transfer(r, Object.values(r.scores).map((s) => s.data.buffer as ArrayBuffer));
+  },
+
+  async generate(key, req, onProgress) {
+    const t = streams.take(key);
+    const m = requireModel();
+    const r = await generate(m, { inputIds: req.ids, edits: req.edits, means: await meansFor(m, req.edits), maxTokens: req.maxTokens, sampling: req.sampling }, { signal: t.signal, onProgress });
+    t.check();
+    return { ...r, cleanTokens: names(m, r.clean), editedTokens: names(m, r.edited) };
+  },
+
+  async neuronCard(key, req, onProgress) {
+    const t = streams.take(key);
+    const m = requireModel();
+    const c = await neuronCard(m, { ...req, corpus }, { signal: t.signal, onProgress });
+    t.check();
+    return {
+      ...c,
+      promptTokens: names(m, req.ids),
+      contextTokens: c.contexts.map((x) => names(m, x.ids)),
+      promotedTokens: names(m, c.promoted.map((x) => x.id)),
+      suppressedTokens: names(m, c.suppressed.map((x) => x.id)),
+    };
+  },
+
+  async means(hooks) {
+    const m = requireModel();
+    if (corpus.length === 0) fail('this model has no reference corpus (corpus.txt) for mean activations');
+    return hookMeans(m, hooks, corpus);
   },
 };
 
