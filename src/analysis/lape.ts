@@ -309,7 +309,7 @@ export async function languageSwitchReport(model: Model, req: SwitchReportReques
     editSets.push([], lape, random);
     meta.push({ source: p.lang, target, prompt: tok.decode(p.ids), edited: nOff + nOn });
   });
-  const gen = await generateBatch(model, { prompts, edits: editSets, maxTokens: req.maxTokens, batchSize: req.batchSize ?? 24 }, opts);
+  const gen = await generateBatch(model, { prompts, edits: editSets, maxTokens: req.maxTokens, batchSize: req.batchSize ?? 32 }, opts);
   const rows: SwitchRow[] = meta.map((m, i) => {
     const c = {} as SwitchRow['continuations'];
     SWITCH_CONDITIONS.forEach((cond, j) => {

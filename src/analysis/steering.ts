@@ -145,7 +145,7 @@ export async function steeringSwitchReport(model: Model, req: SteeringSwitchRequ
       edits.push(alpha === 0 ? [] : [steeringEdit(model.config, { layer: req.layer, point: req.point, vector: vec(p.lang, p.target), alpha, positions: null })]);
     }
   }
-  const gen = await generateBatch(model, { prompts: seqs, edits, maxTokens: req.maxTokens, batchSize: req.batchSize ?? 24 }, opts);
+  const gen = await generateBatch(model, { prompts: seqs, edits, maxTokens: req.maxTokens, batchSize: req.batchSize ?? 32 }, opts);
   const P = prompts.length;
   const rows = req.alphas.map((alpha, a) => {
     const labelled = prompts.map((p, i) => {

@@ -8,7 +8,7 @@ import { openModel, setupBackend } from '../common';
 import { langsFlag, readLangTexts } from './lape';
 
 export const LOOPS_USAGE =
-  'loops --model M [--data DIR] [--langs en,de,es,it] [--candidates-per-lang N] [--prompt-tokens N] [--max-tokens N] [--threshold R] [--candidates K] [--random R] [--ops zero,flip] [--heldout N] [--seed S] [--backend cpu|wasm|webgpu]';
+  'loops --model M [--data DIR] [--langs en,de,es,it] [--candidates-per-lang N] [--prompt-tokens N] [--max-tokens N] [--threshold R] [--candidates K] [--random R] [--ops zero,flip] [--heldout N] [--max-prompts N] [--seed S] [--backend cpu|wasm|webgpu]';
 
 export interface LoopRun {
   report: LoopSweepReport;
@@ -21,7 +21,22 @@ export interface LoopRun {
 /** Candidate prompts from the val lines of every language; looping ones split alternately into sweep and test sets. */
 export async function runLoopSweep(
   model: Model,
-  o: { dataDir: string; langs: string[]; perLang: number; promptTokens: number; maxTokens: number; threshold: number; candidates: number; random: number; ops: LoopOp[]; heldOut: number; seed: number; onProgress?: (d: number, t: number) => void },
+  o: {
+    dataDir: string;
+    langs: string[];
+    perLang: number;
+    promptTokens: number;
+    maxTokens: number;
+    threshold: number;
+    candidates: number;
+    random: number;
+    ops: LoopOp[];
+    heldOut: number;
+    seed: number;
+    /** At most this many sweep prompts and this many test prompts (default: all). */
+    maxPrompts?: number;
+    onProgress?: (d: number, t: number) => void;
+  },
 ): Promise<LoopRun> {
   const tok = model.tokenizer;
   if (!tok) fail(`model "${model.name}" has no tokenizer; the loop sweep reads prompts from text`);
@@ -31,8 +46,9 @@ export async function runLoopSweep(
   const found = await findLoopingPrompts(model, { candidates: cands, maxTokens: o.maxTokens, threshold: o.threshold });
   const looping = found.looping.map((i) => cands[i]);
   if (looping.length < 2) fail(`only ${looping.length} of ${cands.length} prompts loop (repeated 4-gram rate ≥ ${o.threshold}); lower --threshold or raise --max-tokens`);
-  const sweep = looping.filter((_, i) => i % 2 === 0);
-  const test = looping.filter((_, i) => i % 2 === 1);
+  const cap = o.maxPrompts ?? Infinity;
+  const sweep = looping.filter((_, i) => i % 2 === 0).slice(0, cap);
+  const test = looping.filter((_, i) => i % 2 === 1).slice(0, cap);
   // Held-out loss on the ends of the val texts (windows of n_ctx + 1 tokens).
   const heldOut = o.langs.flatMap((l) => spreadWindows(tok.encode(val[l].slice(-40_000)), model.config.nCtx + 1, o.heldOut));
   const report = await loopNeuronSweep(
@@ -47,7 +63,7 @@ const nid = (n: { layer: number; index: number }) => formatNodeId({ kind: 'neuro
 
 /** `pathlight loops`: the single neuron whose ablation or sign flip most reduces repetition in greedy generation. */
 export async function loopsCommand(args: Args): Promise<unknown> {
-  allowFlags(args, ['model', 'backend', 'data', 'langs', 'candidates-per-lang', 'prompt-tokens', 'max-tokens', 'threshold', 'candidates', 'random', 'ops', 'heldout', 'seed']);
+  allowFlags(args, ['model', 'backend', 'data', 'langs', 'candidates-per-lang', 'prompt-tokens', 'max-tokens', 'threshold', 'candidates', 'random', 'ops', 'heldout', 'max-prompts', 'seed']);
   const backend = await setupBackend(args);
   const model = await openModel(args);
   try {
@@ -64,6 +80,7 @@ export async function loopsCommand(args: Args): Promise<unknown> {
       random: numberFlag(args, 'random', 8, { integer: true, min: 0 }),
       ops,
       heldOut: numberFlag(args, 'heldout', 8, { integer: true, min: 1 }),
+      maxPrompts: numberFlag(args, 'max-prompts', 16, { integer: true, min: 1 }),
       seed: numberFlag(args, 'seed', 1, { integer: true }),
     });
     const r = run.report;
