@@ -17,12 +17,10 @@ import type { Model } from '../engine/model';
 import { runModel } from '../engine/run';
 import type { Edit, HookName } from '../engine/types';
 import { Rng } from '../train/rng';
+import { checkCancelled, type AnalysisOptions } from './options';
 
-/** Progress and cancellation, the same for every analysis function. */
-export interface AnalysisOptions {
-  onProgress?: (done: number, total: number) => void;
-  signal?: AbortSignal;
-}
+/** Progress and cancellation, the same for every analysis function (see options.ts). */
+export type { AnalysisOptions };
 
 export type Means = Record<HookName, Float32Array | number[]>;
 
@@ -109,14 +107,6 @@ export interface BatchGenerateResult {
   windowed: boolean;
 }
 
-function throwIfAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) {
-    const e = new Error('cancelled');
-    e.name = 'AbortError';
-    throw e;
-  }
-}
-
 /**
  * Generates `maxTokens` tokens for each prompt, each with its own edit list applied at every step.
  * Prompts run together in batches of equal length (so clean and edited copies of a prompt share forward passes).
@@ -145,7 +135,7 @@ export async function generateBatch(model: Model, req: BatchGenerateRequest, opt
   for (let start = 0; start < N; start += bs) {
     const idx = Array.from({ length: Math.min(bs, N - start) }, (_, j) => start + j);
     for (let step = 0; step < req.maxTokens; step++) {
-      throwIfAborted(opts.signal);
+      checkCancelled(opts);
       const len = seqs[idx[0]].length;
       const offset = Math.max(0, len - cfg.nCtx);
       if (offset > 0) windowed = true;

@@ -17,7 +17,8 @@ import type { Model } from '../engine/model';
 import { runModel } from '../engine/run';
 import type { Edit } from '../engine/types';
 import { Rng } from '../train/rng';
-import { generateBatch, type AnalysisOptions } from './generate';
+import { generateBatch } from './generate';
+import { checkCancelled, type AnalysisOptions } from './options';
 import { identifyLanguage, type LanguageId } from './language-id';
 
 export interface LapeRequest {
@@ -68,7 +69,7 @@ export async function lapeStats(model: Model, req: LapeRequest, opts: AnalysisOp
   });
   let done = 0;
   for (const job of jobs) {
-    if (opts.signal?.aborted) fail('cancelled');
+    checkCancelled(opts);
     const { k, seqs } = job;
     const T = seqs[0].length;
     const res = await runModel(model, { inputIds: seqs, capture: hooks, logits: 'none' });

@@ -21,7 +21,8 @@ import type { Model } from '../engine/model';
 import { runModel } from '../engine/run';
 import type { Edit } from '../engine/types';
 import { Rng } from '../train/rng';
-import { generateBatch, type AnalysisOptions } from './generate';
+import { generateBatch } from './generate';
+import { checkCancelled, type AnalysisOptions } from './options';
 import type { NeuronRef } from './lape';
 
 /** Share of the n-grams of `ids` that already occurred earlier in `ids` (0 when there are none). */
@@ -133,7 +134,7 @@ export async function screenLoopNeurons(model: Model, req: ScreenRequest, opts: 
   const score = new Float64Array(L * M);
   const per = req.positionsPerPrompt ?? 8;
   for (let p = 0; p < req.prompts.length; p++) {
-    if (opts.signal?.aborted) fail('cancelled');
+    checkCancelled(opts);
     const P = req.prompts[p].length;
     const full = [...req.prompts[p], ...req.continuations[p]];
     // Inputs: everything but the last token, cut to the context from the left.

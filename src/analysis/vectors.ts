@@ -17,7 +17,7 @@ import { runModel } from '../engine/run';
 import { parseSafetensorsHeader, readTensor } from '../engine/safetensors';
 import { encodeSafetensors } from '../engine/safetensors-write';
 import type { HookName } from '../engine/types';
-import type { AnalysisOptions } from './generate';
+import { checkCancelled, type AnalysisOptions } from './options';
 
 /** Splits a long token sequence into consecutive windows of at most `size` tokens (the last may be shorter). */
 export function splitWindows(ids: ArrayLike<number>, size: number): number[][] {
@@ -56,7 +56,7 @@ async function reducedActivations(
   const groups = byLength(seqs, batch);
   let done = 0;
   for (const g of groups) {
-    if (opts.signal?.aborted) fail('cancelled');
+    checkCancelled(opts);
     const T = seqs[g[0]].length;
     const res = await runModel(model, { inputIds: g.map((i) => seqs[i]), capture: hooks, logits: 'none' });
     for (const h of hooks) {
