@@ -166,7 +166,33 @@ for (const r of switchRuns) {
   const edited = r.report.rows.reduce((a, x) => a + x.edited, 0) / r.report.rows.length;
   md.push(`| ${r.topRate} | ${r.scale} | ${edited.toFixed(1)} | ${s.clean.switched}/${s.clean.n} (${pct(s.clean.switchRate)}) | **${s.lape.switched}/${s.lape.n} (${pct(s.lape.switchRate)})** | ${s.random.switched}/${s.random.n} (${pct(s.random.switchRate)}) | ${pct(s.clean.leftRate)} | ${pct(s.lape.leftRate)} | ${pct(s.random.leftRate)} |`);
 }
+/** Exact two-sided McNemar (sign) test on paired outcomes: b = only A succeeded, c = only B succeeded. */
+function mcnemar(b: number, c: number): number {
+  const n = b + c;
+  if (n === 0) return 1;
+  let tail = 0;
+  let coef = 1; // C(n, 0)
+  for (let k = 0; k <= Math.min(b, c); k++) {
+    tail += coef / 2 ** n;
+    coef = (coef * (n - k)) / (k + 1);
+  }
+  return Math.min(1, 2 * tail);
+}
+md.push('', 'Paired comparison per prompt (LAPE vs random edit: prompts switched by only one of them; exact McNemar test):', '');
+for (const r of switchRuns) {
+  const b = r.report.rows.filter((x) => x.continuations.lape.lang === x.target && x.continuations.random.lang !== x.target).length;
+  const c = r.report.rows.filter((x) => x.continuations.lape.lang !== x.target && x.continuations.random.lang === x.target).length;
+  md.push(`- top rate ${r.topRate}, scale ${r.scale}: only LAPE ${b}, only random ${c}, p = ${mcnemar(b, c).toPrecision(2)}`);
+}
 const bestSwitch = switchRuns.reduce((b, r) => (r.report.summary.lape.switchRate > b.report.summary.lape.switchRate ? r : b));
+md.push('', `By target language (top rate ${bestSwitch.topRate}, scale ${bestSwitch.scale}; LAPE-edited continuations identified as the target / prompts):`, '', '| target | ' + LANGS.map((l) => `from ${l}`).join(' | ') + ' |', '| --- | ' + LANGS.map(() => '---').join(' | ') + ' |');
+for (const t of LANGS) {
+  md.push(`| ${t} | ` + LANGS.map((src) => {
+    if (src === t) return '–';
+    const rows = bestSwitch.report.rows.filter((x) => x.source === src && x.target === t);
+    return `${rows.filter((x) => x.continuations.lape.lang === t).length}/${rows.length}`;
+  }).join(' | ') + ' |');
+}
 md.push('', `Examples (top rate ${bestSwitch.topRate}, scale ${bestSwitch.scale}):`, '', '| source → target | prompt | clean | LAPE-edited | random-edited |', '| --- | --- | --- | --- | --- |');
 const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, '⏎');
 for (const row of bestSwitch.report.rows.filter((_, i) => i % Math.max(1, Math.floor(bestSwitch.report.rows.length / 6)) === 0).slice(0, 6)) {
