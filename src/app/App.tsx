@@ -1,10 +1,37 @@
 import { useEffect } from 'react';
 import { useStore } from '../store/store';
-import { refresh } from './controller';
+import { ActivationsPanel } from './ActivationsPanel';
+import { AnalysisPanel } from './AnalysisPanel';
+import { refresh, runAnalysis } from './controller';
 import { EditsPanel } from './EditsPanel';
+import { GenerationPanel } from './GenerationPanel';
 import { Header } from './Header';
+import { NeuronCardPanel } from './NeuronCardPanel';
 import { PredictionsPanel } from './PredictionsPanel';
 import { PromptPanel } from './PromptPanel';
+
+/** Ctrl/⌘+Enter: run; Ctrl/⌘+Z outside text fields: undo the last edit; Ctrl/⌘+Shift+Backspace: clear edits. */
+function useShortcuts() {
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const mod = e.ctrlKey || e.metaKey;
+      if (!mod) return;
+      const typing = e.target instanceof HTMLElement && /^(INPUT|TEXTAREA|SELECT)$/.test(e.target.tagName);
+      if (e.key === 'Enter') {
+        e.preventDefault();
+        void runAnalysis();
+      } else if (e.key.toLowerCase() === 'z' && !typing && !e.shiftKey) {
+        e.preventDefault();
+        useStore.getState().undoEdit();
+      } else if (e.key === 'Backspace' && e.shiftKey) {
+        e.preventDefault();
+        useStore.getState().clearEdits();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+}
 
 export function App() {
   const prompt = useStore((s) => s.prompt);
@@ -13,11 +40,14 @@ export function App() {
   const error = useStore((s) => s.error);
   const notices = useStore((s) => s.notices);
   const dismiss = useStore((s) => s.dismiss);
+  const tab = useStore((s) => s.tab);
+  const set = useStore((s) => s.set);
+  useShortcuts();
 
   // Predictions follow the prompt and the edits (debounced while typing).
   useEffect(() => {
     if (status !== 'ready') return;
-    const t = setTimeout(() => void refresh(), 120);
+    const t = setTimeout(() => void refresh(), 60);
     return () => clearTimeout(t);
   }, [prompt, edits, status]);
 
@@ -26,7 +56,7 @@ export function App() {
       <Header />
       {error && (
         <div className="error" data-testid="error" role="alert">
-          {error}
+          {error} <button onClick={() => set({ error: null })}>dismiss</button>
         </div>
       )}
       {notices.map((n, i) => (
@@ -38,11 +68,22 @@ export function App() {
         <section className="col-left">
           <PromptPanel />
           <PredictionsPanel />
+          <EditsPanel />
+          <GenerationPanel />
         </section>
         <section className="col-right">
-          <EditsPanel />
+          <nav className="tabs">
+            {(['graph', 'heatmap', 'attention'] as const).map((t) => (
+              <button key={t} className={tab === t ? 'active' : ''} onClick={() => set({ tab: t })} data-testid={`tab-${t}`}>
+                {t === 'graph' ? 'Path graph' : t === 'heatmap' ? 'Activations' : 'Attention'}
+              </button>
+            ))}
+          </nav>
+          {tab === 'graph' ? <AnalysisPanel /> : <ActivationsPanel />}
+          <NeuronCardPanel />
         </section>
       </main>
+      <footer className="muted">Shortcuts: Ctrl+Enter run · Ctrl+Z undo last edit · Ctrl+Shift+Backspace clear edits</footer>
     </div>
   );
 }

@@ -47,7 +47,9 @@ export async function loadModel(ref: ModelRef, files?: { config: File; safetenso
     }
     const info = await getEngine().loadModel(
       source,
-      Comlink.proxy((p: { loadedBytes: number; totalBytes: number }) => useStore.getState().set({ loading: { loaded: p.loadedBytes, total: p.totalBytes } })),
+      Comlink.proxy((p: { loadedBytes: number; totalBytes: number }) => {
+        if (useStore.getState().status === 'loading') useStore.getState().set({ loading: { loaded: p.loadedBytes, total: p.totalBytes } });
+      }),
     );
     const sample = ref.kind === 'bundled' ? BUNDLED_MODELS.find((m) => m.name === ref.name)?.samplePrompt : undefined;
     const prompt = useStore.getState().prompt || sample || '';
@@ -115,4 +117,84 @@ export function exposeForScripting(): void {
     predict: (ids: number[], edits: Edit[] = [], k = 10): Promise<{ top: TokenProb[] }> => getEngine().predict(null, { ids, edits, k }),
     state: () => useStore.getState(),
   };
+}
+
+/** The current target: the clicked (or typed) token, else the top prediction. */
+export function currentTarget(): { token: number; distractor?: number } | null {
+  const s = useStore.getState();
+  const token = s.target?.id ?? s.clean?.[0]?.id;
+  if (token === undefined) return null;
+  return { token, distractor: s.distractor?.id };
+}
+
+/** Runs the chosen method (path search or an attribution) with progress; a new run supersedes the old. */
+export async function runAnalysis(): Promise<void> {
+  const s = useStore.getState();
+  const ids = s.tokens?.ids;
+  const t = currentTarget();
+  if (!s.model || !ids || ids.length === 0 || !t) {
+    useStore.getState().set({ analysisError: 'Type a prompt first: the target is the clicked (or top) predicted token.' });
+    return;
+  }
+  const target = { kind: t.distractor === undefined ? ('logit' as const) : ('logit_diff' as const), token: t.token, distractor: t.distractor };
+  useStore.getState().set({ running: true, progress: null, analysisError: null });
+  const progress = Comlink.proxy((done: number, total: number) => useStore.getState().set({ progress: { done, total } }));
+  const eng = getEngine();
+  try {
+    const heads = eng.attribute('heads', { ids, target, method: 'gxa', kinds: ['head'] });
+    if (s.method === 'path') {
+      const path = await eng.path('analysis', { ids, target, steps: s.steps, beam: s.beam }, progress);
+      useStore.getState().set({ path, attribution: null, heads: await heads, running: false, progress: null });
+    } else {
+      const attribution = await eng.attribute('analysis', { ids, target, method: s.method, steps: s.steps }, progress);
+      useStore.getState().set({ attribution, path: null, heads: attribution, running: false, progress: null });
+      void heads.catch(() => undefined);
+    }
+  } catch (e) {
+    if (isSuperseded(e)) return;
+    useStore.getState().set({ running: false, progress: null, analysisError: message(e) });
+  }
+}
+
+export async function cancelAnalysis(): Promise<void> {
+  await getEngine().cancel('analysis');
+  useStore.getState().set({ running: false, progress: null, analysisError: 'Cancelled.' });
+}
+
+/** Opens the neuron card of a node (neurons only; heads show their attention pattern). */
+export async function selectNode(id: string, kind: 'neuron' | 'head', layer: number, index: number): Promise<void> {
+  const s = useStore.getState();
+  useStore.getState().set({ selected: id, card: null });
+  if (kind === 'head') {
+    useStore.getState().set({ tab: 'attention', viewLayer: layer, viewHead: index });
+    return;
+  }
+  const ids = s.tokens?.ids;
+  if (!ids) return;
+  useStore.getState().set({ cardLoading: true });
+  try {
+    const card = await getEngine().neuronCard('card', { ids, layer, index });
+    if (useStore.getState().selected === id) useStore.getState().set({ card, cardLoading: false });
+  } catch (e) {
+    if (isSuperseded(e)) return;
+    useStore.getState().set({ cardLoading: false, analysisError: message(e) });
+  }
+}
+
+/** Clean and edited continuations with the active edits at every step. */
+export async function refreshGeneration(): Promise<void> {
+  const s = useStore.getState();
+  const ids = s.tokens?.ids;
+  if (!s.model || !ids || ids.length === 0 || ids.length > s.model.config.nCtx) return;
+  try {
+    const generation = await getEngine().generate('generate', {
+      ids,
+      edits: activeEdits(s.edits),
+      maxTokens: s.maxTokens,
+      sampling: s.temperature > 0 ? { temperature: s.temperature, topK: s.topK, seed: s.seed } : null,
+    });
+    useStore.getState().set({ generation });
+  } catch (e) {
+    if (!isSuperseded(e)) useStore.getState().set({ generation: null, analysisError: message(e) });
+  }
 }

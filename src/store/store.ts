@@ -2,7 +2,42 @@
 import { create } from 'zustand';
 import type { BackendName } from '../engine/backend-names';
 import type { Edit } from '../engine/types';
-import type { ModelInfo, TokenProb, TokenView } from '../worker/api';
+import type { AttributionResult } from '../analysis/attribution';
+import type { PathResult } from '../analysis/path';
+import type { NodeId } from '../engine/nodeid';
+import type { GenerateUiResult, ModelInfo, NeuronCardUi, TokenProb, TokenView } from '../worker/api';
+
+export type AnalysisMethod = 'path' | 'gxa' | 'ig' | 'act' | 'grad' | 'ablate';
+
+export interface AnalysisSlice {
+  method: AnalysisMethod;
+  steps: number;
+  beam: number;
+  running: boolean;
+  progress: { done: number; total: number } | null;
+  path: PathResult | null;
+  attribution: AttributionResult | null;
+  /** Head attributions (grad × act on attn.hook_z) drawn beside the neurons. */
+  heads: AttributionResult | null;
+  analysisError: string | null;
+  selected: NodeId | null;
+  card: NeuronCardUi | null;
+  cardLoading: boolean;
+}
+
+export interface GenerationSlice {
+  generation: GenerateUiResult | null;
+  maxTokens: number;
+  temperature: number;
+  topK: number;
+  seed: number;
+}
+
+export interface ViewSlice {
+  tab: 'graph' | 'heatmap' | 'attention';
+  viewLayer: number;
+  viewHead: number;
+}
 
 export type ModelRef = { kind: 'bundled'; name: string } | { kind: 'url'; url: string } | { kind: 'local'; name: string };
 
@@ -42,7 +77,7 @@ export interface EditsSlice {
   edits: UiEdit[];
 }
 
-export interface State extends ModelSlice, PromptSlice, PredictionSlice, EditsSlice {
+export interface State extends ModelSlice, PromptSlice, PredictionSlice, EditsSlice, AnalysisSlice, GenerationSlice, ViewSlice {
   notices: string[];
   set: (p: Partial<State>) => void;
   addEdit: (e: Edit, label?: string) => void;
@@ -74,6 +109,26 @@ export const useStore = create<State>()((set) => ({
   kl: null,
   predicting: false,
   edits: [],
+  method: 'path',
+  steps: 20,
+  beam: 1,
+  running: false,
+  progress: null,
+  path: null,
+  attribution: null,
+  heads: null,
+  analysisError: null,
+  selected: null,
+  card: null,
+  cardLoading: false,
+  generation: null,
+  maxTokens: 40,
+  temperature: 0,
+  topK: 0,
+  seed: 1,
+  tab: 'graph',
+  viewLayer: 0,
+  viewHead: 0,
   notices: [],
   set: (p) => set(p),
   addEdit: (e, label) => set((s) => ({ edits: [...s.edits, { ...e, id: `e${++editSeq}`, enabled: true, label }] })),

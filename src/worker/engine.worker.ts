@@ -12,7 +12,7 @@ import { attribute } from '../analysis/attribution';
 import { generate } from '../analysis/generate';
 import { neuronCard } from '../analysis/neuron-card';
 import { findPath } from '../analysis/path';
-import { hookMeans } from '../analysis/vectors';
+import { hookMeans, neuronDirection } from '../analysis/vectors';
 import type { EngineApi, LoadProgress, ModelSource, Prediction, PredictRequest } from './api';
 import { Supersede } from './cancel';
 import { fetchBytes, fetchText } from './fetch-model';
@@ -193,6 +193,11 @@ const api: EngineApi = {
       promotedTokens: names(m, c.promoted.map((x) => x.id)),
       suppressedTokens: names(m, c.suppressed.map((x) => x.id)),
     };
+  },
+
+  async neuronDirection(layer, index) {
+    const d = await neuronDirection(requireModel(), layer, index);
+    return Comlink.transfer(d, [d.buffer as ArrayBuffer]);
   },
 
   async means(hooks) {

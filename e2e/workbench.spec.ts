@@ -1,0 +1,83 @@
+import { expect, test } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { waitReady, watchConsole } from './helpers';
+
+const MODEL = process.env.E2E_MODEL ?? '';
+
+test('prompt → path → click a path node → ablate → the predictions change', async ({ page }) => {
+  const errors = watchConsole(page);
+  await page.goto(MODEL ? `/?model=${MODEL}` : '/');
+  await waitReady(page);
+  const list = page.getByTestId('prediction-list');
+  await expect(list.locator('li')).toHaveCount(10);
+  await page.screenshot({ path: test.info().outputPath('1-ready.png'), fullPage: true });
+  const before = await list.innerText();
+
+  await page.getByTestId('run-path').click();
+  const pathNodes = page.locator('[data-testid=path-graph] g.node[data-role=path]');
+  await expect(pathNodes.first()).toBeVisible({ timeout: 120_000 });
+  const nLayers = await pathNodes.count();
+  expect(nLayers).toBeGreaterThanOrEqual(2);
+  const ids = await pathNodes.evaluateAll((els) => els.map((e) => e.getAttribute('data-node-id')));
+  for (const id of ids) expect(id).toMatch(/^L\d+\.N\d+@\d+$/);
+  await expect(page.locator('[data-testid=path-graph] g.node').filter({ has: page.locator('rect:not([display=none])') }).first()).toHaveAttribute('data-node-id', /^L\d+\.H\d+@\d+$/);
+  await page.screenshot({ path: test.info().outputPath('2-path.png'), fullPage: true });
+
+  // Click the last-layer path node (closest to the output) and ablate it.
+  await pathNodes.last().click();
+  await expect(page.getByTestId('neuron-card')).toBeVisible();
+  await expect(page.getByTestId('neuron-card').locator('.strip').first()).toBeVisible({ timeout: 60_000 });
+  await page.screenshot({ path: test.info().outputPath('3-card.png'), fullPage: true });
+  await page.getByTestId('ablate-zero').click();
+  await expect(page.getByTestId('edits-list').locator('li')).toHaveCount(1);
+  await expect(page.getByTestId('prediction-list-edited')).toBeVisible();
+  await expect.poll(async () => (await list.innerText()) !== before || (await page.getByTestId('prediction-list-edited').innerText()) !== before).toBe(true);
+  await expect(list).toContainText('→');
+  await page.screenshot({ path: test.info().outputPath('4-edited.png'), fullPage: true });
+
+  // Sign flip and undo with the keyboard.
+  await page.getByTestId('flip').click();
+  await expect(page.getByTestId('edits-list').locator('li')).toHaveCount(2);
+  await page.locator('body').press('Control+z');
+  await expect(page.getByTestId('edits-list').locator('li')).toHaveCount(1);
+
+  // Heatmap and attention views.
+  await page.getByTestId('tab-heatmap').click();
+  await expect(page.getByTestId('activation-heatmap').locator('canvas')).toBeVisible();
+  await page.getByTestId('tab-attention').click();
+  await expect(page.getByTestId('attention-pattern').locator('canvas')).toBeVisible();
+  await page.screenshot({ path: test.info().outputPath('5-attention.png'), fullPage: true });
+  expect(errors).toEqual([]);
+});
+
+test('a large screen shows the same workbench', async ({ page }) => {
+  await page.setViewportSize({ width: 1920, height: 1080 });
+  await page.goto(MODEL ? `/?model=${MODEL}` : '/');
+  await waitReady(page);
+  await expect(page.getByTestId('prediction-list').locator('li')).toHaveCount(10);
+  await page.screenshot({ path: test.info().outputPath('1920.png'), fullPage: true });
+});
+
+test('local files: the shared fixture opens from disk, and a broken file is refused in place', async ({ page }) => {
+  const errors = watchConsole(page);
+  await page.goto('/?model=gpt2-tiny');
+  await waitReady(page);
+  const dir = join(import.meta.dirname, '..', '..', 'shared', 'fixtures', 'gpt2-tiny');
+  // A truncated safetensors file: the message shows, the loaded model stays usable.
+  await page.getByTestId('file-input').setInputFiles([
+    { name: 'config.json', mimeType: 'application/json', buffer: readFileSync(join(dir, 'config.json')) },
+    { name: 'model.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from([1, 2, 3, 4, 5]) },
+  ]);
+  await expect(page.getByTestId('notice').or(page.getByTestId('error')).first()).toContainText(/truncated/);
+  await expect(page.locator('body')).toHaveAttribute('data-state', 'ready');
+  await expect(page.getByTestId('prediction-list').locator('li')).toHaveCount(10);
+  // The real fixture files (no tokenizer.json: prompts are token ids).
+  await page.getByTestId('file-input').setInputFiles([join(dir, 'config.json'), join(dir, 'model.safetensors')]);
+  await waitReady(page);
+  await expect(page.getByTestId('model-info')).toContainText('2 layers, 64 wide');
+  await page.getByTestId('prompt-input').fill('3 77 400 12 12 250 9 77 400 31 5 200');
+  await expect(page.getByTestId('prediction-list').locator('li')).toHaveCount(10);
+  await expect(page.getByTestId('token-chips')).toContainText('#400');
+  expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
+});

@@ -1,0 +1,81 @@
+import { useEffect, useState } from 'react';
+import { useStore } from '../store/store';
+import type { HeatmapData } from '../views/heatmap';
+import { HeatmapView } from '../views/HeatmapView';
+import { getEngine } from './controller';
+
+const TOP = 24;
+const label = (t: string) => JSON.stringify(t).slice(1, -1);
+
+/** Tabs: activations heatmap (tokens × the layer's most active neurons) and attention patterns per head. */
+export function ActivationsPanel() {
+  const s = useStore();
+  const [data, setData] = useState<HeatmapData | null>(null);
+  const ids = s.tokens?.ids;
+  const L = s.model?.config.nLayer ?? 0;
+  const H = s.model?.config.nHead ?? 0;
+  useEffect(() => {
+    if (!ids || ids.length === 0 || !s.model || ids.length > s.model.config.nCtx) return;
+    let live = true;
+    const layer = Math.min(s.viewLayer, L - 1);
+    const tokens = s.tokens!.tokens.map(label);
+    if (s.tab === 'heatmap') {
+      const hook = `blocks.${layer}.mlp.hook_post`;
+      getEngine()
+        .run('heatmap', { inputIds: [ids], capture: [hook], logits: 'none' })
+        .then((r) => {
+          if (!live) return;
+          const a = r.activations[hook];
+          const [, T, N] = a.shape;
+          const peak = new Float32Array(N);
+          for (let t = 0; t < T; t++) for (let n = 0; n < N; n++) peak[n] = Math.max(peak[n], Math.abs(a.data[t * N + n]));
+          const top = Array.from(peak.keys()).sort((x, y) => peak[y] - peak[x]).slice(0, TOP);
+          const values = new Float32Array(T * top.length);
+          for (let t = 0; t < T; t++) top.forEach((n, j) => (values[t * top.length + j] = a.data[t * N + n]));
+          setData({ rows: tokens, cols: top.map((n) => `N${n}`), values, diverging: true, title: `${hook}: tokens × the ${top.length} neurons with the largest |activation|` });
+        })
+        .catch(() => undefined);
+    } else if (s.tab === 'attention') {
+      const hook = `blocks.${layer}.attn.hook_pattern`;
+      const head = Math.min(s.viewHead, H - 1);
+      getEngine()
+        .run('attention', { inputIds: [ids], capture: [hook], logits: 'none' })
+        .then((r) => {
+          if (!live) return;
+          const p = r.activations[hook];
+          const T = ids.length;
+          setData({ rows: tokens, cols: tokens, values: p.data.slice(head * T * T, (head + 1) * T * T), diverging: false, title: `${hook}, head ${head}: query (rows) attends to key (columns)` });
+        })
+        .catch(() => undefined);
+    }
+    return () => {
+      live = false;
+    };
+  }, [ids, s.tab, s.viewLayer, s.viewHead, s.model]);
+  if (s.tab === 'graph') return null;
+  return (
+    <div className="panel">
+      <div className="controls">
+        <label>
+          layer{' '}
+          <select value={s.viewLayer} onChange={(e) => s.set({ viewLayer: Number(e.target.value) })}>
+            {Array.from({ length: L }, (_, l) => (
+              <option key={l} value={l}>{l}</option>
+            ))}
+          </select>
+        </label>
+        {s.tab === 'attention' && (
+          <label>
+            head{' '}
+            <select value={s.viewHead} onChange={(e) => s.set({ viewHead: Number(e.target.value) })}>
+              {Array.from({ length: H }, (_, h) => (
+                <option key={h} value={h}>{h}</option>
+              ))}
+            </select>
+          </label>
+        )}
+      </div>
+      {data && <HeatmapView data={data} testId={s.tab === 'heatmap' ? 'activation-heatmap' : 'attention-pattern'} />}
+    </div>
+  );
+}

@@ -1,0 +1,94 @@
+import { useMemo } from 'react';
+import { parseNodeId } from '../engine/nodeid';
+import { useStore, type AnalysisMethod } from '../store/store';
+import { graphFromAttribution, graphFromPath } from '../views/graph-data';
+import { PathGraphView } from '../views/PathGraphView';
+import { cancelAnalysis, currentTarget, runAnalysis, selectNode } from './controller';
+
+const METHOD_LABELS: Record<AnalysisMethod, string> = {
+  path: 'Neuron path (joint integrated gradients)',
+  gxa: 'Gradient × activation',
+  ig: 'Integrated gradients (per layer)',
+  act: 'Activation',
+  grad: 'Gradient',
+  ablate: 'Ablation effect (exact)',
+};
+
+export function AnalysisPanel() {
+  const s = useStore();
+  const target = currentTarget();
+  const targetToken = s.target?.token ?? s.clean?.[0]?.token;
+  const graph = useMemo(() => {
+    if (!s.model) return null;
+    if (s.path) return graphFromPath(s.path, s.heads, s.model.config.nLayer);
+    if (s.attribution) return graphFromAttribution(s.attribution, s.model.config.nLayer);
+    return null;
+  }, [s.path, s.attribution, s.heads, s.model]);
+  return (
+    <div className="panel">
+      <h2>Find the path</h2>
+      <div className="controls">
+        <label>
+          Method{' '}
+          <select data-testid="method" value={s.method} onChange={(e) => s.set({ method: e.target.value as AnalysisMethod })}>
+            {Object.entries(METHOD_LABELS).map(([k, v]) => (
+              <option key={k} value={k}>
+                {v}
+              </option>
+            ))}
+          </select>
+        </label>
+        {(s.method === 'path' || s.method === 'ig') && (
+          <label>
+            steps <input type="number" min={1} max={256} value={s.steps} onChange={(e) => s.set({ steps: Math.max(1, Math.min(256, Number(e.target.value) || 20)) })} />
+          </label>
+        )}
+        {s.method === 'path' && (
+          <label>
+            beam <input type="number" min={1} max={16} value={s.beam} onChange={(e) => s.set({ beam: Math.max(1, Math.min(16, Number(e.target.value) || 1)) })} />
+          </label>
+        )}
+        <span className="muted" data-testid="target">
+          target: {target ? JSON.stringify(targetToken ?? `#${target.token}`) : '—'}
+          {s.distractor ? ` vs ${JSON.stringify(s.distractor.token)}` : ''}
+        </span>
+        <button data-testid="run-path" onClick={() => void runAnalysis()} disabled={!s.clean || s.running} title="Run (Ctrl+Enter)">
+          Run
+        </button>
+        {s.running && (
+          <>
+            <progress data-testid="analysis-progress" value={s.progress?.done ?? 0} max={s.progress?.total || 1} />
+            <button onClick={() => void cancelAnalysis()}>Cancel</button>
+          </>
+        )}
+      </div>
+      {s.analysisError && <div className="error inline">{s.analysisError}</div>}
+      {graph ? (
+        <>
+          <PathGraphView data={graph} selected={s.selected} onSelect={(n) => void selectNode(n.id, n.kind, n.layer, n.index)} />
+          <p className="muted legend">
+            Circles: MLP neurons at the target position (blue promotes the target, red suppresses; size by |attribution|); squares: attention heads (grad × act).
+            {s.path && ' Dark outline: the path; faint: runners-up. Scroll to zoom, drag to pan. Click a node to inspect and edit it.'}
+          </p>
+          {s.path && (
+            <p className="path-summary" data-testid="path-summary">
+              Path: {s.path.path.map((n) => n.node).join(' → ')} · joint score {s.path.path[s.path.path.length - 1].score.toFixed(3)} · target {s.path.targetValue.toFixed(3)}
+            </p>
+          )}
+        </>
+      ) : (
+        <div className="graph-container empty" data-testid="path-graph">
+          <p className="muted">Run a method to see which neurons and heads carry the prediction.</p>
+        </div>
+      )}
+      {s.selected && (() => {
+        try {
+          parseNodeId(s.selected);
+          return null;
+        } catch {
+          return null;
+        }
+      })()}
+    </div>
+  );
+}

@@ -1,0 +1,140 @@
+import { useState } from 'react';
+import { parseNodeId, nodeHook } from '../engine/nodeid';
+import { useStore } from '../store/store';
+import { getEngine } from './controller';
+
+const show = (t: string) => JSON.stringify(t).slice(1, -1);
+
+function Strip({ tokens, values, at }: { tokens: string[]; values: ArrayLike<number>; at?: number }) {
+  let max = 1e-9;
+  for (let i = 0; i < values.length; i++) max = Math.max(max, Math.abs(values[i]));
+  return (
+    <div className="strip">
+      {tokens.map((t, i) => {
+        const v = values[i] ?? 0;
+        const a = Math.min(1, Math.abs(v) / max);
+        const bg = v >= 0 ? `rgba(37,99,235,${a})` : `rgba(220,38,38,${a})`;
+        return (
+          <span key={i} style={{ background: bg, color: a > 0.6 ? 'white' : undefined, outline: i === at ? '2px solid #f59e0b' : undefined }} title={`${i}: ${v.toFixed(3)}`}>
+            {show(t)}
+          </span>
+        );
+      })}
+    </div>
+  );
+}
+
+export function NeuronCardPanel() {
+  const selected = useStore((s) => s.selected);
+  const card = useStore((s) => s.card);
+  const loading = useStore((s) => s.cardLoading);
+  const tokens = useStore((s) => s.tokens);
+  const addEdit = useStore((s) => s.addEdit);
+  const [clamp, setClamp] = useState(0);
+  const [scale, setScale] = useState(-1);
+  const [alpha, setAlpha] = useState(4);
+  const [allPositions, setAllPositions] = useState(false);
+  if (!selected) return null;
+  let node;
+  try {
+    node = parseNodeId(selected);
+  } catch {
+    return null;
+  }
+  const hook = nodeHook(node);
+  const positions = allPositions || node.position === null ? null : [node.position];
+  const where = positions ? `@${node.position}` : '@all';
+  const edit = (op: 'zero' | 'mean' | 'clamp' | 'scale', value?: number) =>
+    addEdit({ hook, index: node.index, op, value, positions }, `${selected.split('@')[0]}${where} ${op}${value !== undefined ? ` ${value}` : ''}`);
+  return (
+    <div className="panel" data-testid="neuron-card">
+      <h2>
+        {selected} <span className="muted">{hook}</span>
+      </h2>
+      <div className="controls">
+        <label>
+          <input type="checkbox" checked={allPositions} onChange={(e) => setAllPositions(e.target.checked)} /> edit at every position
+        </label>
+      </div>
+      <div className="controls">
+        <button data-testid="ablate-zero" onClick={() => edit('zero')}>Ablate (zero)</button>
+        <button data-testid="ablate-mean" onClick={() => edit('mean')} disabled={node.kind === 'head'}>Ablate (mean)</button>
+        <label>
+          clamp <input type="range" min={-5} max={10} step={0.1} value={clamp} onChange={(e) => setClamp(Number(e.target.value))} /> {clamp.toFixed(1)}
+        </label>
+        <button data-testid="clamp" onClick={() => edit('clamp', clamp)}>Clamp</button>
+        <label>
+          scale <input type="range" min={-3} max={5} step={0.1} value={scale} onChange={(e) => setScale(Number(e.target.value))} /> ×{scale.toFixed(1)}
+        </label>
+        <button data-testid="scale" onClick={() => edit('scale', scale)}>Scale</button>
+        <button data-testid="flip" onClick={() => edit('scale', -1)}>Sign flip</button>
+        {node.kind === 'neuron' && card && (
+          <>
+            <label>
+              steer α <input type="number" step={0.5} value={alpha} onChange={(e) => setAlpha(Number(e.target.value))} style={{ width: 56 }} />
+            </label>
+            <button
+              data-testid="steer"
+              title="add α × (this neuron's output direction) to the residual stream after its block"
+              onClick={() => void steer(node.layer, node.index, alpha, positions)}
+            >
+              Steer
+            </button>
+          </>
+        )}
+      </div>
+      {node.kind === 'head' && <p className="muted">Head {selected}: its attention pattern is in the Attention tab.</p>}
+      {loading && <p className="muted">computing the card…</p>}
+      {card && tokens && (
+        <>
+          <h3>Activation on each prompt token</h3>
+          <Strip tokens={card.promptTokens} values={card.acts} at={node.position ?? undefined} />
+          <div className="cols">
+            <div>
+              <h3>Promotes</h3>
+              <ol className="vocab">{card.promoted.map((p, i) => <li key={p.id}>{show(card.promotedTokens[i])} <span className="muted">{p.value.toFixed(2)}</span></li>)}</ol>
+            </div>
+            <div>
+              <h3>Suppresses</h3>
+              <ol className="vocab">{card.suppressed.map((p, i) => <li key={p.id}>{show(card.suppressedTokens[i])} <span className="muted">{p.value.toFixed(2)}</span></li>)}</ol>
+            </div>
+            <div>
+              <h3>Activation histogram</h3>
+              <Histogram counts={card.histogram.counts} lo={card.histogram.lo} hi={card.histogram.hi} />
+              <p className="muted">mean {card.mean.toFixed(3)}, mean when active {card.meanActive.toFixed(3)}</p>
+            </div>
+          </div>
+          <h3>Top-activating contexts</h3>
+          {card.contexts.map((c, i) => (
+            <div key={i} className="context">
+              <span className="muted">{c.value.toFixed(2)}</span> <Strip tokens={card.contextTokens[i]} values={card.contextTokens[i].map((_, j) => (j === c.at ? c.value : 0))} at={c.at} />
+            </div>
+          ))}
+        </>
+      )}
+    </div>
+  );
+}
+
+function Histogram({ counts, lo, hi }: { counts: number[]; lo: number; hi: number }) {
+  const max = Math.max(1, ...counts);
+  const W = 180;
+  const H = 60;
+  const bw = W / counts.length;
+  return (
+    <svg width={W} height={H + 14} className="histogram">
+      {counts.map((c, i) => (
+        <rect key={i} x={i * bw} y={H - (H * c) / max} width={bw - 1} height={(H * c) / max} fill="#4a7bd0">
+          <title>{`${(lo + ((hi - lo) * i) / counts.length).toFixed(2)}…: ${c}`}</title>
+        </rect>
+      ))}
+      <text x={0} y={H + 12} fontSize={10}>{lo.toFixed(1)}</text>
+      <text x={W} y={H + 12} fontSize={10} textAnchor="end">{hi.toFixed(1)}</text>
+    </svg>
+  );
+}
+
+async function steer(layer: number, index: number, alpha: number, positions: number[] | null) {
+  const dir = await getEngine().neuronDirection(layer, index);
+  useStore.getState().addEdit({ hook: `blocks.${layer}.hook_resid_post`, index: null, op: 'add', value: alpha, vector: Array.from(dir), positions }, `steer +${alpha}·dir(L${layer}.N${index}) @resid_post`);
+}

@@ -1,0 +1,95 @@
+/**
+ * Turns a path search or an attribution into what the path graph draws: per layer a capped, pruned set of
+ * neuron and head nodes, and weighted edges. Pure data, no DOM.
+ */
+import type { AttributionResult } from '../analysis/attribution';
+import type { PathResult } from '../analysis/path';
+import { formatNodeId, type NodeId } from '../engine/nodeid';
+
+export interface GraphNode {
+  id: NodeId;
+  kind: 'neuron' | 'head';
+  layer: number;
+  index: number;
+  position: number;
+  score: number;
+  /** Role in a path search. */
+  role: 'path' | 'runner' | 'top';
+}
+
+export interface GraphEdge {
+  from: NodeId;
+  to: NodeId;
+  weight: number;
+  role: 'path' | 'faint';
+}
+
+export interface GraphData {
+  layers: number;
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+  /** Largest |score| drawn, for scaling. */
+  maxAbs: number;
+}
+
+/** At most this many neurons per layer are drawn; the rest are pruned by |score|. */
+export const MAX_NEURONS_PER_LAYER = 10;
+
+function topIndices(values: ArrayLike<number>, k: number): number[] {
+  return Array.from({ length: values.length }, (_, i) => i)
+    .sort((a, b) => Math.abs(values[b]) - Math.abs(values[a]))
+    .slice(0, k);
+}
+
+function headNodes(heads: AttributionResult | null, nLayer: number, position: number): GraphNode[] {
+  if (!heads) return [];
+  const out: GraphNode[] = [];
+  for (let l = 0; l < nLayer; l++) {
+    const s = heads.scores[`blocks.${l}.attn.hook_z`];
+    if (!s) continue;
+    const H = s.shape[1];
+    for (let h = 0; h < H; h++) {
+      out.push({ id: formatNodeId({ kind: 'head', layer: l, index: h, position }), kind: 'head', layer: l, index: h, position, score: s.data[position * H + h], role: 'top' });
+    }
+  }
+  return out;
+}
+
+export function graphFromPath(r: PathResult, heads: AttributionResult | null, nLayer: number): GraphData {
+  const p = r.target.position;
+  const nodes: GraphNode[] = [];
+  const edges: GraphEdge[] = [];
+  for (let l = 0; l < nLayer; l++) {
+    const pathNode = r.path[l];
+    const chosen = new Set<number>([pathNode.index]);
+    nodes.push({ id: pathNode.node, kind: 'neuron', layer: l, index: pathNode.index, position: p, score: r.layerScores[l]?.[pathNode.index] ?? pathNode.score, role: 'path' });
+    for (const ru of r.runners_up[l] ?? []) {
+      if (chosen.size >= MAX_NEURONS_PER_LAYER || chosen.has(ru.index)) continue;
+      chosen.add(ru.index);
+      nodes.push({ id: ru.node, kind: 'neuron', layer: l, index: ru.index, position: p, score: ru.score, role: 'runner' });
+    }
+  }
+  for (const e of r.edges) edges.push({ from: e.from, to: e.to, weight: e.weight, role: 'path' });
+  // Faint edges: each path node to the runners-up of the next layer.
+  for (let l = 0; l + 1 < nLayer; l++) {
+    for (const n of nodes.filter((x) => x.layer === l + 1 && x.role === 'runner')) edges.push({ from: r.path[l].node, to: n.id, weight: 0, role: 'faint' });
+  }
+  nodes.push(...headNodes(heads, nLayer, p));
+  return { layers: nLayer, nodes, edges, maxAbs: Math.max(1e-9, ...nodes.map((n) => Math.abs(n.score))) };
+}
+
+export function graphFromAttribution(r: AttributionResult, nLayer: number): GraphData {
+  const p = r.target.position;
+  const nodes: GraphNode[] = [];
+  for (let l = 0; l < nLayer; l++) {
+    const s = r.scores[`blocks.${l}.mlp.hook_post`];
+    if (!s) continue;
+    const N = s.shape[1];
+    const row = s.data.subarray(p * N, (p + 1) * N);
+    for (const i of topIndices(row, MAX_NEURONS_PER_LAYER)) {
+      nodes.push({ id: formatNodeId({ kind: 'neuron', layer: l, index: i, position: p }), kind: 'neuron', layer: l, index: i, position: p, score: row[i], role: 'top' });
+    }
+  }
+  nodes.push(...headNodes(r, nLayer, p));
+  return { layers: nLayer, nodes, edges: [], maxAbs: Math.max(1e-9, ...nodes.map((n) => Math.abs(n.score))) };
+}
