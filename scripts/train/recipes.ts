@@ -90,7 +90,7 @@ export function inductionRecipe(tiny: boolean): Recipe {
     tokenizer: charTokenizerJson(INDUCTION_CHARS),
     settings: tiny
       ? { steps: 40, batch, lr: 3e-3, warmup: 5, minRatio: 0.1, weightDecay: 0.01, clip: 1, seed: 2, evalEvery: 20, checkpointEvery: 20 }
-      : { steps: 3000, batch, lr: 1e-3, warmup: 200, minRatio: 0.1, weightDecay: 0.01, clip: 1, seed: 2, evalEvery: 250, checkpointEvery: 250 },
+      : { steps: 4000, batch, lr: 3e-3, warmup: 100, minRatio: 0.1, weightDecay: 0, clip: 1, seed: 2, evalEvery: 250, checkpointEvery: 250 },
     sample(rng) {
       const x: number[][] = [];
       const y: number[][] = [];
@@ -107,6 +107,7 @@ export function inductionRecipe(tiny: boolean): Recipe {
       return { acc_repeated: acc.repeated, acc_first: acc.first, val };
     },
     heldOutKey: 'val',
+    stopWhen: tiny ? undefined : (m) => m.acc_repeated >= 0.95,
   };
 }
 
