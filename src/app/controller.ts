@@ -116,6 +116,8 @@ export function exposeForScripting(): void {
     run: (req: RunRequest) => getEngine().run(null, req),
     predict: (ids: number[], edits: Edit[] = [], k = 10): Promise<{ top: TokenProb[] }> => getEngine().predict(null, { ids, edits, k }),
     state: () => useStore.getState(),
+    addEdit: (e: Edit, label?: string) => useStore.getState().addEdit(e, label),
+    clearEdits: () => useStore.getState().clearEdits(),
   };
 }
 
