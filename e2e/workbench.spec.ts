@@ -34,6 +34,9 @@ test('prompt → path → click a path node → ablate → the predictions chang
   await expect(page.getByTestId('prediction-list-edited')).toBeVisible();
   await expect.poll(async () => (await list.innerText()) !== before || (await page.getByTestId('prediction-list-edited').innerText()) !== before).toBe(true);
   await expect(list).toContainText('→');
+  // The continuation, clean beside edited.
+  await expect(page.getByTestId('generation-clean')).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByTestId('generation-edited')).toBeVisible({ timeout: 120_000 });
   await page.screenshot({ path: test.info().outputPath('4-edited.png'), fullPage: true });
 
   // Sign flip and undo with the keyboard.
