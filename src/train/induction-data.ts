@@ -12,20 +12,25 @@ export interface InductionSequence {
 }
 
 /**
- * Uniform random tokens over `V`, in which a span of 12 to ⌊T/2⌋ tokens appears twice: first at s1, again
- * at s2 ≥ s1+L.
+ * Uniform random tokens over `V` in which a span of 6–16 tokens, first seen at s1 ≤ 8, is repeated again and
+ * again (separated by 0–3 random tokens) until the sequence ends. Only induction (find the earlier occurrence
+ * of the current token, copy what followed it) predicts the repeats; the first occurrence is unpredictable.
+ * `repeated[i]` and `first[i]` are corresponding positions (a first-occurrence position appears once per repeat).
  */
 export function inductionSequence(rng: Rng, T: number, V: number): InductionSequence {
-  const L = 12 + rng.int(Math.floor(T / 2) - 11);
-  const s1 = rng.int(T - 2 * L + 1);
-  const s2 = s1 + L + rng.int(T - s1 - 2 * L + 1);
+  const L = 6 + rng.int(11);
+  const s1 = rng.int(9);
   const ids = Array.from({ length: T }, () => rng.int(V));
-  for (let i = 0; i < L; i++) ids[s2 + i] = ids[s1 + i];
   const repeated: number[] = [];
   const first: number[] = [];
-  for (let i = 0; i < L - 1; i++) {
-    repeated.push(s2 + i);
-    first.push(s1 + i);
+  let pos = s1 + L + rng.int(4);
+  while (pos + L <= T) {
+    for (let i = 0; i < L; i++) ids[pos + i] = ids[s1 + i];
+    for (let i = 0; i < L - 1; i++) {
+      repeated.push(pos + i);
+      first.push(s1 + i);
+    }
+    pos += L + rng.int(4);
   }
   return { ids, repeated, first };
 }
