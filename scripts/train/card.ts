@@ -16,8 +16,8 @@ import { bigramLoss, greedyContinue, inductionAccuracy, windowLoss } from '../..
 import { INDUCTION_CHARS, inductionEvalSet } from '../../src/train/induction-data';
 import { charEncoder, evalWindows, POLYGLOT_LANGS } from '../../src/train/text-data';
 import { lineChartSvg } from '../../src/train/svg';
-import type { HistoryPoint } from '../../src/train/trainer';
-import { INDUCTION_EVAL_SEQUENCES } from './recipes';
+import type { HistoryPoint, TrainerState } from '../../src/train/trainer';
+import { INDUCTION_EVAL_SEQUENCES, RECIPES } from './recipes';
 
 const LANG_NAMES: Record<string, string> = { en: 'English', de: 'German', es: 'Spanish', it: 'Italian' };
 const PROMPTS: Record<string, string[]> = {
@@ -43,9 +43,23 @@ interface TrainingFigures {
   settings: Record<string, number>;
 }
 
-function readTraining(dir: string): TrainingFigures {
-  const m = JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8'));
-  return m.training ?? m;
+function readTraining(dir: string, name: string): TrainingFigures {
+  if (existsSync(join(dir, 'metrics.json'))) {
+    const m = JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8'));
+    return m.training ?? m;
+  }
+  // A checkpoint folder of an unfinished run: the figures so far, from the resume state.
+  const st: TrainerState = JSON.parse(readFileSync(join(dir, 'trainer.json'), 'utf8'));
+  const tail = st.history.slice(-50);
+  return {
+    steps: st.step,
+    tokens: st.tokens,
+    wall_time_s: Math.round(st.elapsedMs / 1000),
+    tokens_per_s: Math.round(st.tokens / (st.elapsedMs / 1000)),
+    train_loss_last50: tail.reduce((a, h) => a + h.train, 0) / tail.length,
+    final: [...st.history].reverse().find((h) => h.eval)?.eval,
+    settings: RECIPES[name](false).settings as unknown as Record<string, number>,
+  };
 }
 
 function archLine(model: Model): string {
@@ -278,8 +292,12 @@ function lossChart(name: string, history: HistoryPoint[]): string {
 export async function writeCard(name: string, dir = join('public', 'models', name)): Promise<void> {
   const model = await loadModelDir(dir);
   try {
-    const training = readTraining(dir);
-    const history: HistoryPoint[] = existsSync(join(dir, 'history.json')) ? JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8')) : [];
+    const training = readTraining(dir, name);
+    const history: HistoryPoint[] = existsSync(join(dir, 'history.json'))
+      ? JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8'))
+      : existsSync(join(dir, 'trainer.json'))
+        ? (JSON.parse(readFileSync(join(dir, 'trainer.json'), 'utf8')) as TrainerState).history
+        : [];
     const card = name === 'polyglot' ? await polyglotCard(dir, model) : name === 'induction' ? await inductionCard(dir, model) : null;
     if (!card) throw new Error(`no model card recipe for ${name}`);
     if (history.length) writeFileSync(join(dir, 'loss.svg'), lossChart(name, history));
