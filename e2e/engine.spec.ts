@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitReady, watchConsole } from './helpers';
 
-const ref = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'shared', 'fixtures', 'gpt2-tiny', 'reference.json'), 'utf8'));
+const ref = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'test', 'fixtures', 'gpt2-tiny', 'reference.json'), 'utf8'));
 
 test('the default page reaches ready and shows predictions', async ({ page }) => {
   const errors = watchConsole(page);

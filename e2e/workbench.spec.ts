@@ -66,7 +66,7 @@ test('local files: the shared fixture opens from disk, and a broken file is refu
   const errors = watchConsole(page);
   await page.goto('/?model=gpt2-tiny');
   await waitReady(page);
-  const dir = join(import.meta.dirname, '..', '..', 'shared', 'fixtures', 'gpt2-tiny');
+  const dir = join(import.meta.dirname, '..', 'test', 'fixtures', 'gpt2-tiny');
   // A truncated safetensors file: the message shows, the loaded model stays usable.
   await page.getByTestId('file-input').setInputFiles([
     { name: 'config.json', mimeType: 'application/json', buffer: readFileSync(join(dir, 'config.json')) },

@@ -75,7 +75,7 @@ for (const b of backends) {
   const mmGflops = (2 * 512 ** 3) / mmMs / 1e6;
 
   const models: Array<{ label: string; model: Model; T: number }> = [];
-  models.push({ label: 'gpt2-tiny fixture (2L, 64 wide)', model: await loadModelDir(existsSync('public/models/gpt2-tiny/config.json') ? 'gpt2-tiny' : '../shared/fixtures/gpt2-tiny'), T: 64 });
+  models.push({ label: 'gpt2-tiny fixture (2L, 64 wide)', model: await loadModelDir('gpt2-tiny'), T: 64 });
   const bundled = ['polyglot', 'induction'].filter((n) => existsSync(`public/models/${n}/config.json`));
   for (const n of bundled) {
     const m = await loadModelDir(n);

@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const FIXTURE_DIR = join(__dirname, '..', '..', '..', 'shared', 'fixtures', 'gpt2-tiny');
+/**
+ * The gpt2-tiny checkpoint with reference numbers from an independent PyTorch implementation (see its README).
+ * A copy lives in test/fixtures so a clean clone tests without anything beside it; no tokenizer.json there.
+ */
+export const FIXTURE_DIR = join(__dirname, '..', 'fixtures', 'gpt2-tiny');
 
 export interface Dense {
   shape: number[];
