@@ -1,0 +1,339 @@
+/**
+ * Suffix runs: many edited copies of one prompt whose edits all sit at positions ≥ `start`, each run only over
+ * those positions and only from the first edited layer on.
+ *
+ * Why this is exact: attention is causal, so nothing at a position before `start` depends on anything at or after
+ * it. The keys and values of positions < start are the clean run's, in every edited copy; the residual stream at
+ * positions ≥ start entering layer l0 (the first layer an edit, a gradient probe or a target touches) is the clean
+ * one too. A suffix run takes both from one clean run and recomputes only positions start..T−1 of layers l0..L−1.
+ * Attribution at the target position (integrated gradients, ablation sweeps, NeuronPath) edits one position, so a
+ * batch of m copies costs m single-token passes instead of m whole prompts.
+ *
+ * The arithmetic is the engine's (src/engine/forward.ts) op for op; test/analysis/suffix.test.ts checks target
+ * values and gradients against `runModel` for every kind of edit, target and layer.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { buildEditMaps, validateEdit } from '../engine/edits';
+import { fail } from '../engine/errors';
+import { hookInfo, hookName, type BlockHook } from '../engine/hooks';
+import type { Model } from '../engine/model';
+import { runModel } from '../engine/run';
+import type { Edit, HookName, ModelConfig, TensorData } from '../engine/types';
+import type { Affine, Weights } from '../engine/weights';
+
+/**
+ * What a suffix run differentiates, per sequence: a next-token quantity read at the last position of the prompt,
+ * or one unit of a [T, N] hook summed over some positions (all ≥ start).
+ */
+export type SuffixTarget =
+  | { kind: 'logit' | 'logprob'; token: number }
+  | { kind: 'logit_diff'; token: number; distractor: number }
+  | { kind: 'activation'; hook: HookName; index: number; positions: number[] };
+
+export interface SuffixRequest {
+  /** One edit list per sequence; every edited position must be ≥ start (null positions need start = 0). */
+  edits: Edit[][];
+  /** One target per sequence (all activation targets or none). */
+  targets: SuffixTarget[];
+  /** Hooks (tokens or heads layout, blocks only) whose gradients are returned, at positions start..T−1. */
+  capture?: HookName[];
+  /** First recomputed position. */
+  start: number;
+  means?: Record<HookName, Float32Array | number[]>;
+}
+
+export interface SuffixResult {
+  targetValues: Float32Array;
+  /** d target / d hook (after edits) at positions start..T−1: [B, T − start, ...unit shape]. */
+  grads: Record<HookName, TensorData>;
+}
+
+/** Unit axis layout of a hook a suffix run can edit or capture. */
+function blockHookLayer(h: HookName, cfg: ModelConfig): number {
+  const info = hookInfo(h, cfg);
+  if (info.layer < 0) fail(`suffix runs start inside the blocks; ${h} is outside them`);
+  if (info.layout === 'pattern') fail(`suffix runs do not edit or capture attention patterns (${h})`);
+  return info.layer;
+}
+
+function swapLast(t: tf.Tensor): tf.Tensor {
+  const perm = t.shape.map((_, i) => i);
+  const n = perm.length;
+  [perm[n - 2], perm[n - 1]] = [perm[n - 1], perm[n - 2]];
+  return tf.transpose(t, perm);
+}
+
+/** a · b whose gradient multiplies pre-transposed copies (as the engine's, faster on WASM). */
+const mm = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([a, b]);
+  return {
+    value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [
+      tf.matMul(dy as tf.Tensor2D, swapLast(saved[1]) as tf.Tensor2D),
+      tf.matMul(swapLast(saved[0]) as tf.Tensor2D, dy as tf.Tensor2D),
+    ],
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+
+function linear(x: tf.Tensor, p: Affine): tf.Tensor {
+  const [B, S, D] = x.shape;
+  const out = p.weight.shape[1]!;
+  return tf.add(mm(tf.reshape(x, [B * S, D]), p.weight), p.bias).reshape([B, S, out]);
+}
+
+function layerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
+  const mu = tf.mean(x, -1, true);
+  const xc = tf.sub(x, mu);
+  const variance = tf.mean(tf.square(xc), -1, true);
+  return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, eps))), w), b);
+}
+
+const GELU_C = Math.sqrt(2 / Math.PI);
+function activation(x: tf.Tensor, kind: ModelConfig['activation']): tf.Tensor {
+  if (kind === 'relu') return tf.relu(x);
+  if (kind === 'gelu') return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+  const cube = tf.mul(tf.mul(x, x), x);
+  return tf.mul(x, tf.sigmoid(tf.mul(tf.add(x, tf.mul(cube, 0.044715)), 2 * GELU_C)));
+}
+
+/** Copies positions start..T−1 of a batched [B, T, F] array. */
+function sliceSuffix(a: Float32Array, B: number, T: number, F: number, start: number): Float32Array {
+  const S = T - start;
+  const out = new Float32Array(B * S * F);
+  for (let b = 0; b < B; b++) out.set(a.subarray((b * T + start) * F, (b + 1) * T * F), b * S * F);
+  return out;
+}
+
+/**
+ * The clean run of one prompt, kept on the backend (keys, values and block inputs of every layer ≥ fromLayer),
+ * from which any number of suffix runs are made. Dispose it when done.
+ */
+export class SuffixRunner {
+  private constructor(
+    readonly model: Model,
+    readonly ids: number[],
+    readonly fromLayer: number,
+    private residPre: Map<number, tf.Tensor>,
+    private keysT: Map<number, tf.Tensor>,
+    private values: Map<number, tf.Tensor>,
+  ) {}
+
+  get T(): number {
+    return this.ids.length;
+  }
+
+  static async create(model: Model, ids: number[], fromLayer = 0): Promise<SuffixRunner> {
+    const { nLayer: L, nHead: H, dHead: dh, dModel: D } = model.config;
+    const T = ids.length;
+    const layers = Array.from({ length: L - fromLayer }, (_, i) => fromLayer + i);
+    const capture = layers.flatMap((l) => [hookName(l, 'hook_resid_pre'), hookName(l, 'attn.hook_k'), hookName(l, 'attn.hook_v')]);
+    const r = await runModel(model, { inputIds: [ids], capture, logits: 'none' });
+    const residPre = new Map<number, tf.Tensor>();
+    const keysT = new Map<number, tf.Tensor>();
+    const values = new Map<number, tf.Tensor>();
+    tf.tidy(() => {
+      for (const l of layers) {
+        residPre.set(l, tf.keep(tf.tensor(r.activations[hookName(l, 'hook_resid_pre')].data, [1, T, D])));
+        const k = tf.tensor(r.activations[hookName(l, 'attn.hook_k')].data, [1, T, H, dh]);
+        keysT.set(l, tf.keep(tf.transpose(k, [0, 2, 3, 1])));
+        const v = tf.tensor(r.activations[hookName(l, 'attn.hook_v')].data, [1, T, H, dh]);
+        values.set(l, tf.keep(tf.transpose(v, [0, 2, 1, 3])));
+      }
+    });
+    return new SuffixRunner(model, ids, fromLayer, residPre, keysT, values);
+  }
+
+  dispose(): void {
+    for (const m of [this.residPre, this.keysT, this.values]) for (const t of m.values()) t.dispose();
+    this.residPre.clear();
+    this.keysT.clear();
+    this.values.clear();
+  }
+
+  async run(req: SuffixRequest): Promise<SuffixResult> {
+    const model = this.model;
+    const cfg = model.config;
+    const { nLayer: L, nHead: H, dHead: dh, dModel: D, vocabSize: V, layerNormEps: eps } = cfg;
+    const T = this.T;
+    const start = req.start;
+    if (!Number.isInteger(start) || start < 0 || start >= T) fail(`suffix run: start ${start} is outside the prompt (0..${T - 1})`);
+    const S = T - start;
+    const B = req.edits.length;
+    if (B === 0) fail('suffix run: no sequences');
+    if (req.targets.length !== B) fail(`suffix run: ${req.targets.length} targets for ${B} sequences`);
+    const capture = [...new Set(req.capture ?? [])];
+
+    // The first layer anything happens at.
+    let l0 = L;
+    const editedHooks = new Set<HookName>();
+    for (const set of req.edits) {
+      for (const e of set) {
+        validateEdit(e, cfg, T);
+        l0 = Math.min(l0, blockHookLayer(e.hook, cfg));
+        if (e.positions === null ? start > 0 : e.positions.some((p) => p < start)) fail(`suffix run: an edit on ${e.hook} touches a position before ${start}`);
+        editedHooks.add(e.hook);
+      }
+    }
+    for (const h of capture) l0 = Math.min(l0, blockHookLayer(h, cfg));
+    const actTargets = req.targets[0].kind === 'activation';
+    for (const t of req.targets) {
+      if ((t.kind === 'activation') !== actTargets) fail('suffix run: activation targets cannot be mixed with logit targets');
+      if (t.kind === 'activation') {
+        const info = hookInfo(t.hook, cfg);
+        if (info.layout !== 'tokens' || info.layer < 0) fail(`suffix run: activation target ${t.hook} is not a [T, N] block hook`);
+        if (!Number.isInteger(t.index) || t.index < 0 || t.index >= info.units) fail(`suffix run: index ${t.index} is out of range for ${t.hook}`);
+        if (t.positions.length === 0 || t.positions.some((p) => !Number.isInteger(p) || p < start || p >= T)) fail(`suffix run: activation target positions must lie in ${start}..${T - 1}`);
+        l0 = Math.min(l0, info.layer);
+      } else {
+        for (const tok of t.kind === 'logit_diff' ? [t.token, t.distractor] : [t.token]) {
+          if (!Number.isInteger(tok) || tok < 0 || tok >= V) fail(`suffix run: target token ${tok} is outside the vocabulary (0..${V - 1})`);
+        }
+      }
+    }
+    if (l0 === L) l0 = L - 1;
+    if (l0 < this.fromLayer) fail(`suffix run: layer ${l0} is below the runner's first layer ${this.fromLayer}`);
+
+    // Edit maps over the suffix positions, [B, S, ...unit shape].
+    const maps = new Map<HookName, { mult: Float32Array | null; add: Float32Array | null; shape: number[] }>();
+    for (const h of editedHooks) {
+      const m = buildEditMaps(h, req.edits, cfg, T, req.means);
+      if (!m) continue;
+      const inner = hookInfo(h, cfg).shape(T);
+      const F = inner.slice(1).reduce((a, b) => a * b, 1);
+      maps.set(h, {
+        mult: m.mult && sliceSuffix(m.mult, B, T, F, start),
+        add: m.add && sliceSuffix(m.add, B, T, F, start),
+        shape: [B, S, ...inner.slice(1)],
+      });
+    }
+    const shapeOf = (h: HookName) => [B, S, ...hookInfo(h, cfg).shape(T).slice(1)];
+    const captureSet = new Set(capture);
+    const actHooks = new Map<HookName, Float32Array>();
+    if (actTargets) {
+      req.targets.forEach((t, b) => {
+        if (t.kind !== 'activation') return;
+        const N = hookInfo(t.hook, cfg).units;
+        let sel = actHooks.get(t.hook);
+        if (!sel) actHooks.set(t.hook, (sel = new Float32Array(B * S * N)));
+        for (const p of t.positions) sel[(b * S + p - start) * N + t.index] += 1;
+      });
+    }
+
+    const w: Weights = model.weights;
+    const out: { tv: tf.Tensor | null; grads: tf.Tensor[] } = { tv: null, grads: [] };
+    tf.tidy(() => {
+      const mask = (() => {
+        const data = new Float32Array(S * T);
+        for (let i = 0; i < S; i++) for (let j = start + i + 1; j < T; j++) data[i * T + j] = -1e9;
+        return tf.tensor2d(data, [S, T]);
+      })();
+      const forward = (probes: Map<HookName, tf.Tensor>): tf.Tensor1D => {
+        let actValue: tf.Tensor | null = null;
+        const hook = (name: HookName, x: tf.Tensor): tf.Tensor => {
+          let y = x;
+          const m = maps.get(name);
+          if (m?.mult) y = tf.mul(y, tf.tensor(m.mult, m.shape));
+          if (m?.add) y = tf.add(y, tf.tensor(m.add, m.shape));
+          const p = probes.get(name);
+          if (p) y = tf.add(y, p);
+          const sel = actHooks.get(name);
+          if (sel) {
+            const v = tf.sum(tf.mul(y, tf.tensor(sel, y.shape)), [1, 2]);
+            actValue = actValue ? tf.add(actValue, v) : v;
+          }
+          return y;
+        };
+        const h = (l: number, p: BlockHook, x: tf.Tensor) => hook(hookName(l, p), x);
+        const scale = 1 / Math.sqrt(dh);
+        let resid: tf.Tensor = tf.broadcastTo(tf.slice(this.residPre.get(l0)!, [0, start, 0], [1, S, D]), [B, S, D]);
+        const lastLayer = actTargets ? Math.max(...[...actHooks.keys()].map((k) => hookInfo(k, cfg).layer)) : L - 1;
+        for (let l = l0; l <= lastLayer; l++) {
+          const b = w.blocks[l];
+          resid = h(l, 'hook_resid_pre', resid);
+          const x1 = h(l, 'ln1.hook_normalized', layerNorm(resid, b.ln_1.weight, b.ln_1.bias, eps));
+          const qkv = linear(x1, b.attn.c_attn);
+          const [q0, k0, v0] = tf.split(qkv, 3, 2);
+          const q = h(l, 'attn.hook_q', tf.reshape(q0, [B, S, H, dh]));
+          const k = h(l, 'attn.hook_k', tf.reshape(k0, [B, S, H, dh]));
+          const v = h(l, 'attn.hook_v', tf.reshape(v0, [B, S, H, dh]));
+          const qh = tf.transpose(q, [0, 2, 1, 3]);
+          let khT = tf.transpose(k, [0, 2, 3, 1]);
+          let vh = tf.transpose(v, [0, 2, 1, 3]);
+          if (start > 0) {
+            const kPre = tf.broadcastTo(tf.slice(this.keysT.get(l)!, [0, 0, 0, 0], [1, H, dh, start]), [B, H, dh, start]);
+            const vPre = tf.broadcastTo(tf.slice(this.values.get(l)!, [0, 0, 0, 0], [1, H, start, dh]), [B, H, start, dh]);
+            khT = tf.concat([kPre, khT], 3);
+            vh = tf.concat([vPre, vh], 2);
+          }
+          const scores = h(l, 'attn.hook_attn_scores', tf.add(tf.mul(mm(qh, khT), scale), mask));
+          const pattern = h(l, 'attn.hook_pattern', tf.softmax(scores, -1));
+          const z = h(l, 'attn.hook_z', tf.transpose(mm(pattern, vh), [0, 2, 1, 3]));
+          const attnOut = h(l, 'hook_attn_out', linear(tf.reshape(z, [B, S, D]), b.attn.c_proj));
+          resid = h(l, 'hook_resid_mid', tf.add(resid, attnOut));
+          const x2 = h(l, 'ln2.hook_normalized', layerNorm(resid, b.ln_2.weight, b.ln_2.bias, eps));
+          const pre = h(l, 'mlp.hook_pre', linear(x2, b.mlp.c_fc));
+          const post = h(l, 'mlp.hook_post', activation(pre, cfg.activation));
+          const mlpOut = h(l, 'hook_mlp_out', linear(post, b.mlp.c_proj));
+          resid = h(l, 'hook_resid_post', tf.add(resid, mlpOut));
+        }
+        if (actTargets) return actValue as unknown as tf.Tensor1D;
+        const last = tf.reshape(tf.slice(resid, [0, S - 1, 0], [B, 1, D]), [B, D]);
+        const fin = layerNorm(last, w.ln_f.weight, w.ln_f.bias, eps);
+        const rows = tf.matMul(fin as tf.Tensor2D, (w.lm_head ?? w.wte) as tf.Tensor2D, false, true);
+        const sel = new Float32Array(B * V);
+        const useLp = new Float32Array(B);
+        req.targets.forEach((t, i) => {
+          if (t.kind === 'activation') return;
+          sel[i * V + t.token] += 1;
+          if (t.kind === 'logit_diff') sel[i * V + t.distractor] -= 1;
+          if (t.kind === 'logprob') useLp[i] = 1;
+        });
+        let src: tf.Tensor = rows;
+        if (useLp.some((x) => x > 0)) {
+          const u = tf.tensor2d(useLp, [B, 1]);
+          src = tf.add(tf.mul(tf.logSoftmax(rows), u), tf.mul(rows, tf.sub(1, u)));
+        }
+        return tf.sum(tf.mul(src, tf.tensor2d(sel, [B, V])), 1);
+      };
+      if (capture.length === 0) {
+        out.tv = tf.keep(forward(new Map()));
+        return;
+      }
+      const probeList = capture.map((c) => tf.zeros(shapeOf(c)));
+      const f = (...ps: tf.Tensor[]) => {
+        const tv = forward(new Map(capture.map((c, i) => [c, ps[i]] as const)));
+        out.tv = tf.keep(tv);
+        return tf.sum(tv) as tf.Scalar;
+      };
+      const g = tf.grads(f)(probeList);
+      for (const t of g) out.grads.push(tf.keep(t));
+    });
+    try {
+      const targetValues = (await out.tv!.data()) as Float32Array;
+      const grads: Record<HookName, TensorData> = {};
+      for (let i = 0; i < capture.length; i++) {
+        grads[capture[i]] = { shape: [...out.grads[i].shape], data: ((await out.grads[i].data()) as Float32Array).slice() };
+      }
+      return { targetValues: targetValues.slice(), grads };
+    } finally {
+      out.tv?.dispose();
+      for (const t of out.grads) t.dispose();
+    }
+  }
+}
+
+/** Turns an engine target (logit kinds) into a suffix target; the position must be the runner's last. */
+export function suffixTarget(t: { kind: string; token: number; distractor?: number }): SuffixTarget {
+  if (t.kind === 'logit_diff') return { kind: 'logit_diff', token: t.token, distractor: t.distractor! };
+  if (t.kind === 'logit' || t.kind === 'logprob') return { kind: t.kind, token: t.token };
+  return fail(`target kind "${t.kind}" is not one of logit, logit_diff, logprob`);
+}
+
+/**
+ * Sequences per suffix run for S recomputed positions of a T-token prompt: at most 64, and few enough that the
+ * intermediate tensors of a backward pass stay near 64 MB.
+ */
+export function suffixBatch(cfg: ModelConfig, S: number, T: number): number {
+  const perToken = cfg.nLayer * (10 * cfg.dModel + 4 * cfg.dMlp + 2 * cfg.nHead * T);
+  return Math.max(1, Math.min(64, Math.floor(2 ** 24 / (S * perToken))));
+}
