@@ -1,6 +1,6 @@
-import { useRef } from 'react';
+import { useRef, useState } from 'react';
 import { useStore } from '../store/store';
-import { loadModel } from './controller';
+import { getEngine, loadModel } from './controller';
 import { BUNDLED_MODELS } from './models';
 
 function fmtBytes(n: number): string {
@@ -14,6 +14,7 @@ export function Header() {
   const loading = useStore((s) => s.loading);
   const status = useStore((s) => s.status);
   const fileRef = useRef<HTMLInputElement>(null);
+  const [url, setUrl] = useState('');
 
   const onFiles = (list: FileList | null) => {
     if (!list) return;
@@ -53,12 +54,27 @@ export function Header() {
         Open files…
         <input ref={fileRef} type="file" multiple accept=".json,.safetensors" data-testid="file-input" onChange={(e) => onFiles(e.target.files)} />
       </label>
+      <form
+        className="url-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const u = url.trim();
+          if (!/^https?:\/\//.test(u) && !u.startsWith('/')) {
+            useStore.getState().set({ error: 'Give the http(s) address of a folder holding config.json, model.safetensors and tokenizer.json.' });
+            return;
+          }
+          void loadModel({ kind: 'url', url: u });
+        }}
+      >
+        <input data-testid="model-url" placeholder="or a folder URL…" value={url} onChange={(e) => setUrl(e.target.value)} size={22} />
+      </form>
       <span className="model-info" data-testid="model-info">
         {model ? `${model.name}: ${model.config.nLayer} layers, ${model.config.dModel} wide, ${model.config.dMlp} MLP, ${model.config.nHead} heads, vocab ${model.config.vocabSize}, context ${model.config.nCtx}, ${(model.paramCount / 1e6).toFixed(2)}M parameters` : status === 'loading' ? 'loading model…' : 'no model'}
       </span>
       {loading && (
         <span className="progress" data-testid="load-progress">
-          <progress value={loading.loaded} max={loading.total || 1} /> {fmtBytes(loading.loaded)} / {fmtBytes(loading.total)}
+          <progress value={loading.loaded} max={loading.total || 1} /> {fmtBytes(loading.loaded)} / {fmtBytes(loading.total)}{' '}
+          {status === 'loading' && <button onClick={() => void getEngine().cancelLoad()}>cancel</button>}
         </span>
       )}
       <span className="backend" data-testid="backend" title="tfjs backend in use (choose with ?backend=webgpu|webgl|wasm|cpu)">
