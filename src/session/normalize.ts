@@ -78,14 +78,17 @@ export function diffFromDefaults(value: Obj, def: Obj): Obj {
   return out;
 }
 
-/** Inverse of diffFromDefaults: `diff` laid over `def` (objects merged field by field, null = absent). */
+/**
+ * Inverse of diffFromDefaults: `diff` laid over `def` (objects merged field by field, null = absent). An
+ * object whose `kind` differs from the default's (another model source) replaces it whole.
+ */
 export function mergeDefaults(def: Obj, diff: Obj): Obj {
-  const out: Obj = { ...def };
+  const out: Obj = 'kind' in diff && 'kind' in def && diff.kind !== def.kind ? {} : { ...def };
   for (const k of Object.keys(diff)) {
     if (DANGEROUS_KEYS.has(k)) continue;
     const v = diff[k];
     if (v === null || v === undefined) delete out[k];
-    else if (isPlainObject(v) && isPlainObject(def[k])) out[k] = mergeDefaults(def[k] as Obj, v);
+    else if (isPlainObject(v) && isPlainObject(out[k])) out[k] = mergeDefaults(out[k] as Obj, v);
     else out[k] = v;
   }
   return out;
@@ -280,8 +283,15 @@ function fixIssue(c: Obj, def: Obj, issue: $ZodIssue, drop: Record<'edits' | 'se
   setAt(c, at, fallback === undefined ? undefined : structuredClone(fallback));
   const detail = path.length > at.length ? `${path.slice(at.length).join('.')}: ${issue.message}` : issue.message;
   const action =
-    fallback === undefined ? 'it was left out' : top === 'model' ? `using the default model ${show((fallback as Obj).name)}` : `using the default ${show(fallback)}`;
-  notices.push(`The ${name}${fieldwise ? ` ${show(old)}` : ''} is not valid (${detail}); ${action}.`);
+    fallback === undefined
+      ? 'it was left out'
+      : top === 'model'
+        ? `using the default model ${show((fallback as Obj).name)}`
+        : isPlainObject(fallback)
+          ? 'using the defaults'
+          : `using the default ${show(fallback)}`;
+  const verb = ['analysis settings', 'generation settings', 'positions'].includes(name) ? 'are' : 'is';
+  notices.push(`The ${name}${fieldwise ? ` ${show(old)}` : ''} ${verb} not valid (${detail}); ${action}.`);
 }
 
 export interface NormalizeOptions {
