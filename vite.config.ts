@@ -1,7 +1,17 @@
-import { createReadStream, readdirSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
+
+/**
+ * The page's default model (when the URL names none): `polyglot` once its weights are bundled in
+ * public/models/polyglot/, the gpt2-tiny fixture until then. The one place this is decided.
+ */
+const PREFERRED_DEFAULT_MODEL = 'polyglot';
+const FALLBACK_DEFAULT_MODEL = 'gpt2-tiny';
+const DEFAULT_MODEL = existsSync(join(import.meta.dirname, 'public', 'models', PREFERRED_DEFAULT_MODEL, 'model.safetensors'))
+  ? PREFERRED_DEFAULT_MODEL
+  : FALLBACK_DEFAULT_MODEL;
 
 const WASM_DIR = join(import.meta.dirname, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
 const wasmFiles = () => readdirSync(WASM_DIR).filter((f) => f.endsWith('.wasm'));
@@ -26,6 +36,7 @@ function tfjsWasm(): Plugin {
 
 export default defineConfig({
   plugins: [react(), tfjsWasm()],
+  define: { 'import.meta.env.VITE_DEFAULT_MODEL': JSON.stringify(DEFAULT_MODEL) },
   worker: { format: 'es' },
   build: { target: 'es2022', chunkSizeWarningLimit: 4000, sourcemap: false },
   server: { port: 5173, host: '127.0.0.1' },

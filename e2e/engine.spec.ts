@@ -15,6 +15,8 @@ test('the default page reaches ready and shows predictions', async ({ page }) =>
   await page.getByTestId('prompt-input').fill('The cat ');
   await expect(page.getByTestId('token-chips')).toContainText('c');
   await expect(list.locator('li')).toHaveCount(10);
+  // One <li> per token: the token string and its probability as a percentage.
+  await expect(list.locator('li').first()).toContainText(/\d+\.\d%/);
   await page.screenshot({ path: test.info().outputPath('default.png') });
   expect(errors).toEqual([]);
 });

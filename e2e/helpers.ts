@@ -10,7 +10,12 @@ export function watchConsole(page: Page): string[] {
   return errors;
 }
 
+/** Waits until the page leaves `loading`; fails at once, with the message shown, when it lands on `error`. */
 export async function waitReady(page: Page): Promise<void> {
-  await expect(page.locator('body')).toHaveAttribute('data-state', /ready|error/, { timeout: 150_000 });
-  await expect(page.locator('body')).toHaveAttribute('data-state', 'ready');
+  const body = page.locator('body');
+  await expect(body).toHaveAttribute('data-state', /ready|error/, { timeout: 150_000 });
+  if ((await body.getAttribute('data-state')) !== 'ready') {
+    const shown = await page.getByTestId('error').allInnerTexts();
+    throw new Error(`the page reached data-state=error: ${shown.join(' | ') || '(no message shown)'}`);
+  }
 }

@@ -39,7 +39,7 @@ export async function loadModel(ref: ModelRef, files?: { config: File; safetenso
     let source: ModelSource;
     if (ref.kind === 'local') {
       if (!files) throw new Error(`the model "${ref.name}" came from local files: open them again to restore it`);
-      source = { kind: 'files', name: ref.name, ...files };
+      source = { kind: 'files', name: ref.name, files };
     } else if (ref.kind === 'url') {
       source = { kind: 'url', baseUrl: ref.url };
     } else {

@@ -1,5 +1,6 @@
 /** The bundled models and where models are served from. */
-export const DEFAULT_MODEL = 'polyglot';
+/** The model loaded when the URL names none; decided at build time in vite.config.ts (polyglot once bundled). */
+export const DEFAULT_MODEL: string = import.meta.env.VITE_DEFAULT_MODEL ?? 'gpt2-tiny';
 
 export interface BundledModel {
   name: string;

@@ -4,6 +4,7 @@ import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 
 import { BACKEND_ORDER, type BackendName } from './backend-names';
+import { fail } from './errors';
 
 export { BACKEND_ORDER, isBackendName, type BackendName } from './backend-names';
 
@@ -47,5 +48,5 @@ export async function initBackend(preferred: BackendName | 'auto' = 'auto', opts
   for (const name of order) {
     if (await tryBackend(name, opts)) return name;
   }
-  throw new Error(`the ${preferred === 'auto' ? 'tfjs backends' : `${preferred} backend`} could not be started here`);
+  fail(preferred === 'auto' ? 'no tfjs backend could be started here' : `the ${preferred} backend could not be started here`);
 }

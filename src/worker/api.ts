@@ -8,7 +8,14 @@ import type { Edit, ModelConfig, RunRequest, RunResult } from '../engine/types';
 
 export type ModelSource =
   | { kind: 'url'; baseUrl: string; name?: string }
-  | { kind: 'files'; config: File | Blob; safetensors: File | Blob; tokenizer?: File | Blob | null; name?: string };
+  | { kind: 'files'; files: ModelFileSet; name?: string };
+
+/** Local files in the Hugging Face layout: config.json + model.safetensors (+ tokenizer.json). */
+export interface ModelFileSet {
+  config: File | Blob;
+  safetensors: File | Blob;
+  tokenizer?: File | Blob | null;
+}
 
 export interface ModelInfo {
   name: string;
@@ -71,8 +78,14 @@ export interface NeuronCardUi extends NeuronCard {
   suppressedTokens: string[];
 }
 
+/**
+ * Requests that take a `key` belong to the stream of that name: a newer request with the same key makes an
+ * older one still waiting or running reject with an Error named `AbortError` (see client.ts `isSuperseded`),
+ * before it starts or between its steps. `null` = never superseded.
+ */
 export interface EngineApi {
-  init(backend: BackendName | 'auto', wasmPaths: string): Promise<BackendName>;
+  /** Starts a tfjs backend (default auto: WebGPU → WebGL → WASM → CPU); WASM binaries from `wasmPaths` (default: the app's /wasm/). */
+  init(backend?: BackendName | 'auto', wasmPaths?: string): Promise<BackendName>;
   backend(): Promise<BackendName>;
   loadModel(source: ModelSource, onProgress?: (p: LoadProgress) => void): Promise<ModelInfo>;
   cancelLoad(): Promise<void>;
@@ -81,6 +94,8 @@ export interface EngineApi {
   /** Runs the engine; `key` names a stream of requests in which a newer one cancels the older. */
   run(key: string | null, req: RunRequest): Promise<RunResult>;
   predict(key: string | null, req: PredictRequest): Promise<Prediction>;
+  /** The k most likely next tokens after `ids` (clean run), without the probability vector. */
+  topK(ids: number[], k: number, key?: string | null): Promise<TokenProb[]>;
   cancel(key: string): Promise<void>;
   /** NeuronPath search with baselines (progress: done/total IG runs). */
   path(key: string | null, req: PathRequest, onProgress?: ProgressFn): Promise<PathResult>;

@@ -10,6 +10,8 @@ export interface Ticket {
   readonly cancelled: boolean;
   /** Throws CancelledError when a newer request with the same key has arrived. */
   check(): void;
+  /** Lets messages already queued for the worker arrive (a newer request may supersede this one), then checks. */
+  yield(): Promise<void>;
   signal: AbortSignal;
 }
 
@@ -27,6 +29,10 @@ export class Supersede {
         return ctrl.signal.aborted;
       },
       check() {
+        if (ctrl.signal.aborted) throw new CancelledError();
+      },
+      async yield() {
+        await new Promise<void>((r) => setTimeout(r, 0));
         if (ctrl.signal.aborted) throw new CancelledError();
       },
       signal: ctrl.signal,

@@ -64,8 +64,28 @@ function softmaxRow(logits: Float32Array): Float32Array {
   return out;
 }
 
+/** Next-token distribution at a position (default last) with the top k; superseded like every keyed request. */
+async function predictNext(key: string | null, req: PredictRequest): Promise<Prediction> {
+  const ticket = streams.take(key);
+  await ticket.yield();
+  const m = requireModel();
+  const pos = req.position ?? req.ids.length - 1;
+  if (req.ids.length === 0 || pos < 0 || pos >= req.ids.length) fail('predictions need a prompt of at least one token');
+  const means = await meansFor(m, req.edits);
+  ticket.check();
+  const res = await runModel(m, { inputIds: [req.ids.slice(0, pos + 1)], edits: req.edits ?? [], logits: 'last', means });
+  ticket.check();
+  const logits = res.logits!.data;
+  const probs = softmaxRow(logits);
+  const order = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a]).slice(0, req.k);
+  return {
+    top: order.map((id) => ({ id, token: m.tokenizer ? m.tokenizer.tokenString(id) : `#${id}`, prob: probs[id], logit: logits[id] })),
+    probs,
+  };
+}
+
 const api: EngineApi = {
-  async init(preferred, wasmPaths) {
+  async init(preferred = 'auto', wasmPaths = new URL(`${import.meta.env.BASE_URL}wasm/`, self.location.origin).href) {
     backend = await initBackend(preferred, { wasmPaths });
     tf.env().set('PROD', true);
     return backend;
@@ -93,9 +113,9 @@ const api: EngineApi = {
       corpusText = await fetchText(base + 'corpus.txt', true, ctrl.signal).catch(() => null);
     } else {
       name = source.name ?? 'local model';
-      config = await source.config.text();
-      tokenizer = source.tokenizer ? await source.tokenizer.text() : null;
-      st = blobSource(source.safetensors);
+      config = await source.files.config.text();
+      tokenizer = source.files.tokenizer ? await source.files.tokenizer.text() : null;
+      st = blobSource(source.files.safetensors);
     }
     if (ctrl.signal.aborted) fail('loading was cancelled');
     const next = await loadModel(
@@ -136,25 +156,19 @@ const api: EngineApi = {
 
   async run(key, req) {
     const ticket = streams.take(key);
+    await ticket.yield();
     const res: RunResult = await runModel(requireModel(), req);
     ticket.check();
     return Comlink.transfer(res, resultBuffers(res));
   },
 
   async predict(key, req: PredictRequest) {
-    const ticket = streams.take(key);
-    const m = requireModel();
-    const T = req.ids.length;
-    const pos = req.position ?? T - 1;
-    const res = await runModel(m, { inputIds: [req.ids.slice(0, pos + 1)], edits: req.edits ?? [], logits: 'last', means: await meansFor(m, req.edits) });
-    ticket.check();
-    const probs = softmaxRow(res.logits!.data);
-    const order = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a]).slice(0, req.k);
-    const out: Prediction = {
-      top: order.map((id) => ({ id, token: m.tokenizer ? m.tokenizer.tokenString(id) : `#${id}`, prob: probs[id], logit: res.logits!.data[id] })),
-      probs,
-    };
-    return Comlink.transfer(out, [probs.buffer]);
+    const out = await predictNext(key, req);
+    return Comlink.transfer(out, [out.probs.buffer as ArrayBuffer]);
+  },
+
+  async topK(ids, k, key = null) {
+    return (await predictNext(key, { ids, k })).top;
   },
 
   async cancel(key) {

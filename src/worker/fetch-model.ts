@@ -2,6 +2,10 @@ import { bytesSource, type ByteSource } from '../engine/bytes';
 import { fail } from '../engine/errors';
 import type { LoadProgress } from './api';
 
+function isWebPage(res: Response): boolean {
+  return /^text\/html/i.test(res.headers.get('content-type') ?? '');
+}
+
 /** Fetches a text file; null when `optional` and the server answers 404. */
 export async function fetchText(url: string, optional = false, signal?: AbortSignal): Promise<string | null> {
   let res: Response;
@@ -14,8 +18,11 @@ export async function fetchText(url: string, optional = false, signal?: AbortSig
   if (res.status === 404 && optional) return null;
   if (!res.ok) fail(`could not fetch ${url}: HTTP ${res.status}`);
   const text = await res.text();
-  // A dev server answers unknown paths with index.html: treat that as missing.
-  if (optional && /^\s*<!doctype html/i.test(text)) return null;
+  // Vite's servers (and many static hosts) answer unknown paths with index.html: that file is missing.
+  if (isWebPage(res) || /^\s*<!doctype html/i.test(text)) {
+    if (optional) return null;
+    fail(`could not fetch ${url}: not found (the server answered with a web page)`);
+  }
   return text;
 }
 
@@ -29,6 +36,7 @@ export async function fetchBytes(url: string, onProgress?: (p: LoadProgress) => 
     fail(`could not fetch ${url}: ${(e as Error).message}`);
   }
   if (!res.ok) fail(`could not fetch ${url}: HTTP ${res.status}`);
+  if (isWebPage(res)) fail(`could not fetch ${url}: not found (the server answered with a web page)`);
   const total = Number(res.headers.get('content-length') ?? 0);
   if (!res.body) return bytesSource(new Uint8Array(await res.arrayBuffer()));
   const reader = res.body.getReader();
