@@ -1,14 +1,26 @@
 /**
  * Per-node attribution of a target to every MLP neuron (`blocks.L.mlp.hook_post`) and attention head
- * (`blocks.L.attn.hook_z`): activation, gradient, gradient × activation, integrated gradients on a layer, and
- * the exact effect of ablating each node.
+ * (`blocks.L.attn.hook_z`):
+ * - `act`: the activation (heads: the norm of the head's output vector);
+ * - `grad`: the gradient of the target (heads: its norm);
+ * - `gxa`: gradient × activation (heads: the dot product of the two vectors) — one forward and one backward pass
+ *   for every node at once;
+ * - `ig`: integrated gradients of each layer's hook, scaled as a whole from 0 to its value (ig.ts);
+ * - `ablate`: the exact change of the target when each node alone is zeroed or set to its mean (ablation.ts).
+ * Scores are [T, units] per hook, zero at positions not attributed.
  */
+import { fail } from '../engine/errors';
 import { hookInfo } from '../engine/hooks';
 import type { Model } from '../engine/model';
 import { runModel } from '../engine/run';
-import type { Edit, HookName, Target, TensorData } from '../engine/types';
-import { checkCancelled, MAX_BATCH, type AnalysisOptions } from './options';
+import type { HookName, Target } from '../engine/types';
+import { ablationSweep } from './ablation';
+import { hookIntegratedGradients } from './ig';
+import { checkCancelled, type AnalysisOptions } from './options';
 import { headHook, mlpHook, normReduce, positionsOf, sumReduce, times, toNodeScores, unbatch, type PositionSpec, type Scores } from './scores';
+import { resolveTarget, targetFromLogits, type ResolvedTarget } from './targets';
+
+export { resolveTarget } from './targets';
 
 export type Method = 'act' | 'grad' | 'gxa' | 'ig' | 'ablate';
 export const METHODS: Method[] = ['act', 'grad', 'gxa', 'ig', 'ablate'];
@@ -31,111 +43,60 @@ export interface AttributionRequest {
 }
 
 export interface AttributionResult {
-  target: Target & { position: number };
+  target: ResolvedTarget;
   method: Method;
   /** The target's value on the unedited prompt. */
   targetValue: number;
   scores: Scores;
 }
 
-export function resolveTarget(t: Target, T: number): Target & { position: number } {
-  const position = t.position === undefined || t.position < 0 ? T - 1 : t.position;
-  return { ...t, position };
-}
-
 function hooksFor(model: Model, req: AttributionRequest): HookName[] {
-  const layers = req.layer === undefined ? Array.from({ length: model.config.nLayer }, (_, l) => l) : [req.layer];
+  const L = model.config.nLayer;
+  if (req.layer !== undefined && (!Number.isInteger(req.layer) || req.layer < 0 || req.layer >= L)) fail(`layer ${req.layer} does not exist (the model has ${L} layers)`);
+  const layers = req.layer === undefined ? Array.from({ length: L }, (_, l) => l) : [req.layer];
   const kinds = req.kinds ?? ['neuron', 'head'];
   return layers.flatMap((l) => [...(kinds.includes('neuron') ? [mlpHook(l)] : []), ...(kinds.includes('head') ? [headHook(l)] : [])]);
 }
 
 export async function attribute(model: Model, req: AttributionRequest, opts: AnalysisOptions = {}): Promise<AttributionResult> {
+  if (!METHODS.includes(req.method)) fail(`method "${req.method}" is not one of ${METHODS.join(', ')}`);
   const T = req.ids.length;
-  const target = resolveTarget(req.target, T);
-  const keep = positionsOf(req.positions ?? 'target', T, target.position);
+  if (T === 0) fail('the prompt is empty: at least one token is needed');
+  const target = resolveTarget(req.target, T, model.config);
+  const spec = req.positions ?? 'target';
+  if (typeof spec === 'number' && (!Number.isInteger(spec) || spec < 0 || spec >= T)) fail(`position ${spec} is outside the prompt (0..${T - 1})`);
+  const keep = positionsOf(spec, T, target.position);
   const hooks = hooksFor(model, req);
-  const clean = await runModel(model, { inputIds: [req.ids], capture: hooks, target, logits: 'none' });
-  const targetValue = clean.targetValues![0];
-  const scores: Scores = {};
+  checkCancelled(opts);
+
+  if (req.method === 'ablate') {
+    const r = await ablationSweep(model, { ids: req.ids, target, hooks, positions: keep, op: req.ablation ?? 'zero', means: req.means }, opts);
+    return { target, method: req.method, targetValue: r.targetValue, scores: r.scores };
+  }
+
+  // One forward pass, and for grad and gxa one backward pass, for every node at once.
+  const withGrad = req.method === 'grad' || req.method === 'gxa';
+  const clean = await runModel(model, { inputIds: [req.ids], capture: hooks, target: withGrad ? target : undefined, logits: withGrad ? 'none' : 'all' });
+  const V = model.config.vocabSize;
+  const targetValue = withGrad ? clean.targetValues![0] : targetFromLogits(target, clean.logits!.data, target.position * V, V);
   const isHead = (h: HookName) => hookInfo(h, model.config).layout === 'heads';
-  if (req.method === 'act' || req.method === 'grad' || req.method === 'gxa') {
-    for (const h of hooks) {
-      const a = unbatch(clean.activations[h]);
-      const g = unbatch(clean.grads[h]);
-      const src = req.method === 'act' ? a : req.method === 'grad' ? g : { shape: a.shape, data: times(a.data, g.data) };
-      // Heads: activation and gradient as the norm of the head's vector; grad × act as their dot product.
-      scores[h] = toNodeScores(src, keep, isHead(h) && req.method !== 'gxa' ? normReduce : sumReduce);
-    }
-  } else if (req.method === 'ig') {
-    const m = req.steps ?? 20;
-    let done = 0;
-    for (const h of hooks) {
-      const meanGrad = (await integratedGradient(model, req.ids, target, h, keep, m, opts, () => opts.onProgress?.(++done, hooks.length * m)))[h];
-      const a = unbatch(clean.activations[h]);
-      scores[h] = toNodeScores({ shape: a.shape, data: times(a.data, meanGrad) }, keep, sumReduce);
-    }
+  const scores: Scores = {};
+  if (req.method === 'ig') {
+    const acts = Object.fromEntries(hooks.map((h) => [h, unbatch(clean.activations[h])]));
+    const r = await hookIntegratedGradients(model, req.ids, target, hooks, keep, req.steps ?? 20, acts, opts);
+    for (const h of hooks) scores[h] = r[h];
   } else {
-    const jobs: Array<{ hook: HookName; unit: number; pos: number }> = [];
     for (const h of hooks) {
-      const units = hookInfo(h, model.config).units;
-      for (const pos of keep) for (let u = 0; u < units; u++) jobs.push({ hook: h, unit: u, pos });
-      scores[h] = { shape: [T, units], data: new Float32Array(T * units) };
+      const a = unbatch(clean.activations[h]);
+      if (req.method === 'act') {
+        scores[h] = toNodeScores(a, keep, isHead(h) ? normReduce : sumReduce);
+        continue;
+      }
+      const g = unbatch(clean.grads[h]);
+      const src = req.method === 'grad' ? g : { shape: a.shape, data: times(a.data, g.data) };
+      scores[h] = toNodeScores(src, keep, isHead(h) && req.method === 'grad' ? normReduce : sumReduce);
     }
-    const op = req.ablation === 'mean' ? 'mean' : 'zero';
-    for (let i = 0; i < jobs.length; i += MAX_BATCH) {
-      checkCancelled(opts);
-      const chunk = jobs.slice(i, i + MAX_BATCH);
-      const edits: Edit[][] = chunk.map((j) => [{ hook: j.hook, index: j.unit, op, positions: [j.pos] }]);
-      const r = await runModel(model, { inputIds: chunk.map(() => req.ids), edits, target: chunk.map(() => target), logits: 'none', means: req.means });
-      chunk.forEach((j, b) => {
-        const s = scores[j.hook];
-        s.data[j.pos * s.shape[1] + j.unit] = r.targetValues![b] - targetValue;
-      });
-      opts.onProgress?.(Math.min(i + MAX_BATCH, jobs.length), jobs.length);
-    }
+    opts.onProgress?.(1, 1);
   }
   return { target, method: req.method, targetValue, scores };
-}
-
-/**
- * Mean gradients of the target while the whole of `hook` (at `positions`) is scaled by α = (k + ½)/m,
- * k = 0..m−1, the steps batched. `alsoScale` edits are scaled along the same α (joint integrated gradients
- * for paths). Returns, for each captured hook, a batch-free array shaped like the hook.
- */
-export async function integratedGradient(
-  model: Model,
-  ids: number[],
-  target: Target,
-  hook: HookName,
-  positions: number[],
-  m: number,
-  opts: AnalysisOptions,
-  onStep?: () => void,
-  alsoScale: Edit[] = [],
-  capture: HookName[] = [hook],
-): Promise<Record<HookName, Float32Array>> {
-  const alphas = Array.from({ length: m }, (_, k) => (k + 0.5) / m);
-  let sum: Record<HookName, Float32Array> | null = null;
-  for (let i = 0; i < m; i += MAX_BATCH) {
-    checkCancelled(opts);
-    const chunk = alphas.slice(i, i + MAX_BATCH);
-    const edits: Edit[][] = chunk.map((alpha) => [
-      { hook, index: null, op: 'scale', value: alpha, positions },
-      ...alsoScale.map((e) => ({ ...e, value: alpha })),
-    ]);
-    const r = await runModel(model, { inputIds: chunk.map(() => ids), edits, capture, target: chunk.map(() => target), logits: 'none' });
-    for (const h of capture) {
-      const g: TensorData = r.grads[h];
-      const n = g.data.length / chunk.length;
-      sum ??= {};
-      sum[h] ??= new Float32Array(n);
-      for (let b = 0; b < chunk.length; b++) for (let j = 0; j < n; j++) sum[h][j] += g.data[b * n + j];
-    }
-    for (let k = 0; k < chunk.length; k++) onStep?.();
-  }
-  for (const h of capture) {
-    const s = sum![h];
-    for (let j = 0; j < s.length; j++) s[j] /= m;
-  }
-  return sum!;
 }

@@ -1,23 +1,40 @@
 /**
- * The NeuronPath manipulation experiment: over prompts, remove (zero) or enhance (×2) the neurons of a path at
- * the target position and measure the change of the target token's probability, for NeuronPath and baselines.
+ * The NeuronPath manipulation experiment: over prompts, remove (×0) or enhance (×2) the neurons of a path at its
+ * positions and measure the change of the target token's probability, for NeuronPath and the three baselines
+ * (activation path, per-layer IG path, random path).
  */
+import { fail } from '../engine/errors';
 import type { Model } from '../engine/model';
 import { runModel } from '../engine/run';
 import type { Edit } from '../engine/types';
 import { checkCancelled, type AnalysisOptions } from './options';
 import { findPath, type PathNode } from './path';
+import { argmaxAt, softmaxAt, type TargetKind } from './targets';
 
 export const PATH_METHODS = ['neuronpath', 'activation', 'layer_ig', 'random'] as const;
 export type PathMethod = (typeof PATH_METHODS)[number];
 export const MANIPULATIONS = { remove: 0, enhance: 2 } as const;
 export type Manipulation = keyof typeof MANIPULATIONS;
 
+export interface FaithfulnessPrompt {
+  ids: number[];
+  /** The target token; default the model's own top-1 next token. */
+  token?: number;
+}
+
+export interface FaithfulnessOptions extends AnalysisOptions {
+  steps?: number;
+  seed?: number;
+  /** What the path search attributes: the target's logit (default) or its log-probability. */
+  targetKind?: Extract<TargetKind, 'logit' | 'logprob'>;
+}
+
 export interface FaithfulnessRow {
   prompt: number;
   token: number;
   pClean: number;
-  /** Probability change of the target token, per method and manipulation. */
+  paths: Record<PathMethod, string[]>;
+  /** Probability change of the target token (p_edited − p_clean), per method and manipulation. */
   delta: Record<PathMethod, Record<Manipulation, number>>;
 }
 
@@ -29,54 +46,75 @@ export interface FaithfulnessSummary {
   n: number;
 }
 
+/** NeuronPath against one baseline, prompt by prompt. */
+export interface PairedComparison {
+  baseline: Exclude<PathMethod, 'neuronpath'>;
+  manipulation: Manipulation;
+  /** Share of prompts where NeuronPath's Δp is more extreme in the intended direction (ties count half). */
+  winRate: number;
+  /** Mean of Δp(NeuronPath) − Δp(baseline). */
+  meanDiff: number;
+}
+
 export interface FaithfulnessResult {
   rows: FaithfulnessRow[];
   summary: FaithfulnessSummary[];
+  paired: PairedComparison[];
 }
 
-function softmaxAt(logits: Float32Array, offset: number, V: number, token: number): number {
-  let max = -Infinity;
-  for (let i = 0; i < V; i++) max = Math.max(max, logits[offset + i]);
-  let sum = 0;
-  for (let i = 0; i < V; i++) sum += Math.exp(logits[offset + i] - max);
-  return Math.exp(logits[offset + token] - max) / sum;
+function meanSd(xs: number[]): { mean: number; sd: number } {
+  const mean = xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const sd = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, xs.length - 1));
+  return { mean, sd };
 }
 
-/** Runs the experiment on prompts (token ids); the target is the model's own top-1 next token. */
-export async function faithfulness(model: Model, prompts: number[][], o: { steps?: number; seed?: number } & AnalysisOptions = {}): Promise<FaithfulnessResult> {
+export async function faithfulness(model: Model, prompts: Array<FaithfulnessPrompt | number[]>, o: FaithfulnessOptions = {}): Promise<FaithfulnessResult> {
+  if (prompts.length === 0) fail('faithfulness: no prompts');
   const V = model.config.vocabSize;
   const rows: FaithfulnessRow[] = [];
   for (let i = 0; i < prompts.length; i++) {
     checkCancelled(o);
-    const ids = prompts[i];
+    const pr = Array.isArray(prompts[i]) ? { ids: prompts[i] as number[] } : (prompts[i] as FaithfulnessPrompt);
+    const ids = pr.ids;
     const clean = await runModel(model, { inputIds: [ids], logits: 'last' });
-    let token = 0;
-    for (let v = 1; v < V; v++) if (clean.logits!.data[v] > clean.logits!.data[token]) token = v;
+    const token = pr.token ?? argmaxAt(clean.logits!.data, 0, V);
     const pClean = softmaxAt(clean.logits!.data, 0, V, token);
-    const r = await findPath(model, { ids, target: { kind: 'logit', token }, steps: o.steps ?? 20, seed: (o.seed ?? 1) + i, runnersUp: 0 });
+    const r = await findPath(model, { ids, target: { kind: o.targetKind ?? 'logit', token }, steps: o.steps ?? 20, seed: (o.seed ?? 1) + i, runnersUp: 0 }, { signal: o.signal });
     const paths: Record<PathMethod, PathNode[]> = { neuronpath: r.path, activation: r.baselines.activation, layer_ig: r.baselines.layer_ig, random: r.baselines.random };
     const sets: Edit[][] = [];
     const keys: Array<[PathMethod, Manipulation]> = [];
     for (const method of PATH_METHODS) {
       for (const [man, factor] of Object.entries(MANIPULATIONS) as Array<[Manipulation, number]>) {
-        sets.push(paths[method].map((n) => ({ hook: n.hook, index: n.index, op: 'scale', value: factor, positions: [n.position] })));
+        sets.push(paths[method].map((n) => ({ hook: n.hook, index: n.index, op: 'scale', value: factor, positions: r.positions })));
         keys.push([method, man]);
       }
     }
     const edited = await runModel(model, { inputIds: sets.map(() => ids), edits: sets, logits: 'last' });
     const delta = Object.fromEntries(PATH_METHODS.map((m) => [m, {}])) as FaithfulnessRow['delta'];
     keys.forEach(([m, man], b) => (delta[m][man] = softmaxAt(edited.logits!.data, b * V, V, token) - pClean));
-    rows.push({ prompt: i, token, pClean, delta });
+    const pathIds = Object.fromEntries(PATH_METHODS.map((m) => [m, paths[m].map((n) => n.node)])) as Record<PathMethod, string[]>;
+    rows.push({ prompt: i, token, pClean, paths: pathIds, delta });
     o.onProgress?.(i + 1, prompts.length);
   }
   const summary: FaithfulnessSummary[] = [];
   for (const method of PATH_METHODS) {
     for (const manipulation of Object.keys(MANIPULATIONS) as Manipulation[]) {
-      const xs = rows.map((r) => r.delta[method][manipulation]);
-      const mean = xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-      const sd = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, xs.length - 1));
-      summary.push({ method, manipulation, mean, sd, n: xs.length });
+      summary.push({ method, manipulation, ...meanSd(rows.map((r) => r.delta[method][manipulation])), n: rows.length });
     }
   }
-  return { rows, summary };
+  const paired: PairedComparison[] = [];
+  for (const baseline of PATH_METHODS.filter((m) => m !== 'neuronpath') as Array<Exclude<PathMethod, 'neuronpath'>>) {
+    for (const manipulation of Object.keys(MANIPULATIONS) as Manipulation[]) {
+      const sign = manipulation === 'remove' ? -1 : 1;
+      let wins = 0;
+      let diff = 0;
+      for (const r of rows) {
+        const d = r.delta.neuronpath[manipulation] - r.delta[baseline][manipulation];
+        diff += d;
+        wins += sign * d > 0 ? 1 : d === 0 ? 0.5 : 0;
+      }
+      paired.push({ baseline, manipulation, winRate: wins / rows.length, meanDiff: diff / rows.length });
+    }
+  }
+  return { rows, summary, paired };
 }

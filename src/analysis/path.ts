@@ -1,15 +1,24 @@
 /**
- * Neuron paths — NeuronPath (joint integrated gradients, layer by layer) adapted to language models — and the
- * baselines it is compared with. A path holds one MLP neuron per layer at the target position.
+ * Neuron paths — NeuronPath (ICLR 2025, "Discovering Influential Neuron Path in Vision Transformers") adapted to
+ * language models — and the baselines it is compared with.
+ *
+ * A path holds one MLP neuron per layer, at the target position (or at one chosen position, or at every position
+ * up to the target's). The joint attribution of a set S of neurons is the integrated gradient of the target when
+ * all of S is scaled together from 0 to its values: Σ_{n∈S} a_n · mean_α ∂F/∂n(α·S). The search is
+ * layer-progressive: at layer l, with the path so far scaled jointly, every neuron of layer l is scaled along the
+ * same α (one batched IG run per layer and beam), and the neuron whose joint attribution with the path is largest
+ * extends it. With a beam of k, the k best partial paths are extended at each layer.
  */
+import { fail } from '../engine/errors';
 import { formatNodeId, type NodeId } from '../engine/nodeid';
 import type { Model } from '../engine/model';
-import { runModel } from '../engine/run';
-import type { Edit, Target } from '../engine/types';
+import type { HookName, Target } from '../engine/types';
 import { Rng } from '../train/rng';
-import { integratedGradient, resolveTarget } from './attribution';
+import { meanGradients, type IgJob } from './ig';
 import { checkCancelled, type AnalysisOptions } from './options';
-import { mlpHook, mlpHooks, unbatch } from './scores';
+import { mlpHook, mlpHooks, type PositionSpec } from './scores';
+import { SuffixRunner, suffixTarget, type SuffixTarget } from './suffix';
+import { resolveTarget, type ResolvedTarget } from './targets';
 
 export interface PathRequest {
   ids: number[];
@@ -22,13 +31,22 @@ export interface PathRequest {
   runnersUp?: number;
   /** Seed of the random baseline. */
   seed?: number;
+  /**
+   * Where the path's neurons sit and are scaled: the target position (default), one earlier position, or `all`
+   * (each node is the neuron at every position up to the target's; its id has no `@pos`).
+   */
+  positions?: PositionSpec;
 }
 
 export interface PathNode {
   hook: string;
   index: number;
-  position: number;
-  /** Joint attribution of the path up to and including this node (NeuronPath), or the baseline's own score. */
+  /** Token position; null for a neuron taken at every position. */
+  position: number | null;
+  /**
+   * NeuronPath: the joint attribution of the path up to and including this node. Baselines: their own criterion
+   * (activation for the activation path; the per-layer IG for the layer-IG and random paths).
+   */
   score: number;
   node: NodeId;
 }
@@ -41,119 +59,164 @@ export interface PathEdge {
 }
 
 export interface PathResult {
-  target: Target & { position: number };
+  target: ResolvedTarget;
   targetValue: number;
+  /** Positions at which path neurons are read and scaled. */
+  positions: number[];
   path: PathNode[];
   /** All beam paths, best first (the first equals `path`). */
   beams: PathNode[][];
+  /** Per layer, the best alternatives to the path's neuron given the path's prefix (joint scores). */
   runners_up: PathNode[][];
   edges: PathEdge[];
   baselines: { activation: PathNode[]; layer_ig: PathNode[]; random: PathNode[] };
   /** Per layer, every neuron's joint score with the best path's prefix (for drawing the layer). */
   layerScores: Float32Array[];
+  /** Per layer, every neuron's own integrated gradient (that layer scaled alone). */
+  layerIg: Float32Array[];
 }
 
-function node(layer: number, index: number, position: number, score: number): PathNode {
-  return { hook: mlpHook(layer), index, position, score, node: formatNodeId({ kind: 'neuron', layer, index, position }) };
-}
-
-function topK(values: Float32Array, k: number, exclude = new Set<number>()): number[] {
-  return Array.from(values.keys()).filter((i) => !exclude.has(i)).sort((a, b) => values[b] - values[a]).slice(0, k);
+/** Indices of the k largest values, ties to the lower index. */
+export function topK(values: ArrayLike<number>, k: number, exclude: ReadonlySet<number> = new Set()): number[] {
+  const idx: number[] = [];
+  for (let i = 0; i < values.length; i++) if (!exclude.has(i)) idx.push(i);
+  return idx.sort((a, b) => values[b] - values[a] || a - b).slice(0, k);
 }
 
 export async function findPath(model: Model, req: PathRequest, opts: AnalysisOptions = {}): Promise<PathResult> {
-  const { nLayer: L, dMlp: N } = model.config;
+  const cfg = model.config;
+  const { nLayer: L, dMlp: N } = cfg;
   const T = req.ids.length;
-  const target = resolveTarget(req.target, T);
+  if (T === 0) fail('the prompt is empty: at least one token is needed');
+  const target = resolveTarget(req.target, T, cfg);
   const p = target.position;
+  const spec = req.positions ?? 'target';
+  if (typeof spec === 'number' && (!Number.isInteger(spec) || spec < 0 || spec > p)) fail(`path position ${spec} must lie in 0..${p} (not after the target position)`);
+  const pos = spec === 'all' ? Array.from({ length: p + 1 }, (_, i) => i) : [spec === 'target' ? p : spec];
+  const nodePos = spec === 'all' ? null : pos[0];
+  const start = pos[0];
   const m = req.steps ?? 20;
-  const beamWidth = Math.max(1, req.beam ?? 1);
-  const nRunners = req.runnersUp ?? 5;
-  const hooks = mlpHooks(model.config);
-  const clean = await runModel(model, { inputIds: [req.ids], capture: hooks, target, logits: 'none' });
-  const act = hooks.map((h) => unbatch(clean.activations[h]).data.slice(p * N, (p + 1) * N));
-  const total = 2 * L * beamWidth;
-  let done = 0;
-  const step = () => opts.onProgress?.(++done, total);
+  if (!Number.isInteger(m) || m < 1) fail(`steps must be a positive integer (got ${m})`);
+  const k = Math.max(1, Math.floor(req.beam ?? 1));
+  const nRunners = Math.max(0, req.runnersUp ?? 5);
+  const hooks = mlpHooks(cfg);
+  const tgt: SuffixTarget = suffixTarget(target);
 
-  // NeuronPath: beam search, one batched joint-IG run per (beam path, layer).
-  type Beam = { nodes: number[]; scores: number[]; score: number };
-  let beams: Beam[] = [{ nodes: [], scores: [], score: 0 }];
-  const runners: PathNode[][] = [];
-  const layerScores: Float32Array[] = [];
-  for (let l = 0; l < L; l++) {
-    const candidates: Beam[] = [];
-    for (let bi = 0; bi < beams.length; bi++) {
+  const node = (layer: number, index: number, score: number): PathNode => ({
+    hook: mlpHook(layer),
+    index,
+    position: nodePos,
+    score,
+    node: formatNodeId({ kind: 'neuron', layer, index, position: nodePos }),
+  });
+
+  const runner = await SuffixRunner.create(model, req.ids.slice(0, p + 1), 0, hooks);
+  try {
+    const act = hooks.map((h) => runner.clean[h].data);
+    /** Σ over the path positions of activation × mean gradient of one neuron (g covers positions start..p). */
+    const contrib = (l: number, n: number, g: Float32Array) => {
+      let s = 0;
+      for (const t of pos) s += act[l][t * N + n] * g[(t - start) * N + n];
+      return s;
+    };
+    const width = Math.min(k, N);
+    const total = m * (1 + (L - 1) * width) + m * (L - 1);
+    let done = 0;
+    const onSeq = (n: number) => opts.onProgress?.((done += n), total);
+    const clean = await runner.run({ edits: [[]], targets: [tgt], start: p });
+
+    // NeuronPath: beam search, one batched joint-IG run per layer (all beams together).
+    type Beam = { nodes: number[]; scores: number[]; joints: Float32Array[]; score: number };
+    let beams: Beam[] = [{ nodes: [], scores: [], joints: [], score: 0 }];
+    const layerIg: Float32Array[] = [];
+    for (let l = 0; l < L; l++) {
       checkCancelled(opts);
-      const b = beams[bi];
-      const alsoScale: Edit[] = b.nodes.map((n, layer) => ({ hook: mlpHook(layer), index: n, op: 'scale', value: 1, positions: [p] }));
-      const capture = [...b.nodes.map((_, layer) => mlpHook(layer)), mlpHook(l)];
-      const g = await integratedGradient(model, req.ids, target, mlpHook(l), [p], m, opts, undefined, alsoScale, capture);
-      step();
-      const prefix = b.nodes.reduce((s, n, layer) => s + act[layer][n] * g[mlpHook(layer)][p * N + n], 0);
-      const joint = new Float32Array(N);
-      for (let n = 0; n < N; n++) joint[n] = prefix + act[l][n] * g[mlpHook(l)][p * N + n];
-      if (bi === 0) {
-        layerScores.push(joint);
-        const best = topK(joint, 1)[0];
-        runners.push(topK(joint, nRunners, new Set([best])).map((n) => node(l, n, p, joint[n])));
-      }
-      for (const n of topK(joint, beamWidth)) candidates.push({ nodes: [...b.nodes, n], scores: [...b.scores, joint[n]], score: joint[n] });
+      const jobs: IgJob[] = beams.map((b) => ({
+        scaled: [{ hook: mlpHook(l), index: null, positions: pos }, ...b.nodes.map((n, j) => ({ hook: mlpHook(j), index: n, positions: pos }))],
+      }));
+      const g = await meanGradients(runner, tgt, jobs, hooks.slice(0, l + 1), m, start, opts, onSeq);
+      const candidates: Beam[] = [];
+      beams.forEach((b, bi) => {
+        const prefix = b.nodes.reduce((s, n, j) => s + contrib(j, n, g[bi][mlpHook(j)]), 0);
+        const joint = new Float32Array(N);
+        const gl = g[bi][mlpHook(l)];
+        for (let n = 0; n < N; n++) joint[n] = prefix + contrib(l, n, gl);
+        if (l === 0) layerIg.push(joint.slice());
+        for (const n of topK(joint, width)) candidates.push({ nodes: [...b.nodes, n], scores: [...b.scores, joint[n]], joints: [...b.joints, joint], score: joint[n] });
+      });
+      candidates.sort((a, b) => b.score - a.score);
+      beams = candidates.slice(0, k);
     }
-    candidates.sort((a, b) => b.score - a.score);
-    beams = candidates.slice(0, beamWidth);
-  }
-  const beamPaths = beams.map((b) => b.nodes.map((n, l) => node(l, n, p, b.scores[l])));
+    const best = beams[0];
+    const beamPaths = beams.map((b) => b.nodes.map((n, l) => node(l, n, b.scores[l])));
+    const runners = best.nodes.map((n, l) => topK(best.joints[l], nRunners, new Set([n])).map((r) => node(l, r, best.joints[l][r])));
 
-  // Baselines.
-  const activation = act.map((a, l) => {
-    const n = topK(a, 1)[0];
-    return node(l, n, p, a[n]);
-  });
-  const layerIg: PathNode[] = [];
-  for (let l = 0; l < L; l++) {
+    // Per-layer IG (each layer scaled alone); layer 0 is NeuronPath's first step.
+    if (L > 1) {
+      checkCancelled(opts);
+      const jobs: IgJob[] = hooks.slice(1).map((h) => ({ scaled: [{ hook: h, index: null, positions: pos }] }));
+      const g = await meanGradients(runner, tgt, jobs, hooks.slice(1), m, start, opts, onSeq);
+      for (let l = 1; l < L; l++) {
+        const ig = new Float32Array(N);
+        for (let n = 0; n < N; n++) ig[n] = contrib(l, n, g[l - 1][mlpHook(l)]);
+        layerIg.push(ig);
+      }
+    }
+
+    // Baselines.
+    const activation = act.map((a, l) => {
+      const sum = new Float32Array(N);
+      for (const t of pos) for (let n = 0; n < N; n++) sum[n] += a[t * N + n];
+      const n = topK(sum, 1)[0];
+      return node(l, n, sum[n]);
+    });
+    const layerIgPath = layerIg.map((ig, l) => {
+      const n = topK(ig, 1)[0];
+      return node(l, n, ig[n]);
+    });
+    const rng = new Rng(req.seed ?? 1);
+    const random = layerIg.map((ig, l) => {
+      const n = rng.int(N);
+      return node(l, n, ig[n]);
+    });
+
     checkCancelled(opts);
-    const g = (await integratedGradient(model, req.ids, target, mlpHook(l), [p], m, opts))[mlpHook(l)];
-    step();
-    const ig = new Float32Array(N);
-    for (let n = 0; n < N; n++) ig[n] = act[l][n] * g[p * N + n];
-    const n = topK(ig, 1)[0];
-    layerIg.push(node(l, n, p, ig[n]));
+    const edges = await pathEdges(runner, best.nodes, pos, act, nodePos);
+    return {
+      target,
+      targetValue: clean.targetValues[0],
+      positions: pos,
+      path: beamPaths[0],
+      beams: beamPaths,
+      runners_up: runners,
+      edges,
+      baselines: { activation, layer_ig: layerIgPath, random },
+      layerScores: best.joints.map((j) => j.slice()),
+      layerIg,
+    };
+  } finally {
+    runner.dispose();
   }
-  const rng = new Rng(req.seed ?? 1);
-  const random = Array.from({ length: L }, (_, l) => {
-    const n = rng.int(N);
-    return node(l, n, p, act[l][n]);
-  });
-  const best = beamPaths[0];
-  return {
-    target,
-    targetValue: clean.targetValues![0],
-    path: best,
-    beams: beamPaths,
-    runners_up: runners,
-    edges: await pathEdges(model, req.ids, best),
-    baselines: { activation, layer_ig: layerIg, random },
-    layerScores,
-  };
 }
 
-/** For consecutive path neurons u → v: ∂a_v/∂a_u × a_u at the target position. */
-export async function pathEdges(model: Model, ids: number[], path: PathNode[]): Promise<PathEdge[]> {
-  const N = model.config.dMlp;
-  const edges: PathEdge[] = [];
-  for (let i = 0; i + 1 < path.length; i++) {
-    const u = path[i];
-    const v = path[i + 1];
-    const r = await runModel(model, {
-      inputIds: [ids],
-      capture: [u.hook],
-      target: { kind: 'activation', token: 0, hook: v.hook, index: v.index, position: v.position },
-      logits: 'none',
-    });
-    const a = r.activations[u.hook].data[u.position * N + u.index];
-    const g = r.grads[u.hook].data[u.position * N + u.index];
-    edges.push({ from: u.node, to: v.node, weight: a * g });
-  }
-  return edges;
+/**
+ * For consecutive path neurons u (layer l) → v (layer l+1): Σ_t a_u(t) · ∂(Σ_t' a_v(t'))/∂a_u(t) over the path
+ * positions — gradient × activation of the downstream neuron with respect to the upstream one. One batched run.
+ */
+async function pathEdges(runner: SuffixRunner, nodes: number[], pos: number[], act: Float32Array[], nodePos: number | null): Promise<PathEdge[]> {
+  const L = nodes.length;
+  if (L < 2) return [];
+  const N = runner.model.config.dMlp;
+  const start = pos[0];
+  const id = (l: number) => formatNodeId({ kind: 'neuron', layer: l, index: nodes[l], position: nodePos });
+  const capture: HookName[] = Array.from({ length: L - 1 }, (_, l) => mlpHook(l));
+  const targets: SuffixTarget[] = capture.map((_, l) => ({ kind: 'activation', hook: mlpHook(l + 1), index: nodes[l + 1], positions: pos }));
+  const r = await runner.run({ edits: targets.map(() => []), targets, capture, start });
+  return capture.map((h, l) => {
+    const g = r.grads[h];
+    const n = g.data.length / targets.length;
+    let w = 0;
+    for (const t of pos) w += act[l][t * N + nodes[l]] * g.data[l * n + (t - start) * N + nodes[l]];
+    return { from: id(l), to: id(l + 1), weight: w };
+  });
 }

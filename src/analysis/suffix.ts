@@ -116,18 +116,23 @@ export class SuffixRunner {
     private residPre: Map<number, tf.Tensor>,
     private keysT: Map<number, tf.Tensor>,
     private values: Map<number, tf.Tensor>,
+    /** Clean values of the extra hooks asked for at creation, batch-free ([T, ...unit shape]). */
+    readonly clean: Record<HookName, TensorData>,
   ) {}
 
   get T(): number {
     return this.ids.length;
   }
 
-  static async create(model: Model, ids: number[], fromLayer = 0): Promise<SuffixRunner> {
+  /** `extra`: hooks whose clean values are kept in `clean` (the same forward pass). */
+  static async create(model: Model, ids: number[], fromLayer = 0, extra: HookName[] = []): Promise<SuffixRunner> {
     const { nLayer: L, nHead: H, dHead: dh, dModel: D } = model.config;
     const T = ids.length;
     const layers = Array.from({ length: L - fromLayer }, (_, i) => fromLayer + i);
     const capture = layers.flatMap((l) => [hookName(l, 'hook_resid_pre'), hookName(l, 'attn.hook_k'), hookName(l, 'attn.hook_v')]);
-    const r = await runModel(model, { inputIds: [ids], capture, logits: 'none' });
+    const r = await runModel(model, { inputIds: [ids], capture: [...new Set([...capture, ...extra])], logits: 'none' });
+    const clean: Record<HookName, TensorData> = {};
+    for (const h of extra) clean[h] = { shape: r.activations[h].shape.slice(1), data: r.activations[h].data };
     const residPre = new Map<number, tf.Tensor>();
     const keysT = new Map<number, tf.Tensor>();
     const values = new Map<number, tf.Tensor>();
@@ -140,7 +145,7 @@ export class SuffixRunner {
         values.set(l, tf.keep(tf.transpose(v, [0, 2, 1, 3])));
       }
     });
-    return new SuffixRunner(model, ids, fromLayer, residPre, keysT, values);
+    return new SuffixRunner(model, ids, fromLayer, residPre, keysT, values, clean);
   }
 
   dispose(): void {

@@ -1,0 +1,119 @@
+/**
+ * Integrated gradients by the midpoint rule: a set of units is scaled together by α = (k + ½)/m, k = 0..m−1, and
+ * the target's gradient is averaged over the m steps; the attribution of a unit is its activation × its mean
+ * gradient. All steps (and all jobs of one call) are batched into suffix runs.
+ */
+import { hookInfo } from '../engine/hooks';
+import type { Model } from '../engine/model';
+import type { Edit, HookName, TensorData } from '../engine/types';
+import { checkCancelled, type AnalysisOptions } from './options';
+import { suffixBatch, SuffixRunner, suffixTarget, type SuffixTarget } from './suffix';
+import type { ResolvedTarget } from './targets';
+
+/** Units scaled together: one unit (or every unit, index null) of a hook at some positions. */
+export interface ScaleGroup {
+  hook: HookName;
+  index: number | null;
+  positions: number[];
+}
+
+/** One integrated-gradient job: everything in `scaled` moves along the same α. */
+export interface IgJob {
+  scaled: ScaleGroup[];
+}
+
+export const igAlphas = (m: number) => Array.from({ length: m }, (_, k) => (k + 0.5) / m);
+
+/**
+ * For each job, the gradient of the target with respect to each captured hook averaged over the m steps, at the
+ * runner's positions start..T−1: per job, per hook, a [T − start, ...unit shape] array. `onSequences` is told how
+ * many sequences each batch ran.
+ */
+export async function meanGradients(
+  runner: SuffixRunner,
+  target: SuffixTarget,
+  jobs: IgJob[],
+  capture: HookName[],
+  m: number,
+  start: number,
+  opts: AnalysisOptions = {},
+  onSequences?: (n: number) => void,
+): Promise<Array<Record<HookName, Float32Array>>> {
+  const alphas = igAlphas(m);
+  const seqs: Array<{ job: number; edits: Edit[] }> = [];
+  jobs.forEach((job, j) => {
+    for (const alpha of alphas) seqs.push({ job: j, edits: job.scaled.map((g) => ({ hook: g.hook, index: g.index, op: 'scale', value: alpha, positions: g.positions })) });
+  });
+  const sums: Array<Record<HookName, Float32Array>> = jobs.map(() => ({}));
+  const batch = suffixBatch(runner.model.config, runner.T - start, runner.T);
+  for (let i = 0; i < seqs.length; i += batch) {
+    checkCancelled(opts);
+    const chunk = seqs.slice(i, i + batch);
+    const r = await runner.run({ edits: chunk.map((s) => s.edits), targets: chunk.map(() => target), capture, start });
+    for (const h of capture) {
+      const g: TensorData = r.grads[h];
+      const n = g.data.length / chunk.length;
+      chunk.forEach((s, b) => {
+        const acc = (sums[s.job][h] ??= new Float32Array(n));
+        for (let j = 0; j < n; j++) acc[j] += g.data[b * n + j];
+      });
+    }
+    onSequences?.(chunk.length);
+  }
+  for (const rec of sums) for (const h of capture) for (let j = 0; j < rec[h].length; j++) rec[h][j] /= m;
+  return sums;
+}
+
+/**
+ * Integrated gradients of whole hooks: each hook in `hooks` is scaled on its own (at `positions`, all ≤ the
+ * target position) and attributed per unit. Returns per hook a [T, units] array (heads: the dot product of the
+ * head's vector with its mean gradient), zero outside `positions`. `activations` are the clean values, batch-free.
+ */
+export async function hookIntegratedGradients(
+  model: Model,
+  ids: number[],
+  target: ResolvedTarget,
+  hooks: HookName[],
+  positions: number[],
+  m: number,
+  activations: Record<HookName, { data: Float32Array }>,
+  opts: AnalysisOptions = {},
+): Promise<Record<HookName, TensorData>> {
+  const cfg = model.config;
+  const T = ids.length;
+  const p = target.position;
+  const out: Record<HookName, TensorData> = {};
+  for (const h of hooks) out[h] = { shape: [T, hookInfo(h, cfg).units], data: new Float32Array(T * hookInfo(h, cfg).units) };
+  const pos = positions.filter((x) => x <= p);
+  if (pos.length === 0 || hooks.length === 0) return out;
+  const start = Math.min(...pos);
+  const byLayer = new Map<number, HookName[]>();
+  for (const h of hooks) byLayer.set(hookInfo(h, cfg).layer, [...(byLayer.get(hookInfo(h, cfg).layer) ?? []), h]);
+  const total = hooks.length * m;
+  let done = 0;
+  const runner = await SuffixRunner.create(model, ids.slice(0, p + 1), Math.min(...byLayer.keys()));
+  try {
+    for (const group of byLayer.values()) {
+      const jobs = group.map((h) => ({ scaled: [{ hook: h, index: null, positions: pos }] }));
+      const grads = await meanGradients(runner, suffixTarget(target), jobs, group, m, start, opts, (n) => opts.onProgress?.((done += n), total));
+      group.forEach((h, j) => {
+        const info = hookInfo(h, cfg);
+        const U = info.units;
+        const d = info.layout === 'heads' ? cfg.dHead : 1;
+        const g = grads[j][h];
+        const a = activations[h].data;
+        const dst = out[h].data;
+        for (const t of pos) {
+          for (let u = 0; u < U; u++) {
+            let s = 0;
+            for (let k = 0; k < d; k++) s += a[(t * U + u) * d + k] * g[((t - start) * U + u) * d + k];
+            dst[t * U + u] = s;
+          }
+        }
+      });
+    }
+  } finally {
+    runner.dispose();
+  }
+  return out;
+}

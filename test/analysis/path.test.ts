@@ -1,0 +1,176 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { attribute } from '../../src/analysis/attribution';
+import { faithfulness } from '../../src/analysis/faithfulness';
+import { findPath } from '../../src/analysis/path';
+import { cachedTensorCount } from '../../src/engine/forward';
+import { randomModel } from '../../src/engine/init';
+import type { Model } from '../../src/engine/model';
+import { loadModelDir } from '../../src/engine/node-load';
+import { runModel } from '../../src/engine/run';
+import type { Edit, ModelConfig, Target } from '../../src/engine/types';
+import { FIXTURE_DIR, loadReference } from '../engine/fixture';
+
+const ref = loadReference();
+const ids = ref.input_ids;
+const T = ids.length;
+const P = T - 1;
+const target: Target = { kind: 'logit', token: ref.target.token };
+const live = () => tf.memory().numTensors - cachedTensorCount();
+const mlp = (l: number) => `blocks.${l}.mlp.hook_post`;
+
+/**
+ * The joint integrated gradient of NeuronPath's step at `layer`, the slow way: whole-prompt engine runs, one α at a
+ * time, with the layer and the path's prefix scaled together. Returns per neuron n: Σ_prefix a·ḡ + a_n·ḡ_n.
+ */
+async function referenceJoint(model: Model, x: number[], tgt: Target, prefix: number[], layer: number, positions: number[], m: number): Promise<Float32Array> {
+  const N = model.config.dMlp;
+  const hooks = Array.from({ length: layer + 1 }, (_, l) => mlp(l));
+  const clean = await runModel(model, { inputIds: [x], capture: hooks, logits: 'none' });
+  const edits: Edit[][] = Array.from({ length: m }, (_, k) => [
+    { hook: mlp(layer), index: null, op: 'scale', value: (k + 0.5) / m, positions },
+    ...prefix.map((n, l): Edit => ({ hook: mlp(l), index: n, op: 'scale', value: (k + 0.5) / m, positions })),
+  ]);
+  const r = await runModel(model, { inputIds: edits.map(() => x), edits, capture: hooks, target: tgt, logits: 'none' });
+  const Tx = x.length;
+  const term = (l: number, n: number) => {
+    let s = 0;
+    for (const t of positions) {
+      let g = 0;
+      for (let b = 0; b < m; b++) g += r.grads[mlp(l)].data[(b * Tx + t) * N + n] / m;
+      s += clean.activations[mlp(l)].data[t * N + n] * g;
+    }
+    return s;
+  };
+  const prefixScore = prefix.reduce((s, n, l) => s + term(l, n), 0);
+  return Float32Array.from({ length: N }, (_, n) => prefixScore + term(layer, n));
+}
+
+const argmax = (a: ArrayLike<number>) => {
+  let best = 0;
+  for (let i = 1; i < a.length; i++) if (a[i] > a[best]) best = i;
+  return best;
+};
+
+describe('NeuronPath on the gpt2-tiny fixture', () => {
+  let model: Model;
+  beforeAll(async () => {
+    await tf.setBackend('wasm');
+    model = await loadModelDir(FIXTURE_DIR);
+    await runModel(model, { inputIds: [ids] });
+  });
+  afterAll(() => model.dispose());
+
+  it('each step takes the neuron with the largest joint IG given the path so far (checked against engine runs)', async () => {
+    const before = live();
+    const m = 8;
+    const r = await findPath(model, { ids, target, steps: m });
+    expect(live()).toBe(before);
+    expect(r.path.map((n) => n.hook)).toEqual([mlp(0), mlp(1)]);
+    expect(r.path.every((n) => n.position === P && n.node === `L${n.hook.split('.')[1]}.N${n.index}@${P}`)).toBe(true);
+    for (let l = 0; l < 2; l++) {
+      const want = await referenceJoint(model, ids, target, r.path.slice(0, l).map((n) => n.index), l, [P], m);
+      for (const n of [0, 77, 255, r.path[l].index]) expect(r.layerScores[l][n]).toBeCloseTo(want[n], 4);
+      expect(r.path[l].index).toBe(argmax(want));
+      expect(r.path[l].score).toBeCloseTo(want[r.path[l].index], 4);
+      expect(r.runners_up[l]).toHaveLength(5);
+      expect(r.runners_up[l].map((x) => x.score)).toEqual([...r.runners_up[l].map((x) => x.score)].sort((a, b) => b - a));
+      expect(r.runners_up[l][0].score).toBeLessThanOrEqual(r.path[l].score);
+      expect(r.runners_up[l].some((x) => x.index === r.path[l].index)).toBe(false);
+    }
+    // Edge: ∂a_v/∂a_u · a_u against an engine run with an activation target.
+    const e = await runModel(model, { inputIds: [ids], capture: [mlp(0)], target: { kind: 'activation', token: 0, hook: mlp(1), index: r.path[1].index, position: P }, logits: 'none' });
+    const u = P * 256 + r.path[0].index;
+    expect(r.edges).toHaveLength(1);
+    expect(r.edges[0]).toMatchObject({ from: r.path[0].node, to: r.path[1].node });
+    expect(r.edges[0].weight).toBeCloseTo(e.activations[mlp(0)].data[u] * e.grads[mlp(0)].data[u], 5);
+    expect(r.targetValue).toBeCloseTo((await runModel(model, { inputIds: [ids], target, logits: 'none' })).targetValues![0], 4);
+  });
+
+  it('baselines agree with the attribution functions computed independently', async () => {
+    const r = await findPath(model, { ids, target, steps: 16, seed: 3 });
+    const act = await attribute(model, { ids, target, method: 'act', kinds: ['neuron'] });
+    const ig = await attribute(model, { ids, target, method: 'ig', steps: 16, kinds: ['neuron'] });
+    for (let l = 0; l < 2; l++) {
+      const row = (s: Float32Array) => s.subarray(P * 256, (P + 1) * 256);
+      expect(r.baselines.activation[l].index).toBe(argmax(row(act.scores[mlp(l)].data)));
+      expect(r.baselines.layer_ig[l].index).toBe(argmax(row(ig.scores[mlp(l)].data)));
+      for (const n of [0, 9, 200]) expect(r.layerIg[l][n]).toBeCloseTo(row(ig.scores[mlp(l)].data)[n], 5);
+      expect(r.baselines.random[l].score).toBeCloseTo(r.layerIg[l][r.baselines.random[l].index], 6);
+    }
+    // NeuronPath's first step scales layer 0 alone: its choice there is the per-layer IG choice.
+    expect(r.path[0].index).toBe(r.baselines.layer_ig[0].index);
+    // The random path follows its seed.
+    const again = await findPath(model, { ids, target, steps: 4, seed: 3 });
+    expect(again.baselines.random.map((n) => n.index)).toEqual(r.baselines.random.map((n) => n.index));
+  });
+
+  it('a beam of k keeps the k best paths, best first, and never does worse than the greedy path', async () => {
+    const greedy = await findPath(model, { ids, target, steps: 8 });
+    const r = await findPath(model, { ids, target, steps: 8, beam: 3 });
+    expect(r.beams).toHaveLength(3);
+    expect(r.beams[0]).toEqual(r.path);
+    const finals = r.beams.map((b) => b[1].score);
+    expect(finals).toEqual([...finals].sort((a, b) => b - a));
+    expect(new Set(r.beams.map((b) => b.map((n) => n.index).join())).size).toBe(3);
+    expect(r.path[1].score).toBeGreaterThanOrEqual(greedy.path[1].score - 1e-6);
+    // Runners-up belong to the best path's own prefix: layer 1's are scored with the path's layer-0 neuron.
+    const want = await referenceJoint(model, ids, target, [r.path[0].index], 1, [P], 8);
+    for (const ru of r.runners_up[1]) expect(ru.score).toBeCloseTo(want[ru.index], 4);
+  });
+
+  it('paths at an earlier position and at every position', async () => {
+    const early: Target = { kind: 'logprob', token: 42, position: 9 };
+    const at = await findPath(model, { ids, target: early, steps: 6, positions: 5 });
+    expect(at.path.every((n) => n.position === 5 && n.node.endsWith('@5'))).toBe(true);
+    const want0 = await referenceJoint(model, ids, early, [], 0, [5], 6);
+    expect(at.path[0].index).toBe(argmax(want0));
+    const all = await findPath(model, { ids, target: early, steps: 6, positions: 'all' });
+    expect(all.positions).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(all.path.every((n) => n.position === null && /^L\d\.N\d+$/.test(n.node))).toBe(true);
+    const want1 = await referenceJoint(model, ids, early, [all.path[0].index], 1, all.positions, 6);
+    expect(all.path[1].index).toBe(argmax(want1));
+    expect(all.path[1].score).toBeCloseTo(want1[all.path[1].index], 4);
+    await expect(findPath(model, { ids, target: early, positions: 10 })).rejects.toThrow(/not after the target/);
+  });
+
+  it('reports progress to the end and can be cancelled', async () => {
+    const seen: number[][] = [];
+    await findPath(model, { ids, target, steps: 10, beam: 2 }, { onProgress: (d, t) => seen.push([d, t]) });
+    expect(seen.at(-1)![0]).toBe(seen.at(-1)![1]);
+    const before = live();
+    const ctrl = new AbortController();
+    const p = findPath(model, { ids, target, steps: 10 }, { signal: ctrl.signal, onProgress: () => ctrl.abort() });
+    await expect(p).rejects.toMatchObject({ name: 'AbortError' });
+    expect(live()).toBe(before);
+  });
+
+  it('faithfulness: removing or enhancing each path changes the target probability as a direct edit does', async () => {
+    const cfg: ModelConfig = { modelType: 'gpt2', nLayer: 3, nHead: 2, dModel: 16, dHead: 8, dMlp: 32, vocabSize: 20, nCtx: 16, layerNormEps: 1e-5, activation: 'gelu_new' };
+    const tiny = randomModel(cfg, 11);
+    const prompts = [[1, 2, 3, 4, 5, 6], [7, 3, 9, 9, 0, 1, 2], { ids: [4, 4, 4, 5, 6], token: 3 }];
+    const before = live();
+    const r = await faithfulness(tiny, prompts, { steps: 4, seed: 2 });
+    expect(live()).toBe(before);
+    expect(r.rows).toHaveLength(3);
+    expect(r.rows[2].token).toBe(3);
+    expect(r.summary).toHaveLength(8);
+    expect(r.paired).toHaveLength(6);
+    // Row 1, NeuronPath removed: the same edit by hand.
+    const row = r.rows[1];
+    const edits: Edit[] = row.paths.neuronpath.map((id, l) => ({ hook: mlp(l), index: Number(/N(\d+)/.exec(id)![1]), op: 'zero', positions: [6] }));
+    const probs = async (e: Edit[]) => {
+      const out = await runModel(tiny, { inputIds: [[7, 3, 9, 9, 0, 1, 2]], edits: e, logits: 'last' });
+      const lg = Array.from(out.logits!.data);
+      const mx = Math.max(...lg);
+      const z = lg.reduce((s, v) => s + Math.exp(v - mx), 0);
+      return Math.exp(lg[row.token] - mx) / z;
+    };
+    expect(row.pClean).toBeCloseTo(await probs([]), 5);
+    expect(row.delta.neuronpath.remove).toBeCloseTo((await probs(edits)) - row.pClean, 5);
+    const mean = r.summary.find((s) => s.method === 'random' && s.manipulation === 'enhance')!;
+    expect(mean.mean).toBeCloseTo(r.rows.reduce((s, x) => s + x.delta.random.enhance, 0) / 3, 6);
+    tiny.dispose();
+  });
+});
