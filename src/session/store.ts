@@ -151,7 +151,7 @@ export async function openSessionStore(opts: { dbName?: string; factory?: IDBFac
   const all = async (): Promise<SessionRecord[]> => {
     const { s } = tx('readonly');
     const rs = (await req(s.getAll())) as SessionRecord[];
-    return rs.filter(isPlainObject).sort((a, b) => b.savedAt - a.savedAt);
+    return rs.filter(isPlainObject).sort((a, b) => b.savedAt - a.savedAt || a.name.localeCompare(b.name));
   };
   const saveNormalized = async (name: string, session: Session, savedAt = Date.now()) => {
     const id = newId();
