@@ -70,3 +70,31 @@ test('wasm and webgpu agree on the default model', async ({ browser }) => {
   }
   expect(tops[0].slice(0, 5)).toEqual(tops[1].slice(0, 5));
 });
+
+test('a newer keyed request supersedes an older one (AbortError); unkeyed ones never are; topK and tokenize answer', async ({ page }) => {
+  const errors = watchConsole(page);
+  await page.goto('/?backend=wasm&model=gpt2-tiny');
+  await waitReady(page);
+  const r = await page.evaluate(async () => {
+    const eng = (globalThis as any).__pathlight.engine;
+    const outcome = (p: Promise<unknown>) => p.then(() => 'resolved', (e: Error) => e.name);
+    const ids = [3, 77, 400, 12];
+    const older = outcome(eng.predict('k', { ids, k: 5 }));
+    const newer = outcome(eng.predict('k', { ids: [...ids, 9], k: 5 }));
+    const other = outcome(eng.predict('other-key', { ids, k: 5 }));
+    const a = outcome(eng.run(null, { inputIds: [ids], logits: 'last' }));
+    const b = outcome(eng.run(null, { inputIds: [ids], logits: 'last' }));
+    const top = await eng.topK(ids, 3);
+    const tok = await eng.tokenize('The cat');
+    return { older: await older, newer: await newer, other: await other, a: await a, b: await b, top, tok };
+  });
+  expect(r.older).toBe('AbortError');
+  expect(r.newer).toBe('resolved');
+  expect(r.other).toBe('resolved');
+  expect([r.a, r.b]).toEqual(['resolved', 'resolved']);
+  expect(r.top).toHaveLength(3);
+  expect(r.top[0].prob).toBeGreaterThanOrEqual(r.top[1].prob);
+  expect(r.tok.ids.length).toBe(r.tok.tokens.length);
+  expect(r.tok.tokens.join('')).toBe('The cat');
+  expect(errors).toEqual([]);
+});

@@ -58,8 +58,7 @@ export async function loadModel(ref: ModelRef, files?: { config: File; safetenso
   } catch (e) {
     // The previous model (if any) stays loaded in the worker; the app stays usable.
     const prev = useStore.getState().model;
-    useStore.getState().set({ status: prev ? 'ready' : 'error', error: message(e), loading: null });
-    if (prev) useStore.getState().notify(`Could not load the model: ${message(e)}`);
+    useStore.getState().set({ status: prev ? 'ready' : 'error', error: prev ? `Could not load the model: ${message(e)}` : message(e), loading: null });
   }
 }
 
@@ -114,6 +113,8 @@ function kl(p: Float32Array, q: Float32Array): number {
 export function exposeForScripting(): void {
   (globalThis as unknown as { __pathlight: unknown }).__pathlight = {
     run: (req: RunRequest) => getEngine().run(null, req),
+    /** The worker's typed API itself (keyed requests, superseding). */
+    engine: getEngine(),
     predict: (ids: number[], edits: Edit[] = [], k = 10): Promise<{ top: TokenProb[] }> => getEngine().predict(null, { ids, edits, k }),
     state: () => useStore.getState(),
     addEdit: (e: Edit, label?: string) => useStore.getState().addEdit(e, label),

@@ -4,9 +4,62 @@ import type { EngineApi } from './api';
 
 export type Engine = Comlink.Remote<EngineApi>;
 
+/** Which argument of a keyed method is its request key (see EngineApi). */
+const KEY_ARG: Partial<Record<keyof EngineApi, number>> = {
+  run: 0,
+  predict: 0,
+  path: 0,
+  attribute: 0,
+  generate: 0,
+  neuronCard: 0,
+  topK: 2,
+};
+
+/** The rejection of a request superseded by a newer one with the same key. */
+export class SupersededError extends Error {
+  constructor() {
+    super('superseded by a newer request');
+    this.name = 'AbortError';
+  }
+}
+
+/**
+ * Wraps the worker's remote so that keyed requests are superseded on this side too: once a newer request with
+ * the same key has been sent, an older one rejects with an AbortError even if the worker had already finished
+ * it, so a stale answer can never overwrite a fresh one. (The worker also stops stale requests early.)
+ */
+export function supersedingEngine(remote: Engine): Engine {
+  const latest = new Map<string, number>();
+  let seq = 0;
+  return new Proxy(remote, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      const at = typeof prop === 'string' ? KEY_ARG[prop as keyof EngineApi] : undefined;
+      if (at === undefined) return value;
+      return (...args: unknown[]) => {
+        const key = args[at];
+        const call = (value as (...a: unknown[]) => Promise<unknown>)(...args);
+        if (typeof key !== 'string' || key === '') return call;
+        const mine = ++seq;
+        latest.set(key, mine);
+        const stale = () => latest.get(key) !== mine;
+        return call.then(
+          (r) => {
+            if (stale()) throw new SupersededError();
+            return r;
+          },
+          (e) => {
+            throw stale() ? new SupersededError() : e;
+          },
+        );
+      };
+    },
+  });
+}
+
 export function startEngine(): { engine: Engine; worker: Worker } {
   const worker = new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name: 'pathlight-engine' });
-  return { engine: Comlink.wrap<EngineApi>(worker), worker };
+  return { engine: supersedingEngine(Comlink.wrap<EngineApi>(worker)), worker };
 }
 
 export { Comlink };

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { isSuperseded, supersedingEngine, type Engine } from '../../src/worker/client';
+
+/** A stand-in for the worker's remote: each call resolves when the test says so. */
+function fakeRemote() {
+  const pending: { args: unknown[]; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
+  const call = (...args: unknown[]) => new Promise((resolve, reject) => pending.push({ args, resolve, reject }));
+  const remote = { predict: call, run: call, topK: call, tokenize: call } as unknown as Engine;
+  return { remote, pending };
+}
+
+const outcome = (p: Promise<unknown>) => p.then((v) => ['ok', v], (e: Error) => [e.name, e.message]);
+
+describe('supersedingEngine', () => {
+  it('rejects an older keyed request with AbortError once a newer one with the same key is sent, even if it answers first', async () => {
+    const { remote, pending } = fakeRemote();
+    const eng = supersedingEngine(remote);
+    const older = outcome(eng.predict('clean', { ids: [1], k: 1 }));
+    const newer = outcome(eng.predict('clean', { ids: [1, 2], k: 1 }));
+    const other = outcome(eng.predict('edited', { ids: [1], k: 1 }));
+    pending[0].resolve('stale answer');
+    pending[1].resolve('fresh answer');
+    pending[2].resolve('other answer');
+    expect(await older).toEqual(['AbortError', 'superseded by a newer request']);
+    expect(await newer).toEqual(['ok', 'fresh answer']);
+    expect(await other).toEqual(['ok', 'other answer']);
+  });
+
+  it('passes errors of the latest request through and never supersedes unkeyed requests', async () => {
+    const { remote, pending } = fakeRemote();
+    const eng = supersedingEngine(remote);
+    const a = outcome(eng.run(null, { inputIds: [[1]] }));
+    const b = outcome(eng.run(null, { inputIds: [[1]] }));
+    const failing = outcome(eng.run('k', { inputIds: [[1]] }));
+    pending[0].resolve(1);
+    pending[1].resolve(2);
+    pending[2].reject(Object.assign(new Error('bad request'), { name: 'PathlightError' }));
+    expect(await a).toEqual(['ok', 1]);
+    expect(await b).toEqual(['ok', 2]);
+    expect(await failing).toEqual(['PathlightError', 'bad request']);
+  });
+
+  it('reads the key of topK from its last argument and leaves unkeyed methods alone', async () => {
+    const { remote, pending } = fakeRemote();
+    const eng = supersedingEngine(remote);
+    const first = outcome(eng.topK([1], 3, 'top'));
+    const second = outcome(eng.topK([1, 2], 3, 'top'));
+    const tok = outcome(eng.tokenize('x'));
+    pending.forEach((p, i) => p.resolve(i));
+    expect((await first)[0]).toBe('AbortError');
+    expect(await second).toEqual(['ok', 1]);
+    expect(await tok).toEqual(['ok', 2]);
+    expect(isSuperseded(new Error('superseded by a newer request'))).toBe(true);
+  });
+});
