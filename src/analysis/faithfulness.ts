@@ -33,7 +33,8 @@ export interface FaithfulnessRow {
   prompt: number;
   token: number;
   pClean: number;
-  paths: Record<PathMethod, string[]>;
+  /** Node ids of each method's path. */
+  paths?: Record<PathMethod, string[]>;
   /** Probability change of the target token (p_edited − p_clean), per method and manipulation. */
   delta: Record<PathMethod, Record<Manipulation, number>>;
 }
@@ -59,7 +60,7 @@ export interface PairedComparison {
 export interface FaithfulnessResult {
   rows: FaithfulnessRow[];
   summary: FaithfulnessSummary[];
-  paired: PairedComparison[];
+  paired?: PairedComparison[];
 }
 
 function meanSd(xs: number[]): { mean: number; sd: number } {
@@ -85,7 +86,7 @@ export async function faithfulness(model: Model, prompts: Array<FaithfulnessProm
     const keys: Array<[PathMethod, Manipulation]> = [];
     for (const method of PATH_METHODS) {
       for (const [man, factor] of Object.entries(MANIPULATIONS) as Array<[Manipulation, number]>) {
-        sets.push(paths[method].map((n) => ({ hook: n.hook, index: n.index, op: 'scale', value: factor, positions: r.positions })));
+        sets.push(paths[method].map((n) => ({ hook: n.hook, index: n.index, op: 'scale', value: factor, positions: r.positions! })));
         keys.push([method, man]);
       }
     }

@@ -61,8 +61,8 @@ export interface PathEdge {
 export interface PathResult {
   target: ResolvedTarget;
   targetValue: number;
-  /** Positions at which path neurons are read and scaled. */
-  positions: number[];
+  /** Positions at which path neurons are read and scaled (absent in results saved before it existed: [target]). */
+  positions?: number[];
   path: PathNode[];
   /** All beam paths, best first (the first equals `path`). */
   beams: PathNode[][];
@@ -73,7 +73,7 @@ export interface PathResult {
   /** Per layer, every neuron's joint score with the best path's prefix (for drawing the layer). */
   layerScores: Float32Array[];
   /** Per layer, every neuron's own integrated gradient (that layer scaled alone). */
-  layerIg: Float32Array[];
+  layerIg?: Float32Array[];
 }
 
 /** Indices of the k largest values, ties to the lower index. */

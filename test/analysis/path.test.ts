@@ -96,8 +96,8 @@ describe('NeuronPath on the gpt2-tiny fixture', () => {
       const row = (s: Float32Array) => s.subarray(P * 256, (P + 1) * 256);
       expect(r.baselines.activation[l].index).toBe(argmax(row(act.scores[mlp(l)].data)));
       expect(r.baselines.layer_ig[l].index).toBe(argmax(row(ig.scores[mlp(l)].data)));
-      for (const n of [0, 9, 200]) expect(r.layerIg[l][n]).toBeCloseTo(row(ig.scores[mlp(l)].data)[n], 5);
-      expect(r.baselines.random[l].score).toBeCloseTo(r.layerIg[l][r.baselines.random[l].index], 6);
+      for (const n of [0, 9, 200]) expect(r.layerIg![l][n]).toBeCloseTo(row(ig.scores[mlp(l)].data)[n], 5);
+      expect(r.baselines.random[l].score).toBeCloseTo(r.layerIg![l][r.baselines.random[l].index], 6);
     }
     // NeuronPath's first step scales layer 0 alone: its choice there is the per-layer IG choice.
     expect(r.path[0].index).toBe(r.baselines.layer_ig[0].index);
@@ -129,7 +129,7 @@ describe('NeuronPath on the gpt2-tiny fixture', () => {
     const all = await findPath(model, { ids, target: early, steps: 6, positions: 'all' });
     expect(all.positions).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(all.path.every((n) => n.position === null && /^L\d\.N\d+$/.test(n.node))).toBe(true);
-    const want1 = await referenceJoint(model, ids, early, [all.path[0].index], 1, all.positions, 6);
+    const want1 = await referenceJoint(model, ids, early, [all.path[0].index], 1, all.positions!, 6);
     expect(all.path[1].index).toBe(argmax(want1));
     expect(all.path[1].score).toBeCloseTo(want1[all.path[1].index], 4);
     await expect(findPath(model, { ids, target: early, positions: 10 })).rejects.toThrow(/not after the target/);
@@ -159,7 +159,7 @@ describe('NeuronPath on the gpt2-tiny fixture', () => {
     expect(r.paired).toHaveLength(6);
     // Row 1, NeuronPath removed: the same edit by hand.
     const row = r.rows[1];
-    const edits: Edit[] = row.paths.neuronpath.map((id, l) => ({ hook: mlp(l), index: Number(/N(\d+)/.exec(id)![1]), op: 'zero', positions: [6] }));
+    const edits: Edit[] = row.paths!.neuronpath.map((id, l) => ({ hook: mlp(l), index: Number(/N(\d+)/.exec(id)![1]), op: 'zero', positions: [6] }));
     const probs = async (e: Edit[]) => {
       const out = await runModel(tiny, { inputIds: [[7, 3, 9, 9, 0, 1, 2]], edits: e, logits: 'last' });
       const lg = Array.from(out.logits!.data);

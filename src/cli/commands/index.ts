@@ -1,5 +1,7 @@
 import type { Args } from '../args';
-import { attributeCommand, faithfulnessCommand, pathCommand } from './analysis';
+import { ATTRIBUTE_USAGE, attributeCommand } from './attribute';
+import { FAITHFULNESS_USAGE, faithfulnessCommand } from './faithfulness';
+import { PATH_USAGE, pathCommand } from './path';
 import { runCommand } from './run';
 import { GENERATE_USAGE, generateCommand } from './generate';
 import { LAPE_USAGE, lapeCommand } from './lape';
@@ -14,16 +16,7 @@ export const COMMANDS: Record<string, { run: (args: Args) => Promise<unknown>; u
   generate: { run: generateCommand, usage: GENERATE_USAGE },
   lape: { run: lapeCommand, usage: LAPE_USAGE },
   loops: { run: loopsCommand, usage: LOOPS_USAGE },
-  attribute: {
-    run: attributeCommand,
-    usage: 'attribute --model M (--text T | --ids 1,2,3) --target TOK [--distractor TOK] [--target-kind logit|logit_diff|logprob] --method act|grad|gxa|ig|ablate [--steps m] [--layer L] [--positions last|all|P]',
-  },
-  path: {
-    run: pathCommand,
-    usage: 'path --model M (--text T | --ids 1,2,3) --target TOK [--distractor TOK] [--steps m] [--beam k] [--seed s]',
-  },
-  faithfulness: {
-    run: faithfulnessCommand,
-    usage: 'faithfulness --model M --prompts FILE [--steps m] [--limit n]',
-  },
+  attribute: { run: attributeCommand, usage: ATTRIBUTE_USAGE },
+  path: { run: pathCommand, usage: PATH_USAGE },
+  faithfulness: { run: faithfulnessCommand, usage: FAITHFULNESS_USAGE },
 };

@@ -1,0 +1,99 @@
+/** `pathlight attribute`: per-node attribution of a target (act, grad, gxa, ig, ablate) as JSON. */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { attribute, METHODS, type Method } from '../../analysis/attribution';
+import { referenceMeans } from '../../analysis/means';
+import type { PositionSpec } from '../../analysis/scores';
+import { TARGET_KINDS } from '../../analysis/targets';
+import { fail } from '../../engine/errors';
+import type { Model } from '../../engine/model';
+import { resolveModelDir } from '../../engine/node-load';
+import type { Target } from '../../engine/types';
+import { allowFlags, flag, numberFlag, requireFlag, type Args } from '../args';
+import { openModel, parseToken, promptIds, setupBackend } from '../common';
+
+export const ATTRIBUTE_USAGE =
+  'attribute --model M (--text T | --ids 1,2,3) --target TOK [--distractor TOK] [--target-kind logit|logit_diff|logprob] [--position P] --method act|grad|gxa|ig|ablate [--steps m] [--layer L] [--positions last|all|P] [--kinds neuron,head] [--ablation zero|mean [--reference FILE]]';
+
+/** `--positions last|all|P` (default: the target position). */
+export function positionsFlag(args: Args, T: number): PositionSpec {
+  const raw = flag(args, 'positions');
+  if (raw === undefined || raw === 'target') return 'target';
+  if (raw === 'last') return T - 1;
+  if (raw === 'all') return 'all';
+  const p = Number(raw);
+  if (!Number.isInteger(p) || p < 0 || p >= T) fail(`--positions: "${raw}" is not last, all or a position 0..${T - 1}`);
+  return p;
+}
+
+/** `--target TOK [--distractor TOK] [--target-kind K] [--position P]`: TOK is a single-token string or #ID. */
+export function targetFlags(args: Args, model: Model, T: number): Target {
+  const token = parseToken(requireFlag(args, 'target'), model, '--target');
+  const d = flag(args, 'distractor');
+  const position = numberFlag(args, 'position', T - 1, { integer: true, min: 0, max: T - 1 });
+  const kind = flag(args, 'target-kind') ?? (d ? 'logit_diff' : 'logit');
+  if (!(TARGET_KINDS as readonly string[]).includes(kind)) fail(`--target-kind: "${kind}" is not one of ${TARGET_KINDS.join(', ')}`);
+  if (kind === 'logit_diff' && !d) fail('--target-kind logit_diff needs --distractor');
+  if (kind !== 'logit_diff' && d) fail(`--distractor is only used with --target-kind logit_diff (got ${kind})`);
+  return { kind: kind as Target['kind'], token, position, distractor: d ? parseToken(d, model, '--distractor') : undefined };
+}
+
+export const jsonTensor = (t: { shape: number[]; data: Float32Array }) => ({ shape: t.shape, data: Array.from(t.data) });
+
+/** Opens the backend and the model, runs `f`, disposes the model; the result carries the backend's name. */
+export async function withModel<T extends object>(args: Args, f: (m: Model) => Promise<T>): Promise<T & { backend: string }> {
+  const backend = await setupBackend(args);
+  const model = await openModel(args);
+  try {
+    return { backend, ...(await f(model)) };
+  } finally {
+    model.dispose();
+  }
+}
+
+export function targetJson(model: Model, t: Target & { position: number }, value: number) {
+  const name = (id: number) => model.tokenizer?.tokenString(id) ?? `#${id}`;
+  return { ...t, value, token_string: name(t.token), ...(t.distractor !== undefined ? { distractor_string: name(t.distractor) } : {}) };
+}
+
+export async function attributeCommand(args: Args): Promise<unknown> {
+  allowFlags(args, ['model', 'ids', 'text', 'backend', 'target', 'distractor', 'target-kind', 'position', 'method', 'steps', 'layer', 'positions', 'kinds', 'ablation', 'reference']);
+  return withModel(args, async (model) => {
+    const ids = promptIds(args, model);
+    const method = (flag(args, 'method') ?? 'gxa') as Method;
+    if (!METHODS.includes(method)) fail(`--method: "${method}" is not one of ${METHODS.join(', ')}`);
+    const layer = flag(args, 'layer') === undefined ? undefined : numberFlag(args, 'layer', 0, { integer: true, min: 0, max: model.config.nLayer - 1 });
+    const kinds = (flag(args, 'kinds') ?? 'neuron,head').split(',').filter((s) => s !== '');
+    for (const k of kinds) if (k !== 'neuron' && k !== 'head') fail(`--kinds: "${k}" is not neuron or head`);
+    const ablation = flag(args, 'ablation') ?? 'zero';
+    if (ablation !== 'zero' && ablation !== 'mean') fail(`--ablation: "${ablation}" is not zero or mean`);
+    if (flag(args, 'reference') !== undefined && ablation !== 'mean') fail('--reference is only used with --ablation mean');
+    let means;
+    if (method === 'ablate' && ablation === 'mean') {
+      const file = flag(args, 'reference') ?? join(resolveModelDir(requireFlag(args, 'model')), 'corpus.txt');
+      if (!existsSync(file)) fail(`--ablation mean needs a reference text: ${file} does not exist (give --reference FILE)`);
+      const L = model.config.nLayer;
+      const hooks = Array.from({ length: L }, (_, l) => [`blocks.${l}.mlp.hook_post`, `blocks.${l}.attn.hook_z`]).flat();
+      means = await referenceMeans(model, hooks, readFileSync(file, 'utf8'));
+    }
+    const r = await attribute(model, {
+      ids,
+      target: targetFlags(args, model, ids.length),
+      method,
+      steps: numberFlag(args, 'steps', 20, { integer: true, min: 1, max: 1024 }),
+      layer,
+      positions: positionsFlag(args, ids.length),
+      kinds: kinds as Array<'neuron' | 'head'>,
+      ablation,
+      means,
+    });
+    return {
+      input_ids: ids,
+      target: targetJson(model, r.target, r.targetValue),
+      method: r.method,
+      ...(method === 'ig' ? { steps: numberFlag(args, 'steps', 20, { integer: true }) } : {}),
+      ...(method === 'ablate' ? { ablation } : {}),
+      scores: Object.fromEntries(Object.entries(r.scores).map(([h, t]) => [h, jsonTensor(t)])),
+    };
+  });
+}
