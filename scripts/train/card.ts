@@ -41,6 +41,8 @@ interface TrainingFigures {
   train_loss_last50: number;
   final?: Record<string, number>;
   settings: Record<string, number>;
+  planned_steps?: number;
+  stopped_early?: boolean;
 }
 
 function readTraining(dir: string, name: string): TrainingFigures {
@@ -73,7 +75,7 @@ function trainingSection(t: TrainingFigures, history: HistoryPoint[]): string {
   const firstLoss = first.reduce((a, h) => a + h.train, 0) / Math.max(1, first.length);
   return [
     `- Optimiser: AdamW (β₁ 0.9, β₂ 0.95, ε 1e-8, decoupled weight decay ${s.weightDecay} on weight matrices only), peak learning rate ${s.lr}, linear warm-up over ${s.warmup} steps then cosine decay to ${s.lr * s.minRatio}, global-norm gradient clipping at ${s.clip}.`,
-    `- ${t.steps} steps of batch ${s.batch} (${t.tokens.toLocaleString('en-US')} tokens), seed ${s.seed}; GPT-2 initialisation (N(0, 0.02), residual projections N(0, 0.02/√(2·n_layer))).`,
+    `- ${t.steps} steps of batch ${s.batch} (${t.tokens.toLocaleString('en-US')} tokens)${t.stopped_early ? `, stopped early when the held-out criterion was met (the schedule was planned for ${t.planned_steps} steps)` : ''}, seed ${s.seed}; GPT-2 initialisation (N(0, 0.02), residual projections N(0, 0.02/√(2·n_layer))).`,
     `- Trained with \`npm run train\` on the tfjs WASM backend in Node, one CPU core (shared machine): ${fmtTime(t.wall_time_s)} of training, about ${t.tokens_per_s.toLocaleString('en-US')} tokens/s.`,
     `- Training loss: ${f3(firstLoss)} over the first 10 steps → ${f3(t.train_loss_last50)} over the last 50 steps.`,
     '',
@@ -199,9 +201,11 @@ async function inductionCard(dir: string, model: Model) {
   }
   const chance = 1 / INDUCTION_CHARS.length;
   // Span lengths as the generator draws them (measured on many sequences rather than restated here).
-  const lens = inductionEvalSet(4000, T + 1, INDUCTION_CHARS.length, 1).map((s) => s.first.length + 1);
+  const probe = inductionEvalSet(4000, T + 1, INDUCTION_CHARS.length, 1);
+  const lens = probe.map((s) => new Set(s.first).size + 1);
   const spanMin = Math.min(...lens);
   const spanMax = Math.max(...lens);
+  const predictable = probe.reduce((a, s) => a + s.repeated.length, 0) / (probe.length * T);
   return {
     metrics: {
       eval_sequences: INDUCTION_EVAL_SEQUENCES,
@@ -222,8 +226,10 @@ path patching).
 ## Data
 
 Generated on the fly (\`src/train/induction-data.ts\`, seeded): ${T + 1} tokens drawn uniformly from ${INDUCTION_CHARS.length}
-symbols; a span of ${spanMin}–${spanMax} tokens is copied to a later, non-overlapping place. Positions inside the second copy
-(after its first token) are predictable; everything else is uniform noise (best possible loss there: ln ${INDUCTION_CHARS.length} ≈ ${Math.log(INDUCTION_CHARS.length).toFixed(3)}).
+symbols, in which a span of ${spanMin}–${spanMax} tokens near the start is repeated later (the exact layout is
+\`inductionSequence\`'s doc comment: currently the span repeats again and again, 0–3 random tokens apart, until the
+sequence ends). Inside each repeat the next token is predictable by copying (${pct(predictable)} of next-token targets on
+average); everything else is uniform noise (best possible loss there: ln ${INDUCTION_CHARS.length} ≈ ${Math.log(INDUCTION_CHARS.length).toFixed(3)}).
 Evaluation uses a fixed set of ${INDUCTION_EVAL_SEQUENCES} sequences (seed ${TEST_SUBSET.inductionSeed}) never used in training
 (training sequences come from the trainer's own seeded stream).
 
