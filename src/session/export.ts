@@ -105,25 +105,37 @@ export function pathEdgesCsv(r: Pick<PathResult, 'edges'>): string {
   return toCsv(['from', 'to', 'weight'], r.edges.map((e) => [e.from, e.to, e.weight]));
 }
 
-/** The path result as JSON; the per-layer score arrays (large) only when asked for. */
-export function pathJson(r: PathResult, opts: { layerScores?: boolean } = {}): string {
-  const { layerScores, ...rest } = r;
-  return toJsonText({ kind: 'pathlight-path', version: 1, ...rest, ...(opts.layerScores ? { layerScores } : {}) }, 1);
+/**
+ * The path result as JSON. The per-layer arrays over every neuron (`layerScores`, `layerIg`: large) only
+ * when asked for.
+ */
+export function pathJson(r: Pick<PathResult, 'path'> & { layerScores?: unknown; layerIg?: unknown }, opts: { perLayer?: boolean } = {}): string {
+  const { layerScores, layerIg, ...rest } = r;
+  const perLayer = opts.perLayer ? { ...(layerScores !== undefined ? { layerScores } : {}), ...(layerIg !== undefined ? { layerIg } : {}) } : {};
+  return toJsonText({ kind: 'pathlight-path', version: 1, ...rest, ...perLayer }, 1);
 }
 
 // ------------------------------------------------------------------------------------------ faithfulness
 
-/** Long format: one row per prompt, method and manipulation. */
+/** Long format: one row per prompt, method and manipulation; `path` lists the method's node ids when known. */
 export function faithfulnessCsv(r: FaithfulnessResult): string {
   const rows: unknown[][] = [];
   for (const row of r.rows) {
-    for (const [method, byMan] of Object.entries(row.delta)) for (const [man, d] of Object.entries(byMan)) rows.push([row.prompt, row.token, row.pClean, method, man, d]);
+    const paths = row.paths as Record<string, string[]> | undefined;
+    for (const [method, byMan] of Object.entries(row.delta)) {
+      for (const [man, d] of Object.entries(byMan)) rows.push([row.prompt, row.token, row.pClean, method, man, d, paths?.[method]?.join(' ') ?? '']);
+    }
   }
-  return toCsv(['prompt', 'token', 'p_clean', 'method', 'manipulation', 'delta'], rows);
+  return toCsv(['prompt', 'token', 'p_clean', 'method', 'manipulation', 'delta', 'path'], rows);
 }
 
 export function faithfulnessSummaryCsv(r: FaithfulnessResult): string {
   return toCsv(['method', 'manipulation', 'mean', 'sd', 'n'], r.summary.map((s) => [s.method, s.manipulation, s.mean, s.sd, s.n]));
+}
+
+/** NeuronPath against each baseline (win rate, mean difference), when the result has the comparison. */
+export function faithfulnessPairedCsv(r: FaithfulnessResult): string {
+  return toCsv(['baseline', 'manipulation', 'win_rate', 'mean_diff'], (r.paired ?? []).map((p) => [p.baseline, p.manipulation, p.winRate, p.meanDiff]));
 }
 
 export function faithfulnessJson(r: FaithfulnessResult): string {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { FaithfulnessResult } from '../../src/analysis/faithfulness';
 import type { PathNode, PathResult } from '../../src/analysis/path';
-import { attributionCsv, attributionJson, attributionRows, csvCell, faithfulnessCsv, faithfulnessJson, faithfulnessSummaryCsv, pathCsv, pathEdgesCsv, pathJson, safeFileName, serializeSvg, toCsv, type NodeLike } from '../../src/session/export';
+import { attributionCsv, attributionJson, attributionRows, csvCell, faithfulnessCsv, faithfulnessJson, faithfulnessPairedCsv, faithfulnessSummaryCsv, pathCsv, pathEdgesCsv, pathJson, safeFileName, serializeSvg, toCsv, type NodeLike } from '../../src/session/export';
 
 /** A minimal RFC 4180 parser, to check that what toCsv writes reads back as the same cells. */
 function parseCsv(text: string): string[][] {
@@ -96,8 +96,10 @@ describe('attribution export', () => {
 
 describe('path export', () => {
   const node = (layer: number, index: number, score: number): PathNode => ({ hook: `blocks.${layer}.mlp.hook_post`, index, position: 4, score, node: `L${layer}.N${index}@4` });
-  const result: PathResult = {
+  // Only the fields the exporters read (PathResult grows; the exporters take what they need).
+  const result = {
     target: { kind: 'logit', token: 9, position: 4 },
+    positions: [4],
     targetValue: 3,
     path: [node(0, 5, 1), node(1, 7, 2)],
     beams: [
@@ -108,7 +110,8 @@ describe('path export', () => {
     edges: [{ from: 'L0.N5@4', to: 'L1.N7@4', weight: -0.25 }],
     baselines: { activation: [node(0, 9, 4)], layer_ig: [node(0, 5, 1)], random: [node(1, 100, 0)] },
     layerScores: [new Float32Array([1, 2]), new Float32Array([3, 4])],
-  };
+    layerIg: [new Float32Array([5, 6]), new Float32Array([7, 8])],
+  } satisfies Partial<PathResult>;
 
   it('CSV rows for the path, other beams, runners-up and baselines', () => {
     const rows = parseCsv(pathCsv(result));
@@ -128,12 +131,15 @@ describe('path export', () => {
     expect(pathEdgesCsv(result)).toBe('from,to,weight\r\nL0.N5@4,L1.N7@4,-0.25\r\n');
   });
 
-  it('JSON leaves the per-layer scores out unless asked', () => {
+  it('JSON leaves the per-layer arrays out unless asked', () => {
     expect(JSON.parse(pathJson(result)).layerScores).toBeUndefined();
-    expect(JSON.parse(pathJson(result, { layerScores: true })).layerScores).toEqual([
+    expect(JSON.parse(pathJson(result)).layerIg).toBeUndefined();
+    const full = JSON.parse(pathJson(result, { perLayer: true }));
+    expect(full.layerScores).toEqual([
       [1, 2],
       [3, 4],
     ]);
+    expect(full.layerIg[1]).toEqual([7, 8]);
     expect(JSON.parse(pathJson(result)).edges).toEqual(result.edges);
   });
 });
@@ -145,16 +151,19 @@ describe('faithfulness export', () => {
         prompt: 0,
         token: 12,
         pClean: 0.5,
+        paths: { neuronpath: ['L0.N1@3', 'L1.N2@3'], activation: [], layer_ig: [], random: [] },
         delta: { neuronpath: { remove: -0.3, enhance: 0.1 }, activation: { remove: -0.1, enhance: 0 }, layer_ig: { remove: -0.2, enhance: 0.05 }, random: { remove: 0, enhance: 0 } },
       },
     ],
     summary: [{ method: 'neuronpath', manipulation: 'remove', mean: -0.3, sd: 0, n: 1 }],
+    paired: [{ baseline: 'random', manipulation: 'remove', winRate: 0.75, meanDiff: -0.2 }],
   };
   it('long-format rows and a summary table', () => {
     const rows = parseCsv(faithfulnessCsv(r));
-    expect(rows[0]).toEqual(['prompt', 'token', 'p_clean', 'method', 'manipulation', 'delta']);
+    expect(rows[0]).toEqual(['prompt', 'token', 'p_clean', 'method', 'manipulation', 'delta', 'path']);
     expect(rows.length).toBe(1 + 8);
-    expect(rows[1]).toEqual(['0', '12', '0.5', 'neuronpath', 'remove', '-0.3']);
+    expect(rows[1]).toEqual(['0', '12', '0.5', 'neuronpath', 'remove', '-0.3', 'L0.N1@3 L1.N2@3']);
+    expect(faithfulnessPairedCsv(r)).toBe('baseline,manipulation,win_rate,mean_diff\r\nrandom,remove,0.75,-0.2\r\n');
     expect(faithfulnessSummaryCsv(r)).toBe('method,manipulation,mean,sd,n\r\nneuronpath,remove,-0.3,0,1\r\n');
     expect(JSON.parse(faithfulnessJson(r)).rows).toEqual(r.rows);
   });
