@@ -235,9 +235,10 @@ Evaluation uses a fixed set of ${INDUCTION_EVAL_SEQUENCES} sequences (seed ${TES
 
 ## Tokenizer
 
-One character per token over \`a–z A–Z 0–9 + /\` (ids 0–63 in that order) plus an unknown token (id 64), so
-prompts can be typed: e.g. \`Xq3fK9a...Xq3\` should continue \`fK9a\`. Hugging Face \`tokenizer.json\` (\`Split\` per
-character + \`BPE\` without merges).
+One character per token over \`a–z A–Z 0–9 + /\` (ids 0–63 in that order), so prompts can be typed: e.g.
+\`Xq3fK9a...Xq3\` should continue \`fK9a\`. Hugging Face \`tokenizer.json\` (\`Split\` per character + \`BPE\` without
+merges). The tokenizer maps any other character (spaces included) to an unknown token, id 64, which is outside the
+model's 64-token vocabulary: the workbench refuses such prompts with an error rather than guessing.
 
 ## Architecture
 

@@ -1,5 +1,6 @@
 /**
- * npm run train -- RECIPE [--tiny] [--steps N] [--fresh] [--out DIR]
+ * npm run train -- RECIPE [--tiny] [--steps N] [--fresh | --resume] [--out DIR]
+ * (--out DIR: run folder instead of runs/RECIPE[-tiny]; a run with --out is not exported to public/models.)
  * Trains a bundled model on the WASM backend; checkpoints (Hugging Face layout + optimiser state) go to
  * runs/RECIPE[-tiny]/ every few hundred steps and a stopped run resumes from there. A finished full run is
  * exported to public/models/RECIPE/ (config.json, model.safetensors, tokenizer.json, metrics.json,
@@ -19,21 +20,25 @@ import { writeCard } from './card';
 import { RECIPES, type Recipe } from './recipes';
 
 const argv = process.argv.slice(2);
-const name = argv.find((a) => !a.startsWith('--'));
+const valueOf = (flag: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
+const name = argv.find((a, i) => !a.startsWith('--') && !['--steps', '--out'].includes(argv[i - 1]));
+const outArg = valueOf('--out');
 const tiny = argv.includes('--tiny');
 // A --tiny smoke run always starts afresh (it takes seconds); a full run resumes unless --fresh.
 const fresh = argv.includes('--fresh') || (tiny && !argv.includes('--resume'));
-const stepsArg = argv.indexOf('--steps');
 if (!name || !RECIPES[name]) {
-  console.error(`usage: npm run train -- (${Object.keys(RECIPES).join('|')}) [--tiny] [--steps N] [--fresh]`);
+  console.error(`usage: npm run train -- (${Object.keys(RECIPES).join('|')}) [--tiny] [--steps N] [--fresh | --resume] [--out DIR]`);
   process.exit(2);
 }
 
 tf.env().set('PROD', true);
 await initBackend('wasm');
 const recipe: Recipe = RECIPES[name](tiny);
-if (stepsArg >= 0) recipe.settings.steps = Number(argv[stepsArg + 1]);
-const runDir = join('runs', tiny ? `${name}-tiny` : name);
+if (valueOf('--steps') !== undefined) {
+  recipe.settings.steps = Number(valueOf('--steps'));
+  if (!(recipe.settings.steps > 0)) throw new Error(`--steps must be a positive number (got ${valueOf('--steps')})`);
+}
+const runDir = outArg ?? join('runs', tiny ? `${name}-tiny` : name);
 mkdirSync(runDir, { recursive: true });
 
 export async function writeModel(dir: string, t: Trainer, r: Recipe): Promise<void> {
@@ -111,7 +116,7 @@ const svg = lineChartSvg(
 );
 writeFileSync(join(runDir, 'loss.svg'), svg);
 writeFileSync(join(runDir, 'history.json'), JSON.stringify(st.history));
-if (!tiny) {
+if (!tiny && !outArg) {
   const out = join('public', 'models', name);
   mkdirSync(out, { recursive: true });
   for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'metrics.json', 'loss.svg', 'history.json']) copyFileSync(join(runDir, f), join(out, f));
