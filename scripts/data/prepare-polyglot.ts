@@ -19,7 +19,8 @@ const TRAIN_CAP = 900_000;
 const VAL_CAP = 60_000;
 
 function ensurePackages(): void {
-  const need = ['de', 'es', 'it'].some((l) => !existsSync(join(ROOT, l))) || !existsSync(join(ROOT, 'fortunes'));
+  // `fortunes` (not just `fortunes-min`, which ships only the file `fortunes`) provides `computers`, `wisdom`, ….
+  const need = ['de', 'es', 'it'].some((l) => !existsSync(join(ROOT, l))) || !existsSync(join(ROOT, 'computers'));
   if (!need) return;
   console.error('installing fortunes, fortunes-de, fortunes-es, fortunes-it with apt-get…');
   execSync('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fortunes fortunes-de fortunes-es fortunes-it', { stdio: 'inherit' });
