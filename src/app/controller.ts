@@ -95,7 +95,7 @@ export async function refresh(): Promise<void> {
       edited: edited ? edited.top : null,
       kl: edited ? kl(clean.probs, edited.probs) : null,
       predicting: false,
-      error: null,
+      // `error` (a failed model load) is left alone: a prediction finishing later must not hide it.
     });
   } catch (e) {
     if (isSuperseded(e)) return;
