@@ -77,7 +77,7 @@ export const INDUCTION_EVAL_SEQUENCES = 256;
 
 export function inductionRecipe(tiny: boolean): Recipe {
   const V = INDUCTION_CHARS.length;
-  const config = tiny ? gpt2({ nLayer: 2, nHead: 2, dModel: 32, vocabSize: V, nCtx: 64 }) : gpt2({ nLayer: 2, nHead: 4, dModel: 64, vocabSize: V, nCtx: 64 });
+  const config = tiny ? gpt2({ nLayer: 2, nHead: 2, dModel: 32, vocabSize: V, nCtx: 64 }) : gpt2({ nLayer: 2, nHead: 2, dModel: 64, vocabSize: V, nCtx: 64 });
   const T = config.nCtx;
   // --tiny draws tokens from 8 symbols only, so that its loss visibly falls (ln 65 → ln 8) within a smoke run.
   const symbols = tiny ? 8 : V;
