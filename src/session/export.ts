@@ -226,15 +226,28 @@ export function serializeSvg(root: NodeLike, opts: { styleOf?: (el: NodeLike) =>
   return `<?xml version="1.0" encoding="UTF-8"?>\n${out.join('')}`;
 }
 
+/** Initial values of the inlined properties that are not inherited (written only when different). */
+const NOT_INHERITED: Record<string, string> = { opacity: '1', display: 'inline', 'dominant-baseline': 'auto' };
+
+/**
+ * The inline style for one element from computed styles: inherited properties where they differ from the
+ * parent's, the others where they differ from their initial value. The root gets every inherited property.
+ */
+export function styleDiff(own: (p: string) => string, parent: ((p: string) => string) | null): string {
+  return INLINED_PROPERTIES.map((p) => [p, own(p)] as const)
+    .filter(([p, v]) => v !== '' && (p in NOT_INHERITED ? v !== NOT_INHERITED[p] : parent === null || parent(p) !== v))
+    .map(([p, v]) => `${p}:${v}`)
+    .join(';');
+}
+
 /** The SVG as a standalone document: the current view, with computed styles inlined (browser only). */
 export function svgString(svg: SVGSVGElement, opts: { background?: string } = {}): string {
   const box = svg.getBoundingClientRect();
   const styleOf = (n: NodeLike) => {
-    const cs = getComputedStyle(n as unknown as Element);
-    return INLINED_PROPERTIES.map((p) => [p, cs.getPropertyValue(p)] as const)
-      .filter(([, v]) => v !== '')
-      .map(([p, v]) => `${p}:${v}`)
-      .join(';');
+    const el = n as unknown as Element;
+    const cs = getComputedStyle(el);
+    const parent = el === svg || !el.parentElement ? null : getComputedStyle(el.parentElement);
+    return styleDiff((p) => cs.getPropertyValue(p), parent && ((p) => parent.getPropertyValue(p)));
   };
   return serializeSvg(svg as unknown as NodeLike, { styleOf, width: Math.round(box.width), height: Math.round(box.height), background: opts.background });
 }

@@ -2,7 +2,8 @@
  * Keeps the page URL's fragment in step with the session (history.replaceState, debounced, so the back
  * button is not flooded) and reads a session from the URL when the page opens.
  */
-import { decodeSession, isSessionFragment, MAX_FRAGMENT_CHARS, type Decoded, encodeSession } from './codec';
+import { decodeSession, encodeSession, isSessionFragment, MAX_FRAGMENT_CHARS, type Decoded } from './codec';
+import { normalizeSession } from './normalize';
 import type { Session } from './schema';
 
 /** The parts of `location` and `history` used (injectable for tests). */
@@ -46,7 +47,11 @@ export interface UrlSyncOptions {
   get: () => Session;
   /** Quiet time before a write; default 300 ms. */
   debounceMs?: number;
-  /** Called when the session cannot be written (too large for a link, or `get` threw). */
+  /**
+   * Called when the session cannot be written (too large for a link, or `get` threw), or when the link
+   * cannot hold all of it (e.g. a prompt over the length limit: the link holds the first 4000 characters).
+   * Each distinct message once in a row.
+   */
   onError?: (message: string) => void;
   /** Called when the user changes the fragment by hand (pastes another link in the same tab). */
   onExternalChange?: (decoded: Decoded) => void;
@@ -74,19 +79,26 @@ export function createUrlSync(o: UrlSyncOptions): UrlSync {
   let timer: ReturnType<typeof setTimeout> | null = null;
   let last: string | null = null;
   let disposed = false;
+  let lastReport: string | null = null;
+  const report = (m: string) => {
+    if (m !== lastReport) o.onError?.(m);
+    lastReport = m;
+  };
 
   const write = (): string | null => {
     timer = null;
     if (disposed) return null;
     let fragment: string;
     try {
-      fragment = encodeSession(o.get());
+      const n = normalizeSession(o.get());
+      if (n.notices.length) report(`The link does not hold all of this session: ${n.notices.join(' ')}`);
+      fragment = encodeSession(n.session);
     } catch (e) {
-      o.onError?.(`The link could not be updated: ${e instanceof Error ? e.message : String(e)}`);
+      report(`The link could not be updated: ${e instanceof Error ? e.message : String(e)}`);
       return null;
     }
     if (fragment.length > MAX_FRAGMENT_CHARS) {
-      o.onError?.(`This session is too large for a link (${Math.round(fragment.length / 1024)} KB); save or export it instead.`);
+      report(`This session is too large for a link (${Math.round(fragment.length / 1024)} KB); save or export it instead.`);
       fragment = '';
     }
     if (fragment !== last || loc.hash.replace(/^#/, '') !== fragment) {

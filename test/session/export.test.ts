@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { FaithfulnessResult } from '../../src/analysis/faithfulness';
 import type { PathNode, PathResult } from '../../src/analysis/path';
-import { attributionCsv, attributionJson, attributionRows, csvCell, faithfulnessCsv, faithfulnessJson, faithfulnessPairedCsv, faithfulnessSummaryCsv, pathCsv, pathEdgesCsv, pathJson, safeFileName, serializeSvg, toCsv, type NodeLike } from '../../src/session/export';
+import { attributionCsv, attributionJson, attributionRows, csvCell, faithfulnessCsv, faithfulnessJson, faithfulnessPairedCsv, faithfulnessSummaryCsv, pathCsv, pathEdgesCsv, pathJson, safeFileName, serializeSvg, styleDiff, toCsv, type NodeLike } from '../../src/session/export';
 
 /** A minimal RFC 4180 parser, to check that what toCsv writes reads back as the same cells. */
 function parseCsv(text: string): string[][] {
@@ -196,6 +196,15 @@ describe('SVG serialisation', () => {
         '<g data-node-id="L0.N1@2" transform="translate(1,2)"><circle r="3" style="fill:rgb(1, 2, 3);stroke-width:2px"></circle><text>&lt;b&gt;"&amp;"&lt;/b&gt;</text></g>' +
         '<a>link</a><use href="#marker"></use></svg>',
     );
+  });
+});
+
+describe('inlined styles', () => {
+  it('inherited properties only where they differ from the parent; others only off their initial value', () => {
+    const parent = (p: string) => ({ fill: 'rgb(0, 0, 0)', 'font-size': '16px', opacity: '0.5' })[p] ?? '';
+    const own = (p: string) => ({ fill: 'rgb(200, 10, 10)', 'font-size': '16px', opacity: '1', display: 'none' })[p] ?? '';
+    expect(styleDiff(own, parent)).toBe('fill:rgb(200, 10, 10);display:none');
+    expect(styleDiff(own, null)).toBe('fill:rgb(200, 10, 10);display:none;font-size:16px');
   });
 });
 

@@ -75,6 +75,17 @@ describe('URL sync', () => {
     expect(b.loc.hash).toBe('');
   });
 
+  it('a session the link cannot hold whole is reported once (e.g. a prompt over the limit)', () => {
+    const b = fakeBrowser();
+    const errors: string[] = [];
+    const long = { ...defaultSession(), prompt: 'y'.repeat(4500) };
+    const sync = createUrlSync({ get: () => long, location: b.loc, history: b.history, events: b.events, onError: (m) => errors.push(m) });
+    sync.flush();
+    sync.flush();
+    expect(errors).toEqual(['The link does not hold all of this session: The prompt is 4500 characters long; it was cut to the first 4000.']);
+    expect(readSessionFromLocation(b.loc)?.session.prompt).toBe('y'.repeat(4000));
+  });
+
   it('a get() that throws is reported, not thrown from the timer', () => {
     const b = fakeBrowser();
     const errors: string[] = [];
