@@ -4,7 +4,7 @@
  * - `act`: the activation (heads: the norm of the head's output vector);
  * - `grad`: the gradient of the target (heads: its norm);
  * - `gxa`: gradient × activation (heads: the dot product of the two vectors) — one forward and one backward pass
- *   for every node at once;
+ *   for every node at once (at the target position, the backward pass is position-grad.ts's one-position one);
  * - `ig`: integrated gradients of each layer's hook, scaled as a whole from 0 to its value (ig.ts);
  * - `ablate`: the exact change of the target when each node alone is zeroed or set to its mean (ablation.ts).
  * Scores are [T, units] per hook, zero at positions not attributed.
@@ -17,6 +17,7 @@ import type { HookName, Target } from '../engine/types';
 import { ablationSweep } from './ablation';
 import { hookIntegratedGradients } from './ig';
 import { checkCancelled, type AnalysisOptions } from './options';
+import { positionGradients } from './position-grad';
 import { headHook, mlpHook, normReduce, positionsOf, sumReduce, times, toNodeScores, unbatch, type PositionSpec, type Scores } from './scores';
 import { resolveTarget, targetFromLogits, type ResolvedTarget } from './targets';
 
@@ -72,6 +73,33 @@ export async function attribute(model: Model, req: AttributionRequest, opts: Ana
   if (req.method === 'ablate') {
     const r = await ablationSweep(model, { ids: req.ids, target, hooks, positions: keep, op: req.ablation ?? 'zero', means: req.means }, opts);
     return { target, method: req.method, targetValue: r.targetValue, scores: r.scores };
+  }
+
+  if ((req.method === 'grad' || req.method === 'gxa') && keep.length === 1 && keep[0] === target.position) {
+    // At the target position: one captured forward pass and a one-position backward pass (position-grad.ts).
+    const r = await positionGradients(model, req.ids, target, hooks);
+    const scores: Scores = {};
+    for (const h of hooks) {
+      const U = hookInfo(h, model.config).units;
+      const g = r.grads[h];
+      const d = g.length / U;
+      const a = r.activations[h];
+      const out = new Float32Array(T * U);
+      const p = target.position;
+      for (let u = 0; u < U; u++) {
+        let s = 0;
+        if (req.method === 'gxa') for (let j = 0; j < d; j++) s += a[(p * U + u) * d + j] * g[u * d + j];
+        else if (d === 1) s = g[u];
+        else {
+          for (let j = 0; j < d; j++) s += g[u * d + j] ** 2;
+          s = Math.sqrt(s);
+        }
+        out[p * U + u] = s;
+      }
+      scores[h] = { shape: [T, U], data: out };
+    }
+    opts.onProgress?.(1, 1);
+    return { target, method: req.method, targetValue: r.targetValue, scores };
   }
 
   // One forward pass, and for grad and gxa one backward pass, for every node at once.
