@@ -7,6 +7,13 @@ export function watchConsole(page: Page): string[] {
     if (m.type() === 'error') errors.push(m.text());
   });
   page.on('pageerror', (e) => errors.push(e.message));
+  // The engine worker's own console (deduplicated in case the page event reports it too).
+  page.on('worker', (w) =>
+    w.on('console', (m) => {
+      const text = `[worker] ${m.text()}`;
+      if (m.type() === 'error' && !errors.includes(m.text())) errors.push(text);
+    }),
+  );
   return errors;
 }
 
