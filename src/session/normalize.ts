@@ -170,6 +170,14 @@ const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
 export function repair(candidate: Obj, notices: string[]): { session: SessionT; ok: boolean } {
   const c = candidate;
   const def = defaultSession() as unknown as Obj;
+  // Long lists are cut before validation, so a large payload costs little and names few problems.
+  for (const [key, max, what] of [['edits', LIMITS.edits, 'edit'], ['selected', LIMITS.selected, 'selected node']] as const) {
+    const list = c[key];
+    if (Array.isArray(list) && list.length > max) {
+      c[key] = list.slice(0, max);
+      notices.push(`The session has ${plural(list.length, what)}; only the first ${max} were kept.`);
+    }
+  }
   for (let round = 0; round < 8; round++) {
     const r = Session.safeParse(c);
     if (r.success) return { session: r.data, ok: true };
@@ -294,6 +302,9 @@ function fixIssue(c: Obj, def: Obj, issue: $ZodIssue, drop: Record<'edits' | 'se
   notices.push(`The ${name}${fieldwise ? ` ${show(old)}` : ''} ${verb} not valid (${detail}); ${action}.`);
 }
 
+/** Most notices returned; the rest are counted in a last one. */
+export const MAX_NOTICES = 12;
+
 export interface NormalizeOptions {
   /** The version when the value carries none (a link's tag says it); else the value's `v`, else current. */
   version?: number;
@@ -328,7 +339,8 @@ export function normalizeSession(raw: unknown, opts: NormalizeOptions = {}): Nor
     const current = migrate(version as number, { ...merged, v: version }, notices);
     current.v = CURRENT_VERSION;
     const { session, ok } = repair(current, notices);
-    const unique = [...new Set(notices)];
+    let unique = [...new Set(notices)];
+    if (unique.length > MAX_NOTICES) unique = [...unique.slice(0, MAX_NOTICES - 1), `…and ${unique.length - MAX_NOTICES + 1} more problems.`];
     return { session, notices: unique, status: !ok ? 'default' : unique.length ? 'repaired' : 'ok' };
   } catch (e) {
     notices.push(`The session could not be read (${e instanceof Error ? e.message : String(e)}); the defaults are used.`);

@@ -205,6 +205,20 @@ describe('decodeSession on bad input: always a valid session, always a notice', 
     expect(d.session).toEqual(defaultSession());
   });
 
+  it('a payload full of junk entries costs little and names few problems', () => {
+    const text = JSON.stringify({ edits: Array.from({ length: 100_000 }, () => ({})), selected: Array.from({ length: 100_000 }, () => 'x'), method: { steps: 'a', beam: 'b', name: 1 } });
+    const f = fragmentOfText(text);
+    expect(f.length).toBeLessThan(MAX_FRAGMENT_CHARS);
+    const t0 = performance.now();
+    const d = safe(f);
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(d.session.edits).toEqual([]);
+    expect(d.session.selected).toEqual([]);
+    expect(d.notices.length).toBe(12);
+    expect(d.notices[0]).toBe('The session has 100000 edits; only the first 64 were kept.');
+    expect(d.notices[11]).toMatch(/^…and \d+ more problems\.$/);
+  });
+
   it('a prompt over the limit is cut, not rejected', () => {
     const d = safe(fragmentOfText(JSON.stringify({ prompt: 'x'.repeat(5000) })));
     expect(d.session.prompt).toBe('x'.repeat(4000));
