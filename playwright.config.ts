@@ -1,6 +1,8 @@
 import { defineConfig } from '@playwright/test';
 
-const PORT = 4173;
+/** E2E_DEV=1 runs the suite against the Vite dev server instead of the production build. */
+const DEV = !!process.env.E2E_DEV;
+const PORT = DEV ? 5173 : 4173;
 
 export default defineConfig({
   testDir: 'e2e',
@@ -33,7 +35,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `npx vite build && npx vite preview --port ${PORT} --strictPort`,
+    command: DEV ? `npx vite --port ${PORT} --strictPort` : `npx vite build && npx vite preview --port ${PORT} --strictPort`,
     url: `http://127.0.0.1:${PORT}/`,
     timeout: 180_000,
     reuseExistingServer: !process.env.CI,
