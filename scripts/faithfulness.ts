@@ -1,111 +1,169 @@
 /**
- * The NeuronPath manipulation experiment on the bundled models, written to docs/faithfulness.md:
- *   npx tsx scripts/faithfulness-report.ts [--prompts 50] [--steps 20]
- * Prompts: polyglot — the first 48 characters of held-out fortunes, languages in turn; induction — random
- * sequences whose last token lies inside a repeated span. Target: the model's own top-1 next token.
+ * The NeuronPath manipulation experiment on the bundled models, written to docs/faithfulness.md (with one SVG plot
+ * per model and the prompt files, so that `pathlight faithfulness` reproduces each table):
+ *   npx tsx scripts/faithfulness.ts [--prompts=50] [--steps=20] [--models=polyglot,induction] [--target-kind=logit]
+ * Prompts: polyglot — 48 characters of held-out text, the four languages in turn; induction — random sequences cut
+ * just after the middle of their repeated span (the next token is predictable by induction). Target: the model's
+ * own top-1 next token.
  */
 import * as tf from '@tensorflow/tfjs';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { faithfulness, PATH_METHODS, type FaithfulnessResult } from '../src/analysis/faithfulness';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { faithfulness, PATH_METHODS, type FaithfulnessResult, type PathMethod } from '../src/analysis/faithfulness';
 import { initBackend } from '../src/engine/backend';
+import type { Model } from '../src/engine/model';
 import { loadModelDir } from '../src/engine/node-load';
-import { inductionEvalSet, INDUCTION_CHARS } from '../src/train/induction-data';
+import { inductionEvalSet } from '../src/train/induction-data';
 
 const argv = process.argv.slice(2);
-const num = (k: string, d: number) => Number(argv.find((a) => a.startsWith(`--${k}=`))?.split('=')[1] ?? d);
-const nPrompts = num('prompts', 50);
-const steps = num('steps', 20);
+const arg = (k: string) => argv.find((a) => a.startsWith(`--${k}=`))?.split('=')[1];
+const nPrompts = Number(arg('prompts') ?? 50);
+const steps = Number(arg('steps') ?? 20);
+const targetKind = (arg('target-kind') ?? 'logit') as 'logit' | 'logprob';
+const models = (arg('models') ?? 'polyglot,induction').split(',');
 tf.env().set('PROD', true);
 await initBackend('wasm');
 
-function polyglotPrompts(encode: (s: string) => number[]): number[][] {
+const LABEL: Record<PathMethod, string> = { neuronpath: 'NeuronPath', activation: 'activation path', layer_ig: 'per-layer IG path', random: 'random path' };
+
+/** Prompt lines as the CLI reads them (text through the model's tokenizer). */
+function promptLines(name: string, model: Model): string[] {
+  if (name === 'induction') {
+    const V = Math.min(64, model.config.vocabSize);
+    const decode = (ids: number[]) => ids.map((i) => model.tokenizer!.tokenString(i)).join('');
+    return inductionEvalSet(nPrompts, Math.min(65, model.config.nCtx), V, 4242).map((s) => decode(s.ids.slice(0, s.repeated[Math.floor(s.repeated.length / 2)] + 1)));
+  }
   const langs = ['en', 'de', 'es', 'it'].map((l) => readFileSync(`data/polyglot/${l}.val.txt`, 'utf8').split('\n').filter((s) => s.length >= 60));
-  const out: number[][] = [];
-  for (let i = 0; out.length < nPrompts; i++) for (const l of langs) if (out.length < nPrompts && l[i + 40]) out.push(encode(l[i + 40].slice(0, 48)));
+  const out: string[] = [];
+  for (let i = 0; out.length < nPrompts; i++) for (const l of langs) if (out.length < nPrompts && l[i + 40]) out.push(l[i + 40].slice(0, 48));
   return out;
 }
 
-function inductionPrompts(): number[][] {
-  return inductionEvalSet(nPrompts, 65, INDUCTION_CHARS.length, 4242).map((s) => {
-    // Cut just after the middle of the repeated span so the next token is predictable by induction.
-    const cut = s.repeated[Math.floor(s.repeated.length / 2)] + 1;
-    return s.ids.slice(0, cut);
-  });
-}
+const f = (x: number) => (Math.abs(x) < 0.0005 && x !== 0 ? x.toExponential(1) : x.toFixed(3));
 
 function table(r: FaithfulnessResult): string {
-  const rows = ['| path | remove (×0): Δp mean ± sd | enhance (×2): Δp mean ± sd |', '| --- | --- | --- |'];
+  const rows = ['| path | remove (×0): Δp, mean ± sd | enhance (×2): Δp, mean ± sd |', '| --- | --- | --- |'];
   for (const m of PATH_METHODS) {
     const rem = r.summary.find((s) => s.method === m && s.manipulation === 'remove')!;
     const enh = r.summary.find((s) => s.method === m && s.manipulation === 'enhance')!;
-    rows.push(`| ${m} | ${rem.mean.toFixed(4)} ± ${rem.sd.toFixed(4)} | ${enh.mean.toFixed(4)} ± ${enh.sd.toFixed(4)} |`);
+    rows.push(`| ${LABEL[m]} | ${f(rem.mean)} ± ${f(rem.sd)} | ${f(enh.mean)} ± ${f(enh.sd)} |`);
   }
   return rows.join('\n');
 }
 
+function pairedTable(r: FaithfulnessResult): string {
+  const rows = ['| NeuronPath vs | remove: NeuronPath lower Δp on | remove: mean difference | enhance: NeuronPath higher Δp on | enhance: mean difference |', '| --- | --- | --- | --- | --- |'];
+  for (const b of ['activation', 'layer_ig', 'random'] as const) {
+    const rem = r.paired!.find((p) => p.baseline === b && p.manipulation === 'remove')!;
+    const enh = r.paired!.find((p) => p.baseline === b && p.manipulation === 'enhance')!;
+    rows.push(`| ${LABEL[b]} | ${(100 * rem.winRate).toFixed(0)}% of prompts | ${f(rem.meanDiff)} | ${(100 * enh.winRate).toFixed(0)}% of prompts | ${f(enh.meanDiff)} |`);
+  }
+  return rows.join('\n');
+}
+
+/** Bars of the mean Δp per path and manipulation, whiskers ± one standard error of the mean. */
 function barSvg(r: FaithfulnessResult, title: string): string {
-  const W = 560;
-  const H = 220;
-  const ms = PATH_METHODS;
-  const vals = r.summary.map((s) => s.mean);
-  const lo = Math.min(0, ...vals);
-  const hi = Math.max(0, ...vals);
-  const y = (v: number) => 30 + ((hi - v) / Math.max(1e-9, hi - lo)) * (H - 70);
-  const bw = (W - 80) / (ms.length * 2 + ms.length);
-  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="11"><rect width="${W}" height="${H}" fill="white"/><text x="${W / 2}" y="16" text-anchor="middle" font-size="13">${title}</text>`];
-  parts.push(`<line x1="50" x2="${W - 10}" y1="${y(0)}" y2="${y(0)}" stroke="#333"/>`);
-  ms.forEach((m, i) => {
+  const W = 600;
+  const H = 280;
+  const top = 34;
+  const bottom = H - 60;
+  const stats = r.summary.map((s) => ({ ...s, se: s.sd / Math.sqrt(s.n) }));
+  const lo = Math.min(0, ...stats.map((s) => s.mean - s.se));
+  const hi = Math.max(0, ...stats.map((s) => s.mean + s.se));
+  const y = (v: number) => +(top + ((hi - v) / Math.max(1e-9, hi - lo)) * (bottom - top)).toFixed(1);
+  const groupW = (W - 90) / PATH_METHODS.length;
+  const bw = groupW / 3;
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${W / 2}" y="18" text-anchor="middle" font-size="13">${title}</text>`,
+    `<line x1="70" x2="${W - 10}" y1="${y(0)}" y2="${y(0)}" stroke="#333"/>`,
+    `<text x="64" y="${y(hi) + 4}" text-anchor="end">${f(hi)}</text>`,
+    `<text x="64" y="${y(0) + 4}" text-anchor="end">0</text>`,
+    `<text x="64" y="${y(lo) + 4}" text-anchor="end">${f(lo)}</text>`,
+    `<text x="14" y="${(top + bottom) / 2}" transform="rotate(-90 14 ${(top + bottom) / 2})" text-anchor="middle">Δp of the target</text>`,
+  ];
+  PATH_METHODS.forEach((m, i) => {
     (['remove', 'enhance'] as const).forEach((man, j) => {
-      const s = r.summary.find((x) => x.method === m && x.manipulation === man)!;
-      const x = 60 + (i * 3 + j) * bw;
-      parts.push(`<rect x="${x}" y="${Math.min(y(0), y(s.mean))}" width="${bw - 2}" height="${Math.abs(y(s.mean) - y(0))}" fill="${man === 'remove' ? '#dc2626' : '#2563eb'}"><title>${m} ${man}: ${s.mean.toFixed(4)}</title></rect>`);
+      const s = stats.find((x) => x.method === m && x.manipulation === man)!;
+      const x = +(80 + i * groupW + j * bw).toFixed(1);
+      const cx = +(x + (bw - 4) / 2).toFixed(1);
+      parts.push(`<rect x="${x}" y="${Math.min(y(0), y(s.mean))}" width="${(bw - 4).toFixed(1)}" height="${Math.abs(y(s.mean) - y(0)).toFixed(1)}" fill="${man === 'remove' ? '#dc2626' : '#2563eb'}"><title>${LABEL[m]}, ${man}: ${f(s.mean)} ± ${f(s.se)} (s.e.)</title></rect>`);
+      parts.push(`<line x1="${cx}" x2="${cx}" y1="${y(s.mean - s.se)}" y2="${y(s.mean + s.se)}" stroke="#111"/>`);
     });
-    parts.push(`<text x="${60 + (i * 3 + 1) * bw}" y="${H - 22}" text-anchor="middle">${m}</text>`);
+    parts.push(`<text x="${(80 + i * groupW + bw).toFixed(1)}" y="${H - 40}" text-anchor="middle">${LABEL[m]}</text>`);
   });
-  parts.push(`<text x="8" y="${y(hi)}">${hi.toFixed(3)}</text><text x="8" y="${y(lo)}">${lo.toFixed(3)}</text>`);
-  parts.push(`<rect x="${W - 170}" y="26" width="10" height="10" fill="#dc2626"/><text x="${W - 155}" y="35">remove (×0)</text><rect x="${W - 170}" y="42" width="10" height="10" fill="#2563eb"/><text x="${W - 155}" y="51">enhance (×2)</text></svg>`);
-  return parts.join('\n');
+  parts.push(
+    `<rect x="80" y="${H - 20}" width="10" height="10" fill="#dc2626"/><text x="95" y="${H - 11}">remove (×0)</text>`,
+    `<rect x="190" y="${H - 20}" width="10" height="10" fill="#2563eb"/><text x="205" y="${H - 11}">enhance (×2)</text>`,
+    `<text x="310" y="${H - 11}">whiskers: ± 1 standard error of the mean</text>`,
+    '</svg>',
+  );
+  return parts.join('\n') + '\n';
 }
 
 const sections: string[] = [];
-for (const name of ['polyglot', 'induction']) {
+for (const name of models) {
+  if (!existsSync(`public/models/${name}/config.json`)) {
+    sections.push(`## ${name}\n\nNot measured: public/models/${name} was not bundled when this was written.`);
+    continue;
+  }
   const model = await loadModelDir(name);
-  const prompts = name === 'polyglot' ? polyglotPrompts((s) => model.tokenizer!.encode(s)) : inductionPrompts();
+  const lines = promptLines(name, model);
+  const promptFile = `docs/faithfulness-prompts-${name}.txt`;
+  writeFileSync(promptFile, lines.join('\n') + '\n');
+  const prompts = lines.map((l) => model.tokenizer!.encode(l).slice(-model.config.nCtx));
   const t0 = performance.now();
-  const r = await faithfulness(model, prompts, { steps, seed: 7 });
+  const r = await faithfulness(model, prompts, { steps, seed: 7, targetKind });
   const secs = ((performance.now() - t0) / 1000).toFixed(0);
-  writeFileSync(`docs/faithfulness-${name}.svg`, barSvg(r, `${name}: change of the target's probability (${prompts.length} prompts)`));
+  writeFileSync(`docs/faithfulness-${name}.svg`, barSvg(r, `${name}: change of the target's probability, ${prompts.length} prompts`));
   const best = (man: 'remove' | 'enhance') =>
     [...r.summary.filter((s) => s.manipulation === man)].sort((a, b) => (man === 'remove' ? a.mean - b.mean : b.mean - a.mean))[0].method;
+  const pClean = r.rows.reduce((a, x) => a + x.pClean, 0) / r.rows.length;
+  writeFileSync(`docs/faithfulness-${name}.json`, JSON.stringify({ model: name, steps, targetKind, summary: r.summary, paired: r.paired, rows: r.rows }) + '\n');
   sections.push(
     [
       `## ${name}`,
       '',
-      `${prompts.length} prompts, m = ${steps} integrated-gradient steps, mean clean probability of the target ${(r.rows.reduce((a, x) => a + x.pClean, 0) / r.rows.length).toFixed(3)}; ${secs} s on WASM.`,
+      `${prompts.length} prompts ([${promptFile.slice(5)}](${promptFile.slice(5)})), m = ${steps}, mean clean probability of the target ${pClean.toFixed(3)}; ${secs} s on WASM. Per-prompt rows: [faithfulness-${name}.json](faithfulness-${name}.json).`,
       '',
       table(r),
       '',
       `![${name}](faithfulness-${name}.svg)`,
       '',
-      `Largest drop when removed: **${best('remove')}**; largest gain when enhanced: **${best('enhance')}**.`,
+      pairedTable(r),
+      '',
+      `Largest mean drop when removed: **${LABEL[best('remove')]}**; largest mean gain when enhanced: **${LABEL[best('enhance')]}**.`,
+      '',
+      `Reproduce with the CLI: \`npx pathlight faithfulness --model ${name} --prompts docs/faithfulness-prompts-${name}.txt --steps ${steps} --seed 7${targetKind === 'logit' ? '' : ' --target-kind ' + targetKind}\`.`,
     ].join('\n'),
   );
+  console.error(`${name}: ${secs} s`);
   model.dispose();
 }
-const doc = `# Faithfulness of neuron paths
 
-The manipulation experiment of NeuronPath (ICLR 2025), on the bundled models: for each prompt the target is the
-model's top-1 next token; a path (one MLP neuron per layer at the last position) is found by NeuronPath (joint
-integrated gradients, layer by layer) and by three baselines — the activation path (largest activation per
-layer), the per-layer IG path (largest single-layer integrated gradient per layer, chosen independently) and a
-random path. Each path's neurons are then removed (×0) or enhanced (×2) at the target position and the change of
-the target token's probability is measured (Δp = p_edited − p_clean). A faithful path should give the most
-negative Δp when removed and the most positive when enhanced.
+const generated = `<!-- generated by scripts/faithfulness.ts: tables, plots and prompt files; edit the discussion below the marker only -->
 
-Reproduce: \`npx tsx scripts/faithfulness-report.ts --prompts=${nPrompts} --steps=${steps}\` (the CLI equivalent for
-one model is \`npx pathlight faithfulness --model polyglot --prompts FILE\`).
+# Faithfulness of neuron paths
+
+The manipulation experiment of NeuronPath (ICLR 2025), on the bundled models. For each prompt the target is the
+model's top-1 next token; a path (one MLP neuron per layer at the last position) is found by
+
+- **NeuronPath**: joint integrated gradients, layer by layer — with the path so far scaled jointly, the neuron of the
+  next layer whose joint attribution with the path is largest (\`src/analysis/path.ts\`);
+- **activation path**: the largest activation in each layer;
+- **per-layer IG path**: the largest integrated gradient in each layer, each layer scaled alone, chosen independently;
+- **random path**: a seeded random neuron per layer.
+
+Each path's neurons are then removed (×0) or enhanced (×2) at the last position, and the change of the target
+token's probability is measured: Δp = p_edited − p_clean. A faithful path gives the most negative Δp when removed
+and the most positive when enhanced. The IG target is the target's ${targetKind}; m = ${steps} steps (midpoint rule).
+
+Reproduce everything: \`npx tsx scripts/faithfulness.ts --prompts=${nPrompts} --steps=${steps}${targetKind === 'logit' ? '' : ' --target-kind=' + targetKind}\`.
 
 ${sections.join('\n\n')}
 `;
-writeFileSync('docs/faithfulness.md', doc);
-console.log(doc);
+const marker = '<!-- discussion -->';
+const old = existsSync('docs/faithfulness.md') ? readFileSync('docs/faithfulness.md', 'utf8') : '';
+const discussion = old.includes(marker) ? old.slice(old.indexOf(marker)) : `${marker}\n\n## Discussion\n\n(to be written from the figures above)\n`;
+writeFileSync('docs/faithfulness.md', generated + '\n' + discussion);
+console.log(generated);
