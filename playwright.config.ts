@@ -2,7 +2,8 @@ import { defineConfig } from '@playwright/test';
 
 /** E2E_DEV=1 runs the suite against the Vite dev server instead of the production build. */
 const DEV = !!process.env.E2E_DEV;
-const PORT = DEV ? 5173 : 4173;
+/** E2E_PORT overrides the server's port (several checkouts testing on one machine). */
+const PORT = Number(process.env.E2E_PORT) || (DEV ? 5173 : 4173);
 
 export default defineConfig({
   testDir: 'e2e',
