@@ -104,14 +104,13 @@ export async function attribute(model: Model, req: AttributionRequest, opts: Ana
 
   // One forward pass, and for grad and gxa one backward pass, for every node at once.
   const withGrad = req.method === 'grad' || req.method === 'gxa';
-  const clean = await runModel(model, { inputIds: [req.ids], capture: hooks, target: withGrad ? target : undefined, logits: withGrad ? 'none' : 'all' });
+  const clean = await runModel(model, { inputIds: [req.ids], capture: req.method === 'ig' ? [] : hooks, target: withGrad ? target : undefined, logits: withGrad ? 'none' : 'all' });
   const V = model.config.vocabSize;
   const targetValue = withGrad ? clean.targetValues![0] : targetFromLogits(target, clean.logits!.data, target.position * V, V);
   const isHead = (h: HookName) => hookInfo(h, model.config).layout === 'heads';
   const scores: Scores = {};
   if (req.method === 'ig') {
-    const acts = Object.fromEntries(hooks.map((h) => [h, unbatch(clean.activations[h])]));
-    const r = await hookIntegratedGradients(model, req.ids, target, hooks, keep, req.steps ?? 20, acts, opts);
+    const r = await hookIntegratedGradients(model, req.ids, target, hooks, keep, req.steps ?? 20, opts);
     for (const h of hooks) scores[h] = r[h];
   } else {
     for (const h of hooks) {

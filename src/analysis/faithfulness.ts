@@ -27,6 +27,8 @@ export interface FaithfulnessOptions extends AnalysisOptions {
   seed?: number;
   /** What the path search attributes: the target's logit (default) or its log-probability. */
   targetKind?: Extract<TargetKind, 'logit' | 'logprob'>;
+  /** NeuronPath's joint attribution: layer-scaled (default) or exact (see PathRequest.joint). */
+  joint?: 'layer' | 'exact';
 }
 
 export interface FaithfulnessRow {
@@ -80,7 +82,7 @@ export async function faithfulness(model: Model, prompts: Array<FaithfulnessProm
     const clean = await runModel(model, { inputIds: [ids], logits: 'last' });
     const token = pr.token ?? argmaxAt(clean.logits!.data, 0, V);
     const pClean = softmaxAt(clean.logits!.data, 0, V, token);
-    const r = await findPath(model, { ids, target: { kind: o.targetKind ?? 'logit', token }, steps: o.steps ?? 20, seed: (o.seed ?? 1) + i, runnersUp: 0 }, { signal: o.signal });
+    const r = await findPath(model, { ids, target: { kind: o.targetKind ?? 'logit', token }, steps: o.steps ?? 20, seed: (o.seed ?? 1) + i, runnersUp: 0, joint: o.joint }, { signal: o.signal });
     const paths: Record<PathMethod, PathNode[]> = { neuronpath: r.path, activation: r.baselines.activation, layer_ig: r.baselines.layer_ig, random: r.baselines.random };
     const sets: Edit[][] = [];
     const keys: Array<[PathMethod, Manipulation]> = [];

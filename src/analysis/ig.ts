@@ -1,7 +1,8 @@
 /**
  * Integrated gradients by the midpoint rule: a set of units is scaled together by α = (k + ½)/m, k = 0..m−1, and
  * the target's gradient is averaged over the m steps; the attribution of a unit is its activation × its mean
- * gradient. All steps (and all jobs of one call) are batched into suffix runs.
+ * gradient (for units downstream of other scaled units, the activation at each step: see `integratedTerms`).
+ * All steps (and all jobs of one call) are batched into suffix runs.
  */
 import { hookInfo } from '../engine/hooks';
 import type { Model } from '../engine/model';
@@ -25,11 +26,15 @@ export interface IgJob {
 export const igAlphas = (m: number) => Array.from({ length: m }, (_, k) => (k + 0.5) / m);
 
 /**
- * For each job, the gradient of the target with respect to each captured hook averaged over the m steps, at the
- * runner's positions start..T−1: per job, per hook, a [T − start, ...unit shape] array. `onSequences` is told how
- * many sequences each batch ran.
+ * For each job, the integrated-gradient terms of every captured hook at the runner's positions start..T−1:
+ * (1/m) Σ_k ∂F/∂h(α_k) · h(α_k)/α_k, element by element, where h(α) is the hook's value after the edits of step k.
+ * For a scaled unit h(α)/α is the unit's own (unscaled) value at that step: its clean activation when nothing
+ * upstream is scaled, and otherwise the value it takes given the scaled units before it. With that factor the
+ * terms of all scaled units sum to F(x) − F(all of them zeroed) (completeness), also when the scaled units span
+ * several layers. Only the entries of scaled units are meaningful. Per job, per hook, a
+ * [T − start, ...unit shape] array. `onSequences` is told how many sequences each batch ran.
  */
-export async function meanGradients(
+export async function integratedTerms(
   runner: SuffixRunner,
   target: SuffixTarget,
   jobs: IgJob[],
@@ -40,34 +45,35 @@ export async function meanGradients(
   onSequences?: (n: number) => void,
 ): Promise<Array<Record<HookName, Float32Array>>> {
   const alphas = igAlphas(m);
-  const seqs: Array<{ job: number; edits: Edit[] }> = [];
+  const seqs: Array<{ job: number; alpha: number; edits: Edit[] }> = [];
   jobs.forEach((job, j) => {
-    for (const alpha of alphas) seqs.push({ job: j, edits: job.scaled.map((g) => ({ hook: g.hook, index: g.index, op: 'scale', value: alpha, positions: g.positions })) });
+    for (const alpha of alphas) seqs.push({ job: j, alpha, edits: job.scaled.map((g) => ({ hook: g.hook, index: g.index, op: 'scale', value: alpha, positions: g.positions })) });
   });
-  const sums: Array<Record<HookName, Float32Array>> = jobs.map(() => ({}));
+  const sums: Array<Record<HookName, Float64Array>> = jobs.map(() => ({}));
   const batch = suffixBatch(runner.model.config, runner.T - start, runner.T);
   for (let i = 0; i < seqs.length; i += batch) {
     checkCancelled(opts);
     const chunk = seqs.slice(i, i + batch);
     const r = await runner.run({ edits: chunk.map((s) => s.edits), targets: chunk.map(() => target), capture, start });
     for (const h of capture) {
-      const g: TensorData = r.grads[h];
-      const n = g.data.length / chunk.length;
+      const g = r.grads[h].data;
+      const a = r.activations[h].data;
+      const n = g.length / chunk.length;
       chunk.forEach((s, b) => {
-        const acc = (sums[s.job][h] ??= new Float32Array(n));
-        for (let j = 0; j < n; j++) acc[j] += g.data[b * n + j];
+        const acc = (sums[s.job][h] ??= new Float64Array(n));
+        const inv = 1 / s.alpha;
+        for (let j = 0; j < n; j++) acc[j] += g[b * n + j] * a[b * n + j] * inv;
       });
     }
     onSequences?.(chunk.length);
   }
-  for (const rec of sums) for (const h of capture) for (let j = 0; j < rec[h].length; j++) rec[h][j] /= m;
-  return sums;
+  return sums.map((rec) => Object.fromEntries(capture.map((h) => [h, Float32Array.from(rec[h], (x) => x / m)])));
 }
 
 /**
  * Integrated gradients of whole hooks: each hook in `hooks` is scaled on its own (at `positions`, all ≤ the
- * target position) and attributed per unit. Returns per hook a [T, units] array (heads: the dot product of the
- * head's vector with its mean gradient), zero outside `positions`. `activations` are the clean values, batch-free.
+ * target position) and attributed per unit: activation × mean gradient. Returns per hook a [T, units] array
+ * (heads: the sum over the head's vector), zero outside `positions`.
  */
 export async function hookIntegratedGradients(
   model: Model,
@@ -76,7 +82,6 @@ export async function hookIntegratedGradients(
   hooks: HookName[],
   positions: number[],
   m: number,
-  activations: Record<HookName, { data: Float32Array }>,
   opts: AnalysisOptions = {},
 ): Promise<Record<HookName, TensorData>> {
   const cfg = model.config;
@@ -95,18 +100,17 @@ export async function hookIntegratedGradients(
   try {
     for (const group of byLayer.values()) {
       const jobs = group.map((h) => ({ scaled: [{ hook: h, index: null, positions: pos }] }));
-      const grads = await meanGradients(runner, suffixTarget(target), jobs, group, m, start, opts, (n) => opts.onProgress?.((done += n), total));
+      const terms = await integratedTerms(runner, suffixTarget(target), jobs, group, m, start, opts, (n) => opts.onProgress?.((done += n), total));
       group.forEach((h, j) => {
         const info = hookInfo(h, cfg);
         const U = info.units;
         const d = info.layout === 'heads' ? cfg.dHead : 1;
-        const g = grads[j][h];
-        const a = activations[h].data;
+        const g = terms[j][h];
         const dst = out[h].data;
         for (const t of pos) {
           for (let u = 0; u < U; u++) {
             let s = 0;
-            for (let k = 0; k < d; k++) s += a[(t * U + u) * d + k] * g[((t - start) * U + u) * d + k];
+            for (let k = 0; k < d; k++) s += g[((t - start) * U + u) * d + k];
             dst[t * U + u] = s;
           }
         }

@@ -4,7 +4,9 @@
  *
  * A path holds one MLP neuron per layer, at the target position (or at one chosen position, or at every position
  * up to the target's). The joint attribution of a set S of neurons is the integrated gradient of the target when
- * all of S is scaled together from 0 to its values: Σ_{n∈S} a_n · mean_α ∂F/∂n(α·S). The search is
+ * all of S is scaled together from 0 to its values: Σ_{n∈S} mean_α ∂F/∂n · v_n(α), with v_n(α) the neuron's own
+ * value at step α (its activation, unless neurons of S before it are scaled too); by completeness it equals
+ * F(x) − F(S zeroed) as m grows (ig.ts). The search is
  * layer-progressive: at layer l, with the path so far scaled jointly, every neuron of layer l is scaled along the
  * same α (one batched IG run per layer and beam), and the neuron whose joint attribution with the path is largest
  * extends it. With a beam of k, the k best partial paths are extended at each layer.
@@ -12,12 +14,12 @@
 import { fail } from '../engine/errors';
 import { formatNodeId, type NodeId } from '../engine/nodeid';
 import type { Model } from '../engine/model';
-import type { HookName, Target } from '../engine/types';
+import type { Edit, HookName, Target } from '../engine/types';
 import { Rng } from '../train/rng';
-import { meanGradients, type IgJob } from './ig';
+import { integratedTerms, type IgJob } from './ig';
 import { checkCancelled, type AnalysisOptions } from './options';
 import { mlpHook, mlpHooks, type PositionSpec } from './scores';
-import { SuffixRunner, suffixTarget, type SuffixTarget } from './suffix';
+import { suffixBatch, SuffixRunner, suffixTarget, type SuffixTarget } from './suffix';
 import { resolveTarget, type ResolvedTarget } from './targets';
 
 export interface PathRequest {
@@ -36,6 +38,14 @@ export interface PathRequest {
    * (each node is the neuron at every position up to the target's; its id has no `@pos`).
    */
   positions?: PositionSpec;
+  /**
+   * How the joint attribution of path ∪ {n} is computed for the candidates n of a layer:
+   * - `layer` (default, the search as specified): one IG run per layer in which the whole layer is scaled along
+   *   with the path; a candidate's score is the path's IG terms plus its own;
+   * - `exact`: the joint IG with only path ∪ {n} scaled, which by completeness is exactly F(x) − F(path ∪ {n}
+   *   zeroed): one ablation run per candidate (d_mlp runs per layer, no steps).
+   */
+  joint?: 'layer' | 'exact';
 }
 
 export interface PathNode {
@@ -113,17 +123,34 @@ export async function findPath(model: Model, req: PathRequest, opts: AnalysisOpt
   const runner = await SuffixRunner.create(model, req.ids.slice(0, p + 1), 0, hooks);
   try {
     const act = hooks.map((h) => runner.clean[h].data);
-    /** Σ over the path positions of activation × mean gradient of one neuron (g covers positions start..p). */
-    const contrib = (l: number, n: number, g: Float32Array) => {
+    /** A neuron's IG terms summed over the path positions (terms cover positions start..p). */
+    const contrib = (_l: number, n: number, terms: Float32Array) => {
       let s = 0;
-      for (const t of pos) s += act[l][t * N + n] * g[(t - start) * N + n];
+      for (const t of pos) s += terms[(t - start) * N + n];
       return s;
     };
     const width = Math.min(k, N);
-    const total = m * (1 + (L - 1) * width) + m * (L - 1);
+    const exact = req.joint === 'exact';
+    const total = exact ? N * (1 + (L - 1) * width) + m * L : m * (1 + (L - 1) * width) + m * (L - 1);
     let done = 0;
     const onSeq = (n: number) => opts.onProgress?.((done += n), total);
     const clean = await runner.run({ edits: [[]], targets: [tgt], start: p });
+    const cleanValue = clean.targetValues[0];
+
+    /** Exact joint attribution of prefix ∪ {n} for every n of layer l: by completeness, F(x) − F(prefix ∪ {n} zeroed). */
+    const exactJoint = async (prefix: number[], l: number): Promise<Float32Array> => {
+      const base: Edit[] = prefix.map((n, j) => ({ hook: mlpHook(j), index: n, op: 'zero', positions: pos }));
+      const joint = new Float32Array(N);
+      const batch = suffixBatch(cfg, p + 1 - start, p + 1);
+      for (let i = 0; i < N; i += batch) {
+        checkCancelled(opts);
+        const ns = Array.from({ length: Math.min(batch, N - i) }, (_, j) => i + j);
+        const r = await runner.run({ edits: ns.map((n) => [...base, { hook: mlpHook(l), index: n, op: 'zero', positions: pos }]), targets: ns.map(() => tgt), start });
+        ns.forEach((n, b) => (joint[n] = cleanValue - r.targetValues[b]));
+        onSeq(ns.length);
+      }
+      return joint;
+    };
 
     // NeuronPath: beam search, one batched joint-IG run per layer (all beams together).
     type Beam = { nodes: number[]; scores: number[]; joints: Float32Array[]; score: number };
@@ -131,10 +158,20 @@ export async function findPath(model: Model, req: PathRequest, opts: AnalysisOpt
     const layerIg: Float32Array[] = [];
     for (let l = 0; l < L; l++) {
       checkCancelled(opts);
+      if (exact) {
+        const candidates: Beam[] = [];
+        for (const b of beams) {
+          const joint = await exactJoint(b.nodes, l);
+          for (const n of topK(joint, width)) candidates.push({ nodes: [...b.nodes, n], scores: [...b.scores, joint[n]], joints: [...b.joints, joint], score: joint[n] });
+        }
+        candidates.sort((a, b) => b.score - a.score);
+        beams = candidates.slice(0, k);
+        continue;
+      }
       const jobs: IgJob[] = beams.map((b) => ({
         scaled: [{ hook: mlpHook(l), index: null, positions: pos }, ...b.nodes.map((n, j) => ({ hook: mlpHook(j), index: n, positions: pos }))],
       }));
-      const g = await meanGradients(runner, tgt, jobs, hooks.slice(0, l + 1), m, start, opts, onSeq);
+      const g = await integratedTerms(runner, tgt, jobs, hooks.slice(0, l + 1), m, start, opts, onSeq);
       const candidates: Beam[] = [];
       beams.forEach((b, bi) => {
         const prefix = b.nodes.reduce((s, n, j) => s + contrib(j, n, g[bi][mlpHook(j)]), 0);
@@ -151,14 +188,15 @@ export async function findPath(model: Model, req: PathRequest, opts: AnalysisOpt
     const beamPaths = beams.map((b) => b.nodes.map((n, l) => node(l, n, b.scores[l])));
     const runners = best.nodes.map((n, l) => topK(best.joints[l], nRunners, new Set([n])).map((r) => node(l, r, best.joints[l][r])));
 
-    // Per-layer IG (each layer scaled alone); layer 0 is NeuronPath's first step.
-    if (L > 1) {
+    // Per-layer IG (each layer scaled alone); layer 0 is the first step of the layer-scaled search.
+    const from = layerIg.length;
+    if (from < L) {
       checkCancelled(opts);
-      const jobs: IgJob[] = hooks.slice(1).map((h) => ({ scaled: [{ hook: h, index: null, positions: pos }] }));
-      const g = await meanGradients(runner, tgt, jobs, hooks.slice(1), m, start, opts, onSeq);
-      for (let l = 1; l < L; l++) {
+      const jobs: IgJob[] = hooks.slice(from).map((h) => ({ scaled: [{ hook: h, index: null, positions: pos }] }));
+      const g = await integratedTerms(runner, tgt, jobs, hooks.slice(from), m, start, opts, onSeq);
+      for (let l = from; l < L; l++) {
         const ig = new Float32Array(N);
-        for (let n = 0; n < N; n++) ig[n] = contrib(l, n, g[l - 1][mlpHook(l)]);
+        for (let n = 0; n < N; n++) ig[n] = contrib(l, n, g[l - from][mlpHook(l)]);
         layerIg.push(ig);
       }
     }

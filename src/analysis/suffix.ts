@@ -46,6 +46,8 @@ export interface SuffixResult {
   targetValues: Float32Array;
   /** d target / d hook (after edits) at positions start..T−1: [B, T − start, ...unit shape]. */
   grads: Record<HookName, TensorData>;
+  /** The captured hooks' values (after edits) at positions start..T−1, same shapes as `grads`. */
+  activations: Record<HookName, TensorData>;
 }
 
 /** Unit axis layout of a hook a suffix run can edit or capture. */
@@ -225,7 +227,7 @@ export class SuffixRunner {
     }
 
     const w: Weights = model.weights;
-    const out: { tv: tf.Tensor | null; grads: tf.Tensor[] } = { tv: null, grads: [] };
+    const out: { tv: tf.Tensor | null; grads: tf.Tensor[]; acts: Map<HookName, tf.Tensor> } = { tv: null, grads: [], acts: new Map() };
     tf.tidy(() => {
       const mask = (() => {
         const data = new Float32Array(S * T);
@@ -239,6 +241,7 @@ export class SuffixRunner {
           const m = maps.get(name);
           if (m?.mult) y = tf.mul(y, tf.tensor(m.mult, m.shape));
           if (m?.add) y = tf.add(y, tf.tensor(m.add, m.shape));
+          if (captureSet.has(name)) out.acts.set(name, tf.keep(tf.clone(y)));
           const p = probes.get(name);
           if (p) y = tf.add(y, p);
           const sel = actHooks.get(name);
@@ -319,10 +322,13 @@ export class SuffixRunner {
       for (let i = 0; i < capture.length; i++) {
         grads[capture[i]] = { shape: [...out.grads[i].shape], data: ((await out.grads[i].data()) as Float32Array).slice() };
       }
-      return { targetValues: targetValues.slice(), grads };
+      const activations: Record<HookName, TensorData> = {};
+      for (const [h, t] of out.acts) activations[h] = { shape: [...t.shape], data: ((await t.data()) as Float32Array).slice() };
+      return { targetValues: targetValues.slice(), grads, activations };
     } finally {
       out.tv?.dispose();
       for (const t of out.grads) t.dispose();
+      for (const t of out.acts.values()) t.dispose();
     }
   }
 }

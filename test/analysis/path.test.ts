@@ -3,7 +3,9 @@ import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attribute } from '../../src/analysis/attribution';
 import { faithfulness } from '../../src/analysis/faithfulness';
+import { integratedTerms } from '../../src/analysis/ig';
 import { findPath } from '../../src/analysis/path';
+import { SuffixRunner } from '../../src/analysis/suffix';
 import { cachedTensorCount } from '../../src/engine/forward';
 import { randomModel } from '../../src/engine/init';
 import type { Model } from '../../src/engine/model';
@@ -21,13 +23,13 @@ const live = () => tf.memory().numTensors - cachedTensorCount();
 const mlp = (l: number) => `blocks.${l}.mlp.hook_post`;
 
 /**
- * The joint integrated gradient of NeuronPath's step at `layer`, the slow way: whole-prompt engine runs, one α at a
- * time, with the layer and the path's prefix scaled together. Returns per neuron n: Σ_prefix a·ḡ + a_n·ḡ_n.
+ * The joint integrated gradient of NeuronPath's step at `layer`, the slow way: whole-prompt engine runs, with the
+ * layer and the path's prefix scaled together. Returns per neuron n: Σ_{i ∈ prefix ∪ {n}} mean_k g_i(α_k)·v_i(α_k),
+ * v_i(α) = the captured (scaled) value / α, the neuron's own value at that step.
  */
 async function referenceJoint(model: Model, x: number[], tgt: Target, prefix: number[], layer: number, positions: number[], m: number): Promise<Float32Array> {
   const N = model.config.dMlp;
   const hooks = Array.from({ length: layer + 1 }, (_, l) => mlp(l));
-  const clean = await runModel(model, { inputIds: [x], capture: hooks, logits: 'none' });
   const edits: Edit[][] = Array.from({ length: m }, (_, k) => [
     { hook: mlp(layer), index: null, op: 'scale', value: (k + 0.5) / m, positions },
     ...prefix.map((n, l): Edit => ({ hook: mlp(l), index: n, op: 'scale', value: (k + 0.5) / m, positions })),
@@ -37,9 +39,10 @@ async function referenceJoint(model: Model, x: number[], tgt: Target, prefix: nu
   const term = (l: number, n: number) => {
     let s = 0;
     for (const t of positions) {
-      let g = 0;
-      for (let b = 0; b < m; b++) g += r.grads[mlp(l)].data[(b * Tx + t) * N + n] / m;
-      s += clean.activations[mlp(l)].data[t * N + n] * g;
+      for (let b = 0; b < m; b++) {
+        const i = (b * Tx + t) * N + n;
+        s += (r.grads[mlp(l)].data[i] * r.activations[mlp(l)].data[i]) / ((b + 0.5) / m) / m;
+      }
     }
     return s;
   };
@@ -86,6 +89,19 @@ describe('NeuronPath on the gpt2-tiny fixture', () => {
     expect(r.edges[0]).toMatchObject({ from: r.path[0].node, to: r.path[1].node });
     expect(r.edges[0].weight).toBeCloseTo(e.activations[mlp(0)].data[u] * e.grads[mlp(0)].data[u], 5);
     expect(r.targetValue).toBeCloseTo((await runModel(model, { inputIds: [ids], target, logits: 'none' })).targetValues![0], 4);
+  });
+
+  it('joint IG terms are complete across layers: a layer-0 neuron and the whole of layer 1 (m = 64)', async () => {
+    const runner = await SuffixRunner.create(model, ids);
+    const n0 = 36;
+    const job = { scaled: [{ hook: mlp(0), index: n0, positions: [P] }, { hook: mlp(1), index: null, positions: [P] }] };
+    const [terms] = await integratedTerms(runner, { kind: 'logit', token: target.token }, [job], [mlp(0), mlp(1)], 64, P);
+    runner.dispose();
+    const sum = terms[mlp(0)][n0] + terms[mlp(1)].reduce((a, b) => a + b, 0);
+    const clean = (await runModel(model, { inputIds: [ids], target, logits: 'none' })).targetValues![0];
+    const zeroed = (await runModel(model, { inputIds: [ids], edits: [{ hook: mlp(0), index: n0, op: 'zero', positions: [P] }, { hook: mlp(1), index: null, op: 'zero', positions: [P] }], target, logits: 'none' })).targetValues![0];
+    expect(Math.abs(clean - zeroed)).toBeGreaterThan(0.05);
+    expect(Math.abs(sum - (clean - zeroed))).toBeLessThanOrEqual(0.01 * Math.abs(clean - zeroed));
   });
 
   it('baselines agree with the attribution functions computed independently', async () => {
@@ -135,10 +151,42 @@ describe('NeuronPath on the gpt2-tiny fixture', () => {
     await expect(findPath(model, { ids, target: early, positions: 10 })).rejects.toThrow(/not after the target/);
   });
 
+  it('exact joint attribution: F(x) − F(path ∪ {n} zeroed), the limit of the joint IG with only path ∪ {n} scaled', async () => {
+    const r = await findPath(model, { ids, target, steps: 8, joint: 'exact' });
+    const clean = (await runModel(model, { inputIds: [ids], target, logits: 'none' })).targetValues![0];
+    const zeroed = async (set: Array<[number, number]>) =>
+      (await runModel(model, { inputIds: [ids], edits: set.map(([l, n]): Edit => ({ hook: mlp(l), index: n, op: 'zero', positions: [P] })), target, logits: 'none' })).targetValues![0];
+    for (const n of [0, 100, r.path[0].index]) expect(r.layerScores[0][n]).toBeCloseTo(clean - (await zeroed([[0, n]])), 4);
+    expect(r.path[0].index).toBe(argmax(r.layerScores[0]));
+    const n1 = r.path[1].index;
+    expect(r.path[1].score).toBeCloseTo(clean - (await zeroed([[0, r.path[0].index], [1, n1]])), 4);
+    expect(r.path[1].index).toBe(argmax(r.layerScores[1]));
+    // The joint IG of {path[0], n1} alone (m = 64) sums to the same number.
+    const m = 64;
+    const set: Array<[number, number]> = [[0, r.path[0].index], [1, n1]];
+    const edits: Edit[][] = Array.from({ length: m }, (_, k) => set.map(([l, n]): Edit => ({ hook: mlp(l), index: n, op: 'scale', value: (k + 0.5) / m, positions: [P] })));
+    const g = await runModel(model, { inputIds: edits.map(() => ids), edits, capture: [mlp(0), mlp(1)], target, logits: 'none' });
+    const a = await runModel(model, { inputIds: [ids], capture: [mlp(0), mlp(1)], logits: 'none' });
+    let ig = 0;
+    for (const [l, n] of set) for (let b = 0; b < m; b++) ig += (g.activations[mlp(l)].data[(b * T + P) * 256 + n] / ((b + 0.5) / m) * g.grads[mlp(l)].data[(b * T + P) * 256 + n]) / m;
+    expect(Math.abs(ig - r.path[1].score)).toBeLessThan(0.01 * Math.abs(r.path[1].score) + 1e-5);
+    // With the clean activation of the layer-1 neuron in place of its value at each step, the sum misses.
+    let naive = 0;
+    for (const [l, n] of set) for (let b = 0; b < m; b++) naive += (a.activations[mlp(l)].data[P * 256 + n] * g.grads[mlp(l)].data[(b * T + P) * 256 + n]) / m;
+    expect(Math.abs(naive - r.path[1].score)).toBeGreaterThan(Math.abs(ig - r.path[1].score));
+    // Baselines do not depend on the search mode.
+    const layered = await findPath(model, { ids, target, steps: 8 });
+    expect(r.baselines.layer_ig.map((x) => x.index)).toEqual(layered.baselines.layer_ig.map((x) => x.index));
+    for (const n of [3, 30]) expect(r.layerIg![0][n]).toBeCloseTo(layered.layerIg![0][n], 5);
+  });
+
   it('reports progress to the end and can be cancelled', async () => {
     const seen: number[][] = [];
     await findPath(model, { ids, target, steps: 10, beam: 2 }, { onProgress: (d, t) => seen.push([d, t]) });
     expect(seen.at(-1)![0]).toBe(seen.at(-1)![1]);
+    const exact: number[][] = [];
+    await findPath(model, { ids, target, steps: 10, beam: 2, joint: 'exact' }, { onProgress: (d, t) => exact.push([d, t]) });
+    expect(exact.at(-1)![0]).toBe(exact.at(-1)![1]);
     const before = live();
     const ctrl = new AbortController();
     const p = findPath(model, { ids, target, steps: 10 }, { signal: ctrl.signal, onProgress: () => ctrl.abort() });

@@ -76,6 +76,9 @@ describe('suffix runs equal whole-prompt engine runs', () => {
         const want = new Float32Array(edits.length * S * F);
         for (let b = 0; b < edits.length; b++) want.set(e.grads[h].data.subarray((b * T + start) * F, (b * T + p + 1) * F), b * S * F);
         expectClose(s.grads[h].data, want, 1e-4);
+        const wantA = new Float32Array(edits.length * S * F);
+        for (let b = 0; b < edits.length; b++) wantA.set(e.activations[h].data.subarray((b * T + start) * F, (b * T + p + 1) * F), b * S * F);
+        expectClose(s.activations[h].data, wantA, 1e-4);
       }
     }
     runner.dispose();

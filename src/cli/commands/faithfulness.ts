@@ -8,7 +8,7 @@ import { parseToken } from '../common';
 import { withModel } from './attribute';
 
 export const FAITHFULNESS_USAGE =
-  'faithfulness --model M --prompts FILE [--steps m] [--limit n] [--seed s] [--target-kind logit|logprob]  (FILE: one prompt per line, optionally TAB and the target TOK; without a tokenizer, ids separated by commas)';
+  'faithfulness --model M --prompts FILE [--steps m] [--limit n] [--seed s] [--target-kind logit|logprob] [--joint layer|exact]  (FILE: one prompt per line, optionally TAB and the target TOK; without a tokenizer, ids separated by commas)';
 
 /** One prompt per non-empty line; `PROMPT<TAB>TOK` fixes the target, otherwise it is the model's top-1 token. */
 export function readPromptFile(text: string, model: Model): FaithfulnessPrompt[] {
@@ -32,7 +32,7 @@ export function readPromptFile(text: string, model: Model): FaithfulnessPrompt[]
 }
 
 export async function faithfulnessCommand(args: Args): Promise<unknown> {
-  allowFlags(args, ['model', 'prompts', 'backend', 'steps', 'seed', 'limit', 'target-kind']);
+  allowFlags(args, ['model', 'prompts', 'backend', 'steps', 'seed', 'limit', 'target-kind', 'joint']);
   return withModel(args, async (model) => {
     const file = requireFlag(args, 'prompts');
     let text: string;
@@ -46,11 +46,14 @@ export async function faithfulnessCommand(args: Args): Promise<unknown> {
     const prompts = all.slice(0, numberFlag(args, 'limit', all.length, { integer: true, min: 1 }));
     const kind = flag(args, 'target-kind') ?? 'logit';
     if (kind !== 'logit' && kind !== 'logprob') fail(`--target-kind: "${kind}" is not logit or logprob`);
+    const joint = flag(args, 'joint') ?? 'layer';
+    if (joint !== 'layer' && joint !== 'exact') fail(`--joint: "${joint}" is not layer or exact`);
     const r = await faithfulness(model, prompts, {
       steps: numberFlag(args, 'steps', 20, { integer: true, min: 1, max: 1024 }),
       seed: numberFlag(args, 'seed', 1, { integer: true }),
       targetKind: kind,
+      joint,
     });
-    return { prompts: prompts.length, target_kind: kind, summary: r.summary, paired: r.paired, rows: r.rows };
+    return { prompts: prompts.length, target_kind: kind, joint, summary: r.summary, paired: r.paired, rows: r.rows };
   });
 }

@@ -1,19 +1,22 @@
 /** `pathlight path`: NeuronPath search with runners-up, edges and the three baseline paths, as JSON. */
 import { findPath, type PathNode } from '../../analysis/path';
-import { allowFlags, numberFlag, type Args } from '../args';
+import { fail } from '../../engine/errors';
+import { allowFlags, flag, numberFlag, type Args } from '../args';
 import { promptIds } from '../common';
 import { positionsFlag, targetFlags, targetJson, withModel } from './attribute';
 
 export const PATH_USAGE =
-  'path --model M (--text T | --ids 1,2,3) --target TOK [--distractor TOK] [--target-kind logit|logit_diff|logprob] [--position P] [--steps m] [--beam k] [--runners-up r] [--positions last|all|P] [--seed s]';
+  'path --model M (--text T | --ids 1,2,3) --target TOK [--distractor TOK] [--target-kind logit|logit_diff|logprob] [--position P] [--steps m] [--beam k] [--runners-up r] [--positions last|all|P] [--joint layer|exact] [--seed s]';
 
 const nodeJson = (n: PathNode) => ({ hook: n.hook, index: n.index, position: n.position, score: n.score, node: n.node });
 
 export async function pathCommand(args: Args): Promise<unknown> {
-  allowFlags(args, ['model', 'ids', 'text', 'backend', 'target', 'distractor', 'target-kind', 'position', 'steps', 'beam', 'runners-up', 'positions', 'seed']);
+  allowFlags(args, ['model', 'ids', 'text', 'backend', 'target', 'distractor', 'target-kind', 'position', 'steps', 'beam', 'runners-up', 'positions', 'joint', 'seed']);
   return withModel(args, async (model) => {
     const ids = promptIds(args, model);
     const beam = numberFlag(args, 'beam', 1, { integer: true, min: 1, max: 64 });
+    const joint = flag(args, 'joint') ?? 'layer';
+    if (joint !== 'layer' && joint !== 'exact') fail(`--joint: "${joint}" is not layer or exact`);
     const r = await findPath(model, {
       ids,
       target: targetFlags(args, model, ids.length),
@@ -22,11 +25,13 @@ export async function pathCommand(args: Args): Promise<unknown> {
       runnersUp: numberFlag(args, 'runners-up', 5, { integer: true, min: 0, max: model.config.dMlp }),
       seed: numberFlag(args, 'seed', 1, { integer: true }),
       positions: positionsFlag(args, ids.length),
+      joint,
     });
     return {
       input_ids: ids,
       target: targetJson(model, r.target, r.targetValue),
       positions: r.positions,
+      joint,
       path: r.path.map(nodeJson),
       runners_up: r.runners_up.map((layer) => layer.map(nodeJson)),
       edges: r.edges,
