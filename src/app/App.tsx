@@ -9,6 +9,7 @@ import { Header } from './Header';
 import { NeuronCardPanel } from './NeuronCardPanel';
 import { PredictionsPanel } from './PredictionsPanel';
 import { PromptPanel } from './PromptPanel';
+import { SessionsPanel } from './SessionsPanel';
 
 /** Ctrl/⌘+Enter: run; Ctrl/⌘+Z outside text fields: undo the last edit; Ctrl/⌘+Shift+Backspace: clear edits. */
 function useShortcuts() {
@@ -70,6 +71,7 @@ export function App() {
           <PredictionsPanel />
           <EditsPanel />
           <GenerationPanel />
+          <SessionsPanel />
         </section>
         <section className="col-right">
           <nav className="tabs">

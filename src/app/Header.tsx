@@ -1,6 +1,7 @@
 import { useRef, useState } from 'react';
 import { useStore } from '../store/store';
 import { getEngine, loadModel } from './controller';
+import { openLocalFiles } from './session-bind';
 import { BUNDLED_MODELS } from './models';
 
 function fmtBytes(n: number): string {
@@ -26,7 +27,7 @@ export function Header() {
       useStore.getState().set({ error: 'Choose config.json and model.safetensors (and tokenizer.json if the model has one).' });
       return;
     }
-    void loadModel({ kind: 'local', name: safetensors.name === 'model.safetensors' ? 'local model' : safetensors.name }, { config, safetensors, tokenizer: by('tokenizer.json') ?? null });
+    void openLocalFiles({ config, safetensors, tokenizer: by('tokenizer.json') ?? null });
   };
 
   return (

@@ -86,10 +86,11 @@ export async function refresh(): Promise<void> {
   }
   const edits = activeEdits(s.edits);
   try {
-    const cleanP = eng.predict('clean', { ids, k: 10 });
-    const editedP = edits.length ? eng.predict('edited', { ids, k: 10, edits }) : null;
-    const clean = await cleanP;
-    const edited = editedP ? await editedP : null;
+    // Both requests settle together, so a superseded one never leaves an unhandled rejection behind.
+    const [clean, edited] = await Promise.all([
+      eng.predict('clean', { ids, k: 10 }),
+      edits.length ? eng.predict('edited', { ids, k: 10, edits }) : Promise.resolve(null),
+    ]);
     useStore.getState().set({
       clean: clean.top,
       edited: edited ? edited.top : null,
@@ -131,7 +132,20 @@ export function currentTarget(): { token: number; distractor?: number } | null {
 }
 
 /** Runs the chosen method (path search or an attribution) with progress; a new run supersedes the old. */
+/** Waits until the predictions on screen belong to the current prompt (another refresh may be in flight). */
+async function settledPredictions(): Promise<void> {
+  for (let i = 0; i < 20; i++) {
+    const s = useStore.getState();
+    if (s.clean && s.tokens && !s.predicting) return;
+    if (s.promptError) return;
+    await refresh();
+    if (useStore.getState().clean && !useStore.getState().predicting) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export async function runAnalysis(): Promise<void> {
+  await settledPredictions();
   const s = useStore.getState();
   const ids = s.tokens?.ids;
   const t = currentTarget();
@@ -144,14 +158,14 @@ export async function runAnalysis(): Promise<void> {
   const progress = Comlink.proxy((done: number, total: number) => useStore.getState().set({ progress: { done, total } }));
   const eng = getEngine();
   try {
-    const heads = eng.attribute('heads', { ids, target, method: 'gxa', kinds: ['head'] });
+    // Head scores for the graph; a failure here only leaves the heads out.
+    const heads = eng.attribute('heads', { ids, target, method: 'gxa', kinds: ['head'] }).catch(() => null);
     if (s.method === 'path') {
       const path = await eng.path('analysis', { ids, target, steps: s.steps, beam: s.beam }, progress);
       useStore.getState().set({ path, attribution: null, heads: await heads, running: false, progress: null });
     } else {
       const attribution = await eng.attribute('analysis', { ids, target, method: s.method, steps: s.steps }, progress);
       useStore.getState().set({ attribution, path: null, heads: attribution, running: false, progress: null });
-      void heads.catch(() => undefined);
     }
   } catch (e) {
     if (isSuperseded(e)) return;

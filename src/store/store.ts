@@ -39,7 +39,9 @@ export interface ViewSlice {
   viewHead: number;
 }
 
-export type ModelRef = { kind: 'bundled'; name: string } | { kind: 'url'; url: string } | { kind: 'local'; name: string };
+import type { LocalFingerprint } from '../session/schema';
+
+export type ModelRef = { kind: 'bundled'; name: string } | { kind: 'url'; url: string } | { kind: 'local'; name: string; fingerprint?: LocalFingerprint };
 
 export interface UiEdit extends Edit {
   id: string;

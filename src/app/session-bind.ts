@@ -1,0 +1,139 @@
+/**
+ * Sessions in the running app: opening the page from a link, keeping the link in step with the work,
+ * restoring saved sessions, and reopening sessions whose model came from local files.
+ * (The format itself lives in src/session; see docs/sessions.md.)
+ */
+import { parseNodeId } from '../engine/nodeid';
+import { checkModelFiles, createUrlSync, fingerprintModelFiles, readSessionFromLocation, sessionToStore, storeToSession, type Session, type StoreFields, type UrlSync } from '../session';
+import { useStore, type State } from '../store/store';
+import { getEngine, initEngine, loadModel, refresh, runAnalysis, selectNode } from './controller';
+import { DEFAULT_MODEL } from './models';
+
+/** The store keys a session is made of: a change to any of them rewrites the link. */
+const SESSION_KEYS = ['modelRef', 'requestedBackend', 'prompt', 'target', 'distractor', 'method', 'steps', 'beam', 'path', 'attribution', 'edits', 'selected', 'tab', 'viewLayer', 'viewHead', 'maxTokens', 'temperature', 'topK', 'seed'] as const;
+/** Inputs of the analysis: when one changes, the graph on screen no longer belongs to them. */
+const ANALYSIS_INPUTS = ['prompt', 'target', 'distractor', 'method', 'steps', 'beam'] as const;
+
+let sync: UrlSync | null = null;
+/** A session waiting for the local files its model came from. */
+let pending: Session | null = null;
+
+export function sessionOfState(s: State = useStore.getState()): Session {
+  return storeToSession(s as unknown as StoreFields);
+}
+
+/** Applies a session to the loaded model: prompt, target, edits, view, then reruns what was on screen. */
+async function applySession(session: Session): Promise<void> {
+  const names = async (ids: number[]) => (ids.length ? await getEngine().tokenStrings(ids) : []);
+  const t = session.target;
+  const [tok, dis] = await names([...(t ? [t.token] : []), ...(t?.distractor !== undefined ? [t.distractor] : [])]).catch(() => [] as string[]);
+  const patch = sessionToStore(session);
+  const st = useStore.getState();
+  st.set({
+    prompt: patch.prompt,
+    target: patch.target ? { id: patch.target.id, token: tok ?? patch.target.token } : null,
+    distractor: patch.distractor ? { id: patch.distractor.id, token: dis ?? patch.distractor.token } : null,
+    method: patch.method,
+    steps: patch.steps,
+    beam: patch.beam,
+    edits: patch.edits,
+    tab: patch.tab,
+    viewLayer: patch.viewLayer,
+    viewHead: patch.viewHead,
+    maxTokens: patch.maxTokens,
+    temperature: patch.temperature,
+    topK: patch.topK,
+    seed: patch.seed,
+    path: null,
+    attribution: null,
+    selected: null,
+  });
+  await refresh();
+  if (patch.ran) await runAnalysis();
+  if (patch.selected) {
+    try {
+      const n = parseNodeId(patch.selected);
+      await selectNode(patch.selected, n.kind, n.layer, n.index);
+    } catch {
+      useStore.getState().notify(`The selected node "${patch.selected}" could not be shown.`);
+    }
+  }
+}
+
+/** Loads the session's model (unless it is already the loaded one) and applies the session. */
+export async function restoreSession(session: Session, notices: string[] = []): Promise<void> {
+  for (const n of notices) useStore.getState().notify(n);
+  const m = session.model;
+  if (m.kind === 'local') {
+    pending = session;
+    useStore.getState().notify(`This session used the local model "${m.fingerprint.name}". Open its files (config.json, model.safetensors, tokenizer.json) with "Open files…" to restore it.`);
+    if (useStore.getState().status === 'loading') useStore.getState().set({ status: useStore.getState().model ? 'ready' : 'error', error: useStore.getState().model ? null : 'Waiting for the local model files.' });
+    return;
+  }
+  const cur = useStore.getState().modelRef;
+  const same = useStore.getState().model && ((m.kind === 'bundled' && cur.kind === 'bundled' && cur.name === m.name) || (m.kind === 'url' && cur.kind === 'url' && cur.url === m.url));
+  if (!same) await loadModel(m.kind === 'bundled' ? { kind: 'bundled', name: m.name } : { kind: 'url', url: m.url });
+  if (useStore.getState().model) await applySession(session);
+}
+
+/** Local files from the picker: fingerprinted, checked against a waiting session, then loaded. */
+export async function openLocalFiles(files: { config: File; safetensors: File; tokenizer?: File | null }): Promise<void> {
+  const name = files.safetensors.name === 'model.safetensors' ? 'local model' : files.safetensors.name;
+  let fingerprint;
+  try {
+    fingerprint = await fingerprintModelFiles({ ...files, name });
+  } catch {
+    fingerprint = undefined; // no crypto.subtle: the model loads, its link cannot be checked
+  }
+  const waiting = pending;
+  if (waiting && waiting.model.kind === 'local') {
+    const check = await checkModelFiles(waiting.model.fingerprint, files);
+    if (!check.ok) useStore.getState().notify(`These files differ from the session's model: ${check.problems.join('; ')}. Loaded them anyway; the numbers may differ.`);
+  }
+  await loadModel({ kind: 'local', name: waiting?.model.kind === 'local' ? waiting.model.fingerprint.name : name, fingerprint }, files);
+  if (waiting && useStore.getState().model) {
+    pending = null;
+    await applySession(waiting);
+  }
+}
+
+/** Page start: a session link wins over ?model=; the link then follows the work. */
+export async function boot(): Promise<void> {
+  const params = new URLSearchParams(location.search);
+  const opened = readSessionFromLocation();
+  try {
+    await initEngine(opened?.session.backend ?? params.get('backend'));
+    if (opened) {
+      await restoreSession(opened.session, opened.notices);
+    } else {
+      const url = params.get('modelUrl');
+      await loadModel(url ? { kind: 'url', url } : { kind: 'bundled', name: params.get('model') ?? DEFAULT_MODEL });
+    }
+  } catch (e) {
+    useStore.getState().set({ status: 'error', error: (e as Error).message });
+  }
+  startUrlSync();
+}
+
+function startUrlSync(): void {
+  sync = createUrlSync({
+    get: () => sessionOfState(),
+    debounceMs: 300,
+    onError: (m) => useStore.getState().notify(m),
+    onExternalChange: (d) => void restoreSession(d.session, d.notices),
+  });
+  useStore.subscribe((s, prev) => {
+    if (ANALYSIS_INPUTS.some((k) => s[k] !== prev[k]) && (s.path || s.attribution) && !s.running) {
+      useStore.getState().set({ path: null, attribution: null, heads: null });
+      return;
+    }
+    if (s.status === 'ready' && s.model && SESSION_KEYS.some((k) => s[k] !== prev[k])) sync?.schedule();
+  });
+  if (useStore.getState().status === 'ready') sync.schedule();
+}
+
+/** Writes the link now and returns it (for "Copy link"). */
+export function currentLink(): string {
+  sync?.flush();
+  return location.href;
+}
