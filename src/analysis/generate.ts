@@ -1,8 +1,10 @@
 /**
  * Text generation with edits applied at every step, clean and edited side by side.
  *
- * Every step is one full forward pass of the engine (`runModel`, no key/value cache) over the sequence so far,
- * so an edit acts exactly as it does in a single run: at every position it names, on every step.
+ * Each step feeds only the new token and reuses the keys and values of earlier positions (a key/value cache);
+ * every hook sees the new position's value and the request's edits apply to it, exactly as in a full run
+ * (`runModel` over the whole sequence), which `cache: false` uses at every step instead. The test suite checks
+ * that both give the same tokens.
  *
  * Positions. An edit's `positions` count from the first token of the prompt (absolute positions in prompt +
  * generated text). A position past the current end of the sequence applies once generation reaches it;
@@ -12,10 +14,14 @@
  * (a sliding window; positional embeddings restart at 0 for the window's first token). Edit positions then shift
  * with the window, and positions that fell out of it no longer apply. The result says when this happened.
  */
+import * as tf from '@tensorflow/tfjs';
+import { buildEditMaps, validateEdit } from '../engine/edits';
 import { fail } from '../engine/errors';
+import { unembed } from '../engine/forward';
+import { hookInfo } from '../engine/hooks';
 import type { Model } from '../engine/model';
 import { runModel } from '../engine/run';
-import type { Edit, HookName } from '../engine/types';
+import type { Edit, HookName, ModelConfig } from '../engine/types';
 import { Rng } from '../train/rng';
 import { checkCancelled, type AnalysisOptions } from './options';
 
@@ -98,6 +104,8 @@ export interface BatchGenerateRequest {
   seeds?: number[];
   /** Sequences per forward pass (default 16). */
   batchSize?: number;
+  /** Reuse keys and values between steps (default true); false runs the engine over the whole sequence each step. */
+  cache?: boolean;
 }
 
 export interface BatchGenerateResult {
@@ -132,26 +140,181 @@ export async function generateBatch(model: Model, req: BatchGenerateRequest, opt
   const total = req.maxTokens * Math.ceil(N / bs);
   let done = 0;
   let windowed = false;
+  const V = cfg.vocabSize;
   for (let start = 0; start < N; start += bs) {
     const idx = Array.from({ length: Math.min(bs, N - start) }, (_, j) => start + j);
-    for (let step = 0; step < req.maxTokens; step++) {
-      checkCancelled(opts);
-      const len = seqs[idx[0]].length;
-      const offset = Math.max(0, len - cfg.nCtx);
-      if (offset > 0) windowed = true;
-      const T = len - offset;
-      const res = await runModel(model, {
-        inputIds: idx.map((i) => seqs[i].slice(offset)),
-        edits: idx.map((i) => editsForWindow(editSets[i], offset, T)),
-        means: req.means,
-        logits: 'last',
-      });
-      const V = cfg.vocabSize;
-      idx.forEach((i, b) => seqs[i].push(pickToken(res.logits!.data.subarray(b * V, (b + 1) * V), sampling, rngs[i])));
-      opts.onProgress?.(++done, total);
+    const cache = req.cache === false ? null : new KvCache(model);
+    try {
+      for (let step = 0; step < req.maxTokens; step++) {
+        checkCancelled(opts);
+        const len = seqs[idx[0]].length;
+        const offset = Math.max(0, len - cfg.nCtx);
+        if (offset > 0) windowed = true;
+        const T = len - offset;
+        let logits: Float32Array;
+        if (cache && offset === 0) {
+          // First step: the whole prompt; later steps: the new token only.
+          const from = cache.length;
+          logits = await cache.extend(idx.map((i) => seqs[i].slice(from)), idx.map((i) => editsForWindow(editSets[i], 0, T)), req.means);
+        } else {
+          cache?.dispose();
+          const res = await runModel(model, {
+            inputIds: idx.map((i) => seqs[i].slice(offset)),
+            edits: idx.map((i) => editsForWindow(editSets[i], offset, T)),
+            means: req.means,
+            logits: 'last',
+          });
+          logits = res.logits!.data;
+        }
+        idx.forEach((i, b) => seqs[i].push(pickToken(logits.subarray(b * V, (b + 1) * V), sampling, rngs[i])));
+        opts.onProgress?.(++done, total);
+      }
+    } finally {
+      cache?.dispose();
     }
   }
   return { generated: seqs.map((s) => s.slice(P)), windowed };
+}
+
+// ---- Key/value cache ----------------------------------------------------------------------------------------
+// The GPT-2 forward pass of src/engine/forward.ts, for a chunk of new positions [start, T) that attends to cached
+// keys and values of positions [0, start). Every hook point sees the chunk's values; edits are the engine's own
+// edit maps (buildEditMaps over the whole sequence) restricted to the chunk's positions.
+
+const GELU_C = Math.sqrt(2 / Math.PI);
+
+function layerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
+  const mu = tf.mean(x, -1, true);
+  const xc = tf.sub(x, mu);
+  const variance = tf.mean(tf.square(xc), -1, true);
+  return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, eps))), w), b);
+}
+
+function activation(x: tf.Tensor, kind: ModelConfig['activation']): tf.Tensor {
+  if (kind === 'relu') return tf.relu(x);
+  if (kind === 'gelu') return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+  const cube = tf.mul(tf.mul(x, x), x);
+  return tf.mul(x, tf.sigmoid(tf.mul(tf.add(x, tf.mul(cube, 0.044715)), 2 * GELU_C)));
+}
+
+function linear(x: tf.Tensor, p: { weight: tf.Tensor; bias: tf.Tensor }): tf.Tensor {
+  const [B, T, D] = x.shape;
+  return tf.reshape(tf.add(tf.matMul(tf.reshape(x, [B * T, D]) as tf.Tensor2D, p.weight as tf.Tensor2D), p.bias), [B, T, p.weight.shape[1]!]);
+}
+
+/** The query rows [start, T) of a pattern edit map [B, H, T, T]. */
+function sliceMap(m: Float32Array, B: number, T: number, start: number, H: number): Float32Array {
+  const Tn = T - start;
+  const out = new Float32Array(B * H * Tn * T);
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < H; h++) out.set(m.subarray(((b * H + h) * T + start) * T, ((b * H + h) * T + T) * T), (b * H + h) * Tn * T);
+  }
+  return out;
+}
+
+/** Keys and values of the positions processed so far, per layer, for a batch of sequences growing together (exported for tests). */
+export class KvCache {
+  length = 0;
+  private keys: tf.Tensor4D[] = [];
+  private values: tf.Tensor4D[] = [];
+  constructor(private model: Model) {}
+
+  dispose(): void {
+    for (const t of [...this.keys, ...this.values]) t.dispose();
+    this.keys = [];
+    this.values = [];
+    this.length = 0;
+  }
+
+  /** Feeds `chunk` (one list of new tokens per sequence, equal lengths) and returns the last position's logits [B, V]. */
+  async extend(chunk: number[][], edits: Edit[][], means?: Means): Promise<Float32Array> {
+    const model = this.model;
+    const cfg = model.config;
+    const w = model.weights;
+    const B = chunk.length;
+    const Tn = chunk[0].length;
+    const start = this.length;
+    const T = start + Tn;
+    const { nHead: H, dHead: dh, dModel: D, layerNormEps: eps } = cfg;
+    for (const set of edits) for (const e of set) validateEdit(e, cfg, T);
+    const maps = new Map<HookName, { mult: tf.Tensor | null; add: tf.Tensor | null }>();
+    const hooks = new Set(edits.flat().map((e) => e.hook));
+    const newKeys: tf.Tensor4D[] = [];
+    const newValues: tf.Tensor4D[] = [];
+    const logits = tf.tidy(() => {
+      for (const hook of hooks) {
+        const info = hookInfo(hook, cfg);
+        if (info.layout === 'pattern') {
+          // Patterns span all keys: build over the whole sequence and keep the chunk's query rows.
+          const m = buildEditMaps(hook, edits, cfg, T, means);
+          if (!m) continue;
+          const cut = (a: Float32Array | null) => (a ? tf.tensor(sliceMap(a, B, T, start, H), [B, H, Tn, T]) : null);
+          maps.set(hook, { mult: cut(m.mult), add: cut(m.add) });
+        } else {
+          // Token-wise hooks: the same edits with positions moved into the chunk (cheaper than whole-sequence maps).
+          const m = buildEditMaps(hook, edits.map((set) => editsForWindow(set, start, Tn)), cfg, Tn, means);
+          if (!m) continue;
+          const shape = info.layout === 'heads' ? [B, Tn, H, dh] : [B, Tn, info.units];
+          maps.set(hook, { mult: m.mult ? tf.tensor(m.mult, shape) : null, add: m.add ? tf.tensor(m.add, shape) : null });
+        }
+      }
+      const hook = (name: HookName, x: tf.Tensor): tf.Tensor => {
+        const m = maps.get(name);
+        if (!m) return x;
+        let y = x;
+        if (m.mult) y = tf.mul(y, m.mult);
+        if (m.add) y = tf.add(y, m.add);
+        return y;
+      };
+      const ids = tf.tensor2d(chunk.flat(), [B, Tn], 'int32');
+      const embed = hook('hook_embed', tf.gather(w.wte, ids));
+      const pos = hook('hook_pos_embed', tf.broadcastTo(tf.gather(w.wpe, tf.range(start, T, 1, 'int32')).expandDims(0), [B, Tn, D]));
+      let resid = tf.add(embed, pos);
+      // Query i (position start + i) sees keys 0..start + i.
+      const maskData = new Float32Array(Tn * T);
+      for (let i = 0; i < Tn; i++) for (let j = start + i + 1; j < T; j++) maskData[i * T + j] = -1e9;
+      const mask = tf.tensor2d(maskData, [Tn, T]);
+      const scale = 1 / Math.sqrt(dh);
+      for (let l = 0; l < cfg.nLayer; l++) {
+        const b = w.blocks[l];
+        const h = (p: string, x: tf.Tensor) => hook(`blocks.${l}.${p}`, x);
+        resid = h('hook_resid_pre', resid);
+        const x1 = h('ln1.hook_normalized', layerNorm(resid, b.ln_1.weight, b.ln_1.bias, eps));
+        const [q0, k0, v0] = tf.split(linear(x1, b.attn.c_attn), 3, 2);
+        const q = h('attn.hook_q', tf.reshape(q0, [B, Tn, H, dh]));
+        const k = h('attn.hook_k', tf.reshape(k0, [B, Tn, H, dh]));
+        const v = h('attn.hook_v', tf.reshape(v0, [B, Tn, H, dh]));
+        const kh = tf.transpose(k, [0, 2, 1, 3]) as tf.Tensor4D;
+        const vh = tf.transpose(v, [0, 2, 1, 3]) as tf.Tensor4D;
+        const K = start > 0 ? tf.concat([this.keys[l], kh], 2) : kh;
+        const Vv = start > 0 ? tf.concat([this.values[l], vh], 2) : vh;
+        newKeys.push(tf.keep(K) as tf.Tensor4D);
+        newValues.push(tf.keep(Vv) as tf.Tensor4D);
+        const qh = tf.transpose(q, [0, 2, 1, 3]);
+        const scores = h('attn.hook_attn_scores', tf.add(tf.mul(tf.matMul(qh, K, false, true), scale), mask));
+        const pattern = h('attn.hook_pattern', tf.softmax(scores, -1));
+        const z = h('attn.hook_z', tf.transpose(tf.matMul(pattern, Vv), [0, 2, 1, 3]));
+        const attnOut = h('hook_attn_out', linear(tf.reshape(z, [B, Tn, D]), b.attn.c_proj));
+        resid = h('hook_resid_mid', tf.add(resid, attnOut));
+        const x2 = h('ln2.hook_normalized', layerNorm(resid, b.ln_2.weight, b.ln_2.bias, eps));
+        const pre = h('mlp.hook_pre', linear(x2, b.mlp.c_fc));
+        const post = h('mlp.hook_post', activation(pre, cfg.activation));
+        const mlpOut = h('hook_mlp_out', linear(post, b.mlp.c_proj));
+        resid = h('hook_resid_post', tf.add(resid, mlpOut));
+      }
+      const fin = hook('ln_final.hook_normalized', layerNorm(resid, w.ln_f.weight, w.ln_f.bias, eps));
+      return tf.reshape(unembed(w, tf.slice(fin, [0, Tn - 1, 0], [B, 1, D])), [B, cfg.vocabSize]);
+    });
+    for (const t of [...this.keys, ...this.values]) t.dispose();
+    this.keys = newKeys;
+    this.values = newValues;
+    this.length = T;
+    try {
+      return (await logits.data()) as Float32Array;
+    } finally {
+      logits.dispose();
+    }
+  }
 }
 
 export interface GenerateRequest {

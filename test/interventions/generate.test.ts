@@ -1,7 +1,7 @@
 /** Generation clean vs edited, seeded sampling, the sliding window, and the next-token comparison. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareNextToken, klDivergence, softmax } from '../../src/analysis/distribution';
-import { editsForWindow, firstDivergence, generate, generateBatch, pickToken } from '../../src/analysis/generate';
+import { editsForWindow, firstDivergence, generate, generateBatch, KvCache, pickToken } from '../../src/analysis/generate';
 import { steerGenerate } from '../../src/analysis/steering';
 import type { Model } from '../../src/engine/model';
 import { loadModelDir } from '../../src/engine/node-load';
@@ -173,5 +173,60 @@ describe('next-token distribution, clean vs edited', () => {
   it('KL divergence of identical distributions is 0 and is asymmetric otherwise', () => {
     expect(klDivergence([0.5, 0.5], [0.5, 0.5])).toBe(0);
     expect(klDivergence([0.9, 0.1], [0.5, 0.5])).not.toBeCloseTo(klDivergence([0.5, 0.5], [0.9, 0.1]), 6);
+  });
+});
+
+describe('key/value cache', () => {
+  const EDITS: Array<[string, Edit[]]> = [
+    ['no edit', []],
+    ['a neuron zeroed at a prompt and a generated position', [{ hook: 'blocks.0.mlp.hook_post', index: 17, op: 'zero', positions: [2, 8] }]],
+    ['a head ablated everywhere', [{ hook: 'blocks.1.attn.hook_z', index: 1, op: 'zero', positions: null }]],
+    ['keys scaled, values clamped', [{ hook: 'blocks.0.attn.hook_k', index: 2, op: 'scale', value: -1, positions: null }, { hook: 'blocks.1.attn.hook_v', index: 0, op: 'clamp', value: 0.3, positions: [1, 7] }]],
+    ['an attention pattern edited', [{ hook: 'blocks.1.attn.hook_pattern', index: 3, op: 'scale', value: 0.2, positions: null }, { hook: 'blocks.0.attn.hook_attn_scores', index: 0, op: 'add', value: 1, positions: [5, 9] }]],
+    ['steering and embeddings', [
+      { hook: 'blocks.1.hook_resid_pre', index: null, op: 'add', value: 3, vector: Array.from({ length: 64 }, (_, i) => Math.sin(i)), positions: null },
+      { hook: 'hook_pos_embed', index: 4, op: 'zero', positions: null },
+      { hook: 'ln_final.hook_normalized', index: 7, op: 'clamp', value: 2, positions: [9] },
+    ]],
+  ];
+  it.each(EDITS)('gives the tokens of full recomputation: %s', async (_label, edits) => {
+    const before = liveTensors();
+    const prompts = [PROMPT, PROMPT.map((x) => (x * 5 + 1) % 512)];
+    const a = await generateBatch(model, { prompts, edits, maxTokens: 8 });
+    const b = await generateBatch(model, { prompts, edits, maxTokens: 8, cache: false });
+    expect(liveTensors()).toBe(before);
+    expect(a.generated).toEqual(b.generated);
+  });
+
+  it('gives the logits of a full run at every step, with edits on every kind of hook', async () => {
+    const edits = EDITS.flatMap(([, e]) => e);
+    const seqs = [PROMPT, PROMPT.map((x) => (x * 5 + 1) % 512)];
+    const cache = new KvCache(model);
+    let worst = 0;
+    try {
+      let chunk = seqs.map((s) => [...s]);
+      for (let step = 0; step < 6; step++) {
+        const T = seqs[0].length;
+        const got = await cache.extend(chunk, [edits, []].map((e) => editsForWindow(e, 0, T)));
+        const want = await runModel(model, { inputIds: seqs, edits: [edits, []].map((e) => editsForWindow(e, 0, T)), logits: 'last' });
+        for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - want.logits!.data[i]));
+        chunk = seqs.map((s, b) => [(s[s.length - 1] * 7 + b + step) % 512]);
+        seqs.forEach((s, b) => s.push(chunk[b][0]));
+      }
+    } finally {
+      cache.dispose();
+    }
+    expect(worst).toBeLessThan(1e-4);
+  });
+
+  it('gives the tokens of full recomputation with mean edits and sampling, and through the sliding window', async () => {
+    const means = { 'blocks.0.mlp.hook_post': new Float32Array(32).fill(0.5) };
+    const edits: Edit[] = [{ hook: 'blocks.0.mlp.hook_post', index: 3, op: 'mean', positions: null }];
+    const sampling = { temperature: 1, topK: 0, seed: 11 };
+    const prompts = [[1, 2, 3, 4, 5], [6, 7, 8, 9, 10]];
+    const a = await generateBatch(tiny, { prompts, edits, means, maxTokens: 9, sampling });
+    const b = await generateBatch(tiny, { prompts, edits, means, maxTokens: 9, sampling, cache: false });
+    expect(a.windowed).toBe(true);
+    expect(a.generated).toEqual(b.generated);
   });
 });
