@@ -36,7 +36,7 @@ const DATA = 'data/polyglot';
 // Settings (quick: a few prompts and tokens, to try the script in a minute).
 const S = quick
   ? { windows: 8, prompts: 3, promptTokens: 24, maxTokens: 24, topRates: [0.01], scales: [1], steerLayers: [2], alphas: [0, 1], layerAlpha: 1, loopPerLang: 6, loopTokens: 32, loopCandidates: 2, loopRandom: 2, heldOut: 2, loopPrompts: 8 }
-  : { windows: 64, prompts: 16, promptTokens: 24, maxTokens: 32, topRates: [0.01, 0.05], scales: [1, 3], steerLayers: [1, 2, 3], alphas: [0, 0.5, 1, 2, 4], layerAlpha: 2, loopPerLang: 32, loopTokens: 48, loopCandidates: 6, loopRandom: 6, heldOut: 8, loopPrompts: 16 };
+  : { windows: 64, prompts: 16, promptTokens: 24, maxTokens: 48, topRates: [0.01, 0.05], scales: [1, 3], steerLayers: [0, 1, 2, 3], alphas: [0, 0.5, 1, 2, 4], layerAlpha: 2, loopPerLang: 32, loopTokens: 64, loopCandidates: 8, loopRandom: 8, heldOut: 8, loopPrompts: 16 };
 
 tf.env().set('PROD', true);
 await initBackend(backend);
