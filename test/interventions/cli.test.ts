@@ -1,10 +1,10 @@
 /** pathlight generate, lape and loops as a user runs them (bin/pathlight.mjs). */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../src/analysis/generate';
-import { encodeVectorFile } from '../../src/analysis/vectors';
+import { encodeVectorFile, hookMeans, splitWindows } from '../../src/analysis/vectors';
 import { charTokenizerJson } from '../../src/engine/char-tokenizer';
 import { toHfConfig } from '../../src/engine/config';
 import type { Model } from '../../src/engine/model';
@@ -88,6 +88,25 @@ describe('pathlight generate', () => {
     const d = cli([...base, '--steer', `1:${vfile}:1`]);
     expect(d.code).toBe(1);
     expect(d.stderr).toMatch(/holds 2 vectors \(a, b\); name one as FILE#NAME/);
+  });
+
+  it('mean edits use the means over a --reference text (default: the prompt)', async () => {
+    const ref = join(dir, 'ref.txt');
+    writeFileSync(ref, lines('xa', 4, 7));
+    const r = cli(['generate', '--model', modelDir, '--text', 'abc de', '--backend', 'cpu', '--max-tokens', '6', '--edit', 'blocks.0.mlp.hook_post:*:mean', '--reference', ref]);
+    expect(r.stderr).toBe('');
+    expect(r.json.means_reference).toBe(ref);
+    const m = await loadModelDir(modelDir);
+    try {
+      const means = await hookMeans(m, ['blocks.0.mlp.hook_post'], splitWindows(m.tokenizer!.encode(readFileSync(ref, 'utf8')), m.config.nCtx));
+      const g = await generate(m, { inputIds: m.tokenizer!.encode('abc de'), edits: [{ hook: 'blocks.0.mlp.hook_post', index: null, op: 'mean', positions: null }], means, maxTokens: 6 });
+      expect(r.json.edited.ids).toEqual(g.edited);
+      expect(r.json.edited.text).toBe(m.tokenizer!.decode(g.edited));
+    } finally {
+      m.dispose();
+    }
+    const p = cli(['generate', '--model', modelDir, '--text', 'abc de', '--backend', 'cpu', '--max-tokens', '2', '--edit', 'blocks.0.mlp.hook_post:3:mean']);
+    expect(p.json.means_reference).toBe('prompt');
   });
 
   it('refuses bad options with one line', () => {
