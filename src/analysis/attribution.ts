@@ -23,6 +23,9 @@ import { resolveTarget, targetFromLogits, type ResolvedTarget } from './targets'
 
 export { resolveTarget } from './targets';
 
+/** Models up to this size take the one-position backward pass (its weights are copied off the backend once). */
+const ONE_POSITION_MAX_PARAMS = 20e6;
+
 export type Method = 'act' | 'grad' | 'gxa' | 'ig' | 'ablate';
 export const METHODS: Method[] = ['act', 'grad', 'gxa', 'ig', 'ablate'];
 
@@ -75,7 +78,7 @@ export async function attribute(model: Model, req: AttributionRequest, opts: Ana
     return { target, method: req.method, targetValue: r.targetValue, scores: r.scores };
   }
 
-  if ((req.method === 'grad' || req.method === 'gxa') && keep.length === 1 && keep[0] === target.position) {
+  if ((req.method === 'grad' || req.method === 'gxa') && keep.length === 1 && keep[0] === target.position && model.paramCount <= ONE_POSITION_MAX_PARAMS) {
     // At the target position: one captured forward pass and a one-position backward pass (position-grad.ts).
     const r = await positionGradients(model, req.ids, target, hooks);
     const scores: Scores = {};
