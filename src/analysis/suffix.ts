@@ -50,7 +50,7 @@ export interface SuffixResult {
   activations: Record<HookName, TensorData>;
 }
 
-/** Unit axis layout of a hook a suffix run can edit or capture. */
+/** The layer of a hook a suffix run can edit or capture (a block hook of token or head layout). */
 function blockHookLayer(h: HookName, cfg: ModelConfig): number {
   const info = hookInfo(h, cfg);
   if (info.layer < 0) fail(`suffix runs start inside the blocks; ${h} is outside them`);
@@ -254,7 +254,7 @@ export class SuffixRunner {
         const h = (l: number, p: BlockHook, x: tf.Tensor) => hook(hookName(l, p), x);
         const scale = 1 / Math.sqrt(dh);
         let resid: tf.Tensor = tf.broadcastTo(tf.slice(this.residPre.get(l0)!, [0, start, 0], [1, S, D]), [B, S, D]);
-        const lastLayer = actTargets ? Math.max(...[...actHooks.keys()].map((k) => hookInfo(k, cfg).layer)) : L - 1;
+        const lastLayer = actTargets ? Math.max(...[...actHooks.keys(), ...capture].map((k) => hookInfo(k, cfg).layer)) : L - 1;
         for (let l = l0; l <= lastLayer; l++) {
           const b = w.blocks[l];
           resid = h(l, 'hook_resid_pre', resid);
