@@ -12,20 +12,31 @@ export interface InductionSequence {
 }
 
 /**
- * Uniform random tokens over `V` in which a span of 6–16 tokens, first seen at s1 ≤ 8, is repeated again and
- * again (separated by 0–3 random tokens) until the sequence ends. Only induction (find the earlier occurrence
- * of the current token, copy what followed it) predicts the repeats; the first occurrence is unpredictable.
- * `repeated[i]` and `first[i]` are corresponding positions (a first-occurrence position appears once per repeat).
+ * Random tokens over `V` in which a span of 6–16 distinct tokens, first seen at s1 ≤ 8, is repeated again and
+ * again (separated by 0–3 filler tokens) until the sequence ends. Filler tokens are never span tokens, so the
+ * only earlier occurrences of a span token are in earlier copies of the span: induction (find the earlier
+ * occurrence of the current token, copy what followed it) predicts every repeat, and nothing predicts the
+ * first occurrence. `repeated[i]` and `first[i]` are corresponding positions (a first-occurrence position
+ * appears once per repeat).
  */
 export function inductionSequence(rng: Rng, T: number, V: number): InductionSequence {
   const L = 6 + rng.int(11);
   const s1 = rng.int(9);
-  const ids = Array.from({ length: T }, () => rng.int(V));
+  // The span: L distinct tokens (a partial Fisher–Yates shuffle); filler: the other tokens.
+  const perm = Array.from({ length: V }, (_, i) => i);
+  for (let i = 0; i < L; i++) {
+    const j = i + rng.int(V - i);
+    [perm[i], perm[j]] = [perm[j], perm[i]];
+  }
+  const span = perm.slice(0, L);
+  const filler = perm.slice(L);
+  const ids = Array.from({ length: T }, () => filler[rng.int(filler.length)]);
+  for (let i = 0; i < L; i++) ids[s1 + i] = span[i];
   const repeated: number[] = [];
   const first: number[] = [];
   let pos = s1 + L + rng.int(4);
   while (pos + L <= T) {
-    for (let i = 0; i < L; i++) ids[pos + i] = ids[s1 + i];
+    for (let i = 0; i < L; i++) ids[pos + i] = span[i];
     for (let i = 0; i < L - 1; i++) {
       repeated.push(pos + i);
       first.push(s1 + i);
