@@ -17,12 +17,21 @@ export function watchConsole(page: Page): string[] {
   return errors;
 }
 
-/** Waits until the page leaves `loading`; fails at once, with the message shown, when it lands on `error`. */
+/**
+ * Waits until the page leaves `loading` (state read once per poll, so a load starting meanwhile is not taken for
+ * an error); fails at once, with the message shown, when it lands on `error`. Right after an action that starts a
+ * load, first wait for something that only the new model shows: the old `ready` may still be there.
+ */
 export async function waitReady(page: Page): Promise<void> {
   const body = page.locator('body');
-  await expect(body).toHaveAttribute('data-state', /ready|error/, { timeout: 150_000 });
-  if ((await body.getAttribute('data-state')) !== 'ready') {
-    const shown = await page.getByTestId('error').allInnerTexts();
+  let state = '';
+  await expect
+    .poll(async () => (state = (await body.getAttribute('data-state')) ?? ''), { timeout: 150_000, message: 'data-state leaves loading' })
+    .toMatch(/^(ready|error)$/);
+  if (state === 'error') {
+    const error = page.getByTestId('error');
+    await error.first().waitFor({ timeout: 5_000 }).catch(() => undefined);
+    const shown = await error.allInnerTexts();
     throw new Error(`the page reached data-state=error: ${shown.join(' | ') || '(no message shown)'}`);
   }
 }
