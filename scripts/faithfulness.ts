@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { faithfulness, PATH_METHODS, type FaithfulnessResult, type PathMethod } from '../src/analysis/faithfulness';
+import { faithfulness, type FaithfulnessResult, type PathMethod } from '../src/analysis/faithfulness';
 import { initBackend } from '../src/engine/backend';
 import type { Model } from '../src/engine/model';
 import { loadModelDir } from '../src/engine/node-load';
@@ -23,7 +23,34 @@ const models = (arg('models') ?? 'polyglot,induction').split(',');
 tf.env().set('PROD', true);
 await initBackend('wasm');
 
-const LABEL: Record<PathMethod, string> = { neuronpath: 'NeuronPath', activation: 'activation path', layer_ig: 'per-layer IG path', random: 'random path' };
+/** The rows of the report: the four paths of one run, and NeuronPath with exact joint attribution from a second. */
+const KEYS = ['neuronpath', 'neuronpath_exact', 'activation', 'layer_ig', 'random'] as const;
+type Key = (typeof KEYS)[number];
+const LABEL: Record<Key, string> = {
+  neuronpath: 'NeuronPath',
+  neuronpath_exact: 'NeuronPath, exact joint',
+  activation: 'activation path',
+  layer_ig: 'per-layer IG path',
+  random: 'random path',
+};
+interface Stat {
+  mean: number;
+  sd: number;
+  n: number;
+}
+type Report = Record<Key, Record<'remove' | 'enhance', Stat>>;
+
+function report(layer: FaithfulnessResult, exact: FaithfulnessResult): Report {
+  const stat = (r: FaithfulnessResult, m: PathMethod, man: 'remove' | 'enhance'): Stat => r.summary.find((s) => s.method === m && s.manipulation === man)!;
+  const pick = (r: FaithfulnessResult, m: PathMethod) => ({ remove: stat(r, m, 'remove'), enhance: stat(r, m, 'enhance') });
+  return {
+    neuronpath: pick(layer, 'neuronpath'),
+    neuronpath_exact: pick(exact, 'neuronpath'),
+    activation: pick(layer, 'activation'),
+    layer_ig: pick(layer, 'layer_ig'),
+    random: pick(layer, 'random'),
+  };
+}
 
 /** Prompt lines as the CLI reads them (text through the model's tokenizer). */
 function promptLines(name: string, model: Model): string[] {
@@ -40,37 +67,53 @@ function promptLines(name: string, model: Model): string[] {
 
 const f = (x: number) => (Math.abs(x) < 0.0005 && x !== 0 ? x.toExponential(1) : x.toFixed(3));
 
-function table(r: FaithfulnessResult): string {
+function table(rep: Report): string {
   const rows = ['| path | remove (×0): Δp, mean ± sd | enhance (×2): Δp, mean ± sd |', '| --- | --- | --- |'];
-  for (const m of PATH_METHODS) {
-    const rem = r.summary.find((s) => s.method === m && s.manipulation === 'remove')!;
-    const enh = r.summary.find((s) => s.method === m && s.manipulation === 'enhance')!;
-    rows.push(`| ${LABEL[m]} | ${f(rem.mean)} ± ${f(rem.sd)} | ${f(enh.mean)} ± ${f(enh.sd)} |`);
+  for (const k of KEYS) rows.push(`| ${LABEL[k]} | ${f(rep[k].remove.mean)} ± ${f(rep[k].remove.sd)} | ${f(rep[k].enhance.mean)} ± ${f(rep[k].enhance.sd)} |`);
+  return rows.join('\n');
+}
+
+function pairedTable(layer: FaithfulnessResult, exact: FaithfulnessResult): string {
+  const rows = [
+    '| NeuronPath vs | remove: NeuronPath lower Δp | remove: mean difference | enhance: NeuronPath higher Δp | enhance: mean difference |',
+    '| --- | --- | --- | --- | --- |',
+  ];
+  for (const [which, r] of [['', layer], [', exact joint', exact]] as const) {
+    for (const b of ['activation', 'layer_ig', 'random'] as const) {
+      const rem = r.paired!.find((p) => p.baseline === b && p.manipulation === 'remove')!;
+      const enh = r.paired!.find((p) => p.baseline === b && p.manipulation === 'enhance')!;
+      rows.push(`| ${LABEL[b]}${which ? ` (NeuronPath${which})` : ''} | ${(100 * rem.winRate).toFixed(0)}% of prompts | ${f(rem.meanDiff)} | ${(100 * enh.winRate).toFixed(0)}% of prompts | ${f(enh.meanDiff)} |`);
+    }
   }
   return rows.join('\n');
 }
 
-function pairedTable(r: FaithfulnessResult): string {
-  const rows = ['| NeuronPath vs | remove: NeuronPath lower Δp on | remove: mean difference | enhance: NeuronPath higher Δp on | enhance: mean difference |', '| --- | --- | --- | --- | --- |'];
-  for (const b of ['activation', 'layer_ig', 'random'] as const) {
-    const rem = r.paired!.find((p) => p.baseline === b && p.manipulation === 'remove')!;
-    const enh = r.paired!.find((p) => p.baseline === b && p.manipulation === 'enhance')!;
-    rows.push(`| ${LABEL[b]} | ${(100 * rem.winRate).toFixed(0)}% of prompts | ${f(rem.meanDiff)} | ${(100 * enh.winRate).toFixed(0)}% of prompts | ${f(enh.meanDiff)} |`);
+/** How often the layer-scaled NeuronPath picks the same neurons as the per-layer IG path. */
+function agreement(r: FaithfulnessResult): string {
+  let same = 0;
+  let nodes = 0;
+  let whole = 0;
+  for (const row of r.rows) {
+    const a = row.paths!.neuronpath;
+    const b = row.paths!.layer_ig;
+    a.forEach((x, i) => (same += x === b[i] ? 1 : 0));
+    nodes += a.length;
+    whole += a.join() === b.join() ? 1 : 0;
   }
-  return rows.join('\n');
+  return `NeuronPath and the per-layer IG path share ${((100 * same) / nodes).toFixed(0)}% of their neurons and are identical on ${whole} of ${r.rows.length} prompts.`;
 }
 
 /** Bars of the mean Δp per path and manipulation, whiskers ± one standard error of the mean. */
-function barSvg(r: FaithfulnessResult, title: string): string {
-  const W = 600;
+function barSvg(rep: Report, title: string): string {
+  const W = 700;
   const H = 280;
   const top = 34;
   const bottom = H - 60;
-  const stats = r.summary.map((s) => ({ ...s, se: s.sd / Math.sqrt(s.n) }));
+  const stats = KEYS.flatMap((k) => (['remove', 'enhance'] as const).map((man) => ({ key: k, manipulation: man, ...rep[k][man], se: rep[k][man].sd / Math.sqrt(rep[k][man].n) })));
   const lo = Math.min(0, ...stats.map((s) => s.mean - s.se));
   const hi = Math.max(0, ...stats.map((s) => s.mean + s.se));
   const y = (v: number) => +(top + ((hi - v) / Math.max(1e-9, hi - lo)) * (bottom - top)).toFixed(1);
-  const groupW = (W - 90) / PATH_METHODS.length;
+  const groupW = (W - 90) / KEYS.length;
   const bw = groupW / 3;
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`,
@@ -82,9 +125,9 @@ function barSvg(r: FaithfulnessResult, title: string): string {
     `<text x="64" y="${y(lo) + 4}" text-anchor="end">${f(lo)}</text>`,
     `<text x="14" y="${(top + bottom) / 2}" transform="rotate(-90 14 ${(top + bottom) / 2})" text-anchor="middle">Δp of the target</text>`,
   ];
-  PATH_METHODS.forEach((m, i) => {
+  KEYS.forEach((m, i) => {
     (['remove', 'enhance'] as const).forEach((man, j) => {
-      const s = stats.find((x) => x.method === m && x.manipulation === man)!;
+      const s = stats.find((x) => x.key === m && x.manipulation === man)!;
       const x = +(80 + i * groupW + j * bw).toFixed(1);
       const cx = +(x + (bw - 4) / 2).toFixed(1);
       parts.push(`<rect x="${x}" y="${Math.min(y(0), y(s.mean))}" width="${(bw - 4).toFixed(1)}" height="${Math.abs(y(s.mean) - y(0)).toFixed(1)}" fill="${man === 'remove' ? '#dc2626' : '#2563eb'}"><title>${LABEL[m]}, ${man}: ${f(s.mean)} ± ${f(s.se)} (s.e.)</title></rect>`);
@@ -115,26 +158,30 @@ for (const name of models) {
   const t0 = performance.now();
   const r = await faithfulness(model, prompts, { steps, seed: 7, targetKind });
   const secs = ((performance.now() - t0) / 1000).toFixed(0);
-  writeFileSync(`docs/faithfulness-${name}.svg`, barSvg(r, `${name}: change of the target's probability, ${prompts.length} prompts`));
-  const best = (man: 'remove' | 'enhance') =>
-    [...r.summary.filter((s) => s.manipulation === man)].sort((a, b) => (man === 'remove' ? a.mean - b.mean : b.mean - a.mean))[0].method;
+  const t1 = performance.now();
+  const rx = await faithfulness(model, prompts, { steps, seed: 7, targetKind, joint: 'exact' });
+  const secsX = ((performance.now() - t1) / 1000).toFixed(0);
+  const rep = report(r, rx);
+  writeFileSync(`docs/faithfulness-${name}.svg`, barSvg(rep, `${name}: change of the target's probability, ${prompts.length} prompts`));
+  const best = (man: 'remove' | 'enhance') => [...KEYS].sort((a, b) => (man === 'remove' ? rep[a][man].mean - rep[b][man].mean : rep[b][man].mean - rep[a][man].mean))[0];
   const pClean = r.rows.reduce((a, x) => a + x.pClean, 0) / r.rows.length;
-  writeFileSync(`docs/faithfulness-${name}.json`, JSON.stringify({ model: name, steps, targetKind, summary: r.summary, paired: r.paired, rows: r.rows }) + '\n');
+  writeFileSync(`docs/faithfulness-${name}.json`, JSON.stringify({ model: name, steps, targetKind, layer: { summary: r.summary, paired: r.paired, rows: r.rows }, exact: { summary: rx.summary, paired: rx.paired, rows: rx.rows } }) + '\n');
   sections.push(
     [
       `## ${name}`,
       '',
-      `${prompts.length} prompts ([${promptFile.slice(5)}](${promptFile.slice(5)})), m = ${steps}, mean clean probability of the target ${pClean.toFixed(3)}; ${secs} s on WASM. Per-prompt rows: [faithfulness-${name}.json](faithfulness-${name}.json).`,
+      `${prompts.length} prompts ([${promptFile.slice(5)}](${promptFile.slice(5)})), m = ${steps}, mean clean probability of the target ${pClean.toFixed(3)}; ${secs} s (layer-scaled search and baselines) and ${secsX} s (exact joint) on WASM. Per-prompt rows: [faithfulness-${name}.json](faithfulness-${name}.json).`,
       '',
-      table(r),
+      table(rep),
       '',
       `![${name}](faithfulness-${name}.svg)`,
       '',
-      pairedTable(r),
+      pairedTable(r, rx),
       '',
+      agreement(r),
       `Largest mean drop when removed: **${LABEL[best('remove')]}**; largest mean gain when enhanced: **${LABEL[best('enhance')]}**.`,
       '',
-      `Reproduce with the CLI: \`npx pathlight faithfulness --model ${name} --prompts docs/faithfulness-prompts-${name}.txt --steps ${steps} --seed 7${targetKind === 'logit' ? '' : ' --target-kind ' + targetKind}\`.`,
+      `Reproduce with the CLI: \`npx pathlight faithfulness --model ${name} --prompts docs/faithfulness-prompts-${name}.txt --steps ${steps} --seed 7${targetKind === 'logit' ? '' : ' --target-kind ' + targetKind}\` (add \`--joint exact\` for the exact row).`,
     ].join('\n'),
   );
   console.error(`${name}: ${secs} s`);
@@ -152,7 +199,10 @@ model's top-1 next token; a path (one MLP neuron per layer at the last position)
   next layer whose joint attribution with the path is largest (\`src/analysis/path.ts\`);
 - **activation path**: the largest activation in each layer;
 - **per-layer IG path**: the largest integrated gradient in each layer, each layer scaled alone, chosen independently;
-- **random path**: a seeded random neuron per layer.
+- **random path**: a seeded random neuron per layer;
+- **NeuronPath, exact joint** (an extra row, \`--joint exact\`): the same layer-by-layer search, but the joint
+  attribution of path ∪ {n} is computed with only path ∪ {n} scaled, which by completeness of integrated gradients
+  is F(x) − F(path ∪ {n} zeroed) — one ablation run per candidate instead of one IG run per layer.
 
 Each path's neurons are then removed (×0) or enhanced (×2) at the last position, and the change of the target
 token's probability is measured: Δp = p_edited − p_clean. A faithful path gives the most negative Δp when removed

@@ -65,17 +65,29 @@ function swapLast(t: tf.Tensor): tf.Tensor {
   return tf.transpose(t, perm);
 }
 
+/** Plain product; on WASM a batch of up to 8 is split into 2-D products (its batched kernel is slow), as the engine does. */
+function product(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  const lead = a.shape.slice(0, -2);
+  const batch = lead.reduce((x, y) => x * y, 1);
+  if (a.rank === 2 || batch > 8 || tf.getBackend() !== 'wasm') return tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D);
+  const [m, k] = a.shape.slice(-2);
+  const n = b.shape[b.rank - 1];
+  const as = tf.split(tf.reshape(a, [batch * m, k]), batch, 0);
+  const bs = tf.split(tf.reshape(b, [batch * k, n]), batch, 0);
+  return tf.reshape(tf.concat(as.map((ai, i) => tf.matMul(ai as tf.Tensor2D, bs[i] as tf.Tensor2D)), 0), [...lead, m, n]);
+}
+
 /** a · b whose gradient multiplies pre-transposed copies (as the engine's, faster on WASM). */
 const mm = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
   save([a, b]);
   return {
-    value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [
-      tf.matMul(dy as tf.Tensor2D, swapLast(saved[1]) as tf.Tensor2D),
-      tf.matMul(swapLast(saved[0]) as tf.Tensor2D, dy as tf.Tensor2D),
-    ],
+    value: product(a, b),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [product(dy, swapLast(saved[1])), product(swapLast(saved[0]), dy)],
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+
+/** Per batch and head, q · k over the last axis for one query and one key each: [B, H, 1, d] × [B, H, 1, d] → [B, H, 1, 1]. */
+const rowDot = (q: tf.Tensor, k: tf.Tensor) => tf.sum(tf.mul(q, k), -1, true);
 
 function linear(x: tf.Tensor, p: Affine): tf.Tensor {
   const [B, S, D] = x.shape;
@@ -96,14 +108,6 @@ function activation(x: tf.Tensor, kind: ModelConfig['activation']): tf.Tensor {
   if (kind === 'gelu') return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
   const cube = tf.mul(tf.mul(x, x), x);
   return tf.mul(x, tf.sigmoid(tf.mul(tf.add(x, tf.mul(cube, 0.044715)), 2 * GELU_C)));
-}
-
-/** Copies positions start..T−1 of a batched [B, T, F] array. */
-function sliceSuffix(a: Float32Array, B: number, T: number, F: number, start: number): Float32Array {
-  const S = T - start;
-  const out = new Float32Array(B * S * F);
-  for (let b = 0; b < B; b++) out.set(a.subarray((b * T + start) * F, (b + 1) * T * F), b * S * F);
-  return out;
 }
 
 /**
@@ -200,18 +204,14 @@ export class SuffixRunner {
     if (l0 === L) l0 = L - 1;
     if (l0 < this.fromLayer) fail(`suffix run: layer ${l0} is below the runner's first layer ${this.fromLayer}`);
 
-    // Edit maps over the suffix positions, [B, S, ...unit shape].
+    // Edit maps over the suffix positions, [B, S, ...unit shape]: the engine's maps for the edits moved by −start
+    // onto an S-token window (token and head hooks depend on a position only through its own row).
+    const shifted = req.edits.map((set) => set.map((e) => ({ ...e, positions: e.positions && e.positions.map((q) => q - start) })));
     const maps = new Map<HookName, { mult: Float32Array | null; add: Float32Array | null; shape: number[] }>();
     for (const h of editedHooks) {
-      const m = buildEditMaps(h, req.edits, cfg, T, req.means);
+      const m = buildEditMaps(h, shifted, cfg, S, req.means);
       if (!m) continue;
-      const inner = hookInfo(h, cfg).shape(T);
-      const F = inner.slice(1).reduce((a, b) => a * b, 1);
-      maps.set(h, {
-        mult: m.mult && sliceSuffix(m.mult, B, T, F, start),
-        add: m.add && sliceSuffix(m.add, B, T, F, start),
-        shape: [B, S, ...inner.slice(1)],
-      });
+      maps.set(h, { mult: m.mult, add: m.add, shape: [B, S, ...hookInfo(h, cfg).shape(S).slice(1)] });
     }
     const shapeOf = (h: HookName) => [B, S, ...hookInfo(h, cfg).shape(T).slice(1)];
     const captureSet = new Set(capture);
@@ -264,18 +264,31 @@ export class SuffixRunner {
           const q = h(l, 'attn.hook_q', tf.reshape(q0, [B, S, H, dh]));
           const k = h(l, 'attn.hook_k', tf.reshape(k0, [B, S, H, dh]));
           const v = h(l, 'attn.hook_v', tf.reshape(v0, [B, S, H, dh]));
-          const qh = tf.transpose(q, [0, 2, 1, 3]);
-          let khT = tf.transpose(k, [0, 2, 3, 1]);
-          let vh = tf.transpose(v, [0, 2, 1, 3]);
+          const qh = tf.transpose(q, [0, 2, 1, 3]); // [B, H, S, dh]
+          const vh = tf.transpose(v, [0, 2, 1, 3]);
+          // Scores against the suffix's own keys; for one position an element-wise product (no tiny matmuls).
+          const own = S === 1 ? rowDot(qh, tf.transpose(k, [0, 2, 1, 3])) : mm(qh, tf.transpose(k, [0, 2, 3, 1]));
+          let kPre: tf.Tensor | null = null;
+          let vPre: tf.Tensor | null = null;
+          let raw = own;
           if (start > 0) {
-            const kPre = tf.broadcastTo(tf.slice(this.keysT.get(l)!, [0, 0, 0, 0], [1, H, dh, start]), [B, H, dh, start]);
-            const vPre = tf.broadcastTo(tf.slice(this.values.get(l)!, [0, 0, 0, 0], [1, H, start, dh]), [B, H, start, dh]);
-            khT = tf.concat([kPre, khT], 3);
-            vh = tf.concat([vPre, vh], 2);
+            // Scores against the cached keys of positions < start, shared by the whole batch: per head one product
+            // of [B·S, dh] by [dh, start], instead of B·H small ones on broadcast copies.
+            kPre = tf.reshape(tf.slice(this.keysT.get(l)!, [0, 0, 0, 0], [1, H, dh, start]), [H, dh, start]);
+            vPre = tf.reshape(tf.slice(this.values.get(l)!, [0, 0, 0, 0], [1, H, start, dh]), [H, start, dh]);
+            const qByHead = tf.reshape(tf.transpose(q, [2, 0, 1, 3]), [H, B * S, dh]);
+            const pre = tf.transpose(tf.reshape(mm(qByHead, kPre), [H, B, S, start]), [1, 0, 2, 3]);
+            raw = tf.concat([pre, own], 3);
           }
-          const scores = h(l, 'attn.hook_attn_scores', tf.add(tf.mul(mm(qh, khT), scale), mask));
+          const scores = h(l, 'attn.hook_attn_scores', tf.add(tf.mul(raw, scale), mask));
           const pattern = h(l, 'attn.hook_pattern', tf.softmax(scores, -1));
-          const z = h(l, 'attn.hook_z', tf.transpose(mm(pattern, vh), [0, 2, 1, 3]));
+          const pOwn = start > 0 ? tf.slice(pattern, [0, 0, 0, start], [B, H, S, S]) : pattern;
+          let zh = S === 1 ? tf.mul(pOwn, vh) : mm(pOwn, vh);
+          if (start > 0) {
+            const pPre = tf.reshape(tf.transpose(tf.slice(pattern, [0, 0, 0, 0], [B, H, S, start]), [1, 0, 2, 3]), [H, B * S, start]);
+            zh = tf.add(tf.transpose(tf.reshape(mm(pPre, vPre!), [H, B, S, dh]), [1, 0, 2, 3]), zh);
+          }
+          const z = h(l, 'attn.hook_z', tf.transpose(zh, [0, 2, 1, 3]));
           const attnOut = h(l, 'hook_attn_out', linear(tf.reshape(z, [B, S, D]), b.attn.c_proj));
           resid = h(l, 'hook_resid_mid', tf.add(resid, attnOut));
           const x2 = h(l, 'ln2.hook_normalized', layerNorm(resid, b.ln_2.weight, b.ln_2.bias, eps));
