@@ -52,11 +52,16 @@ describe.skipIf(!present)('known circuit on the induction model', () => {
       const r = await runModel(model, { inputIds: [s.ids], capture: ['blocks.0.attn.hook_pattern', 'blocks.1.attn.hook_pattern'], logits: 'none' });
       const p0 = r.activations['blocks.0.attn.hook_pattern'].data;
       const p1 = r.activations['blocks.1.attn.hook_pattern'].data;
-      const shift = s.repeated[0] - s.first[0];
+      const reps = s.repeated.filter((t) => t < T);
       for (let h = 0; h < H; h++) {
         for (let t = 1; t < T; t++) prev[h] += p0[(h * T + t) * T + t - 1] / (T - 1) / seqs.length;
-        // At a repeated position t the current token appeared at t − shift; an induction head attends to the token after it.
-        for (const t of s.repeated) if (t < T) ind[h] += p1[(h * T + t) * T + t - shift + 1] / s.repeated.length / seqs.length;
+        // At a repeated position t the current token occurred before; an induction head attends to the positions
+        // right after its earlier occurrences (keys j whose previous token is the current one).
+        for (const t of reps) {
+          let mass = 0;
+          for (let j = 1; j <= t; j++) if (s.ids[j - 1] === s.ids[t]) mass += p1[(h * T + t) * T + j];
+          ind[h] += mass / reps.length / seqs.length;
+        }
       }
     }
     return { prev, ind };
