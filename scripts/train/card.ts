@@ -42,6 +42,8 @@ interface TrainingFigures {
   final?: Record<string, number>;
   settings: Record<string, number>;
   planned_steps?: number;
+  /** Set when the run was shortened with --stop-at. */
+  stopped_at?: number;
   stopped_early?: boolean;
 }
 
@@ -75,7 +77,7 @@ function trainingSection(t: TrainingFigures, history: HistoryPoint[]): string {
   const firstLoss = first.reduce((a, h) => a + h.train, 0) / Math.max(1, first.length);
   return [
     `- Optimiser: AdamW (β₁ 0.9, β₂ 0.95, ε 1e-8, decoupled weight decay ${s.weightDecay} on weight matrices only), peak learning rate ${s.lr}, linear warm-up over ${s.warmup} steps then cosine decay to ${s.lr * s.minRatio}, global-norm gradient clipping at ${s.clip}.`,
-    `- ${t.steps} steps of batch ${s.batch} (${t.tokens.toLocaleString('en-US')} tokens)${t.stopped_early ? `, stopped early when the held-out criterion was met (the schedule was planned for ${t.planned_steps} steps)` : ''}, seed ${s.seed}; GPT-2 initialisation (N(0, 0.02), residual projections N(0, 0.02/√(2·n_layer))).`,
+    `- ${t.steps} steps of batch ${s.batch} (${t.tokens.toLocaleString('en-US')} tokens)${t.stopped_early ? `, stopped early when the held-out criterion was met (the schedule was planned for ${t.planned_steps} steps)` : t.stopped_at !== undefined ? `, stopped at step ${t.stopped_at} of a schedule planned for ${t.planned_steps} steps (\`--stop-at ${t.stopped_at}\`: the shared two-core machine ran the rest too slowly; the learning rate had not finished its cosine decay)` : ''}, seed ${s.seed}; GPT-2 initialisation (N(0, 0.02), residual projections N(0, 0.02/√(2·n_layer))).`,
     `- Trained with \`npm run train\` on the tfjs WASM backend in Node, one CPU core (shared machine): ${fmtTime(t.wall_time_s)} of training, about ${t.tokens_per_s.toLocaleString('en-US')} tokens/s.`,
     `- Training loss: ${f3(firstLoss)} over the first 10 steps → ${f3(t.train_loss_last50)} over the last 50 steps.`,
     '',

@@ -18,6 +18,8 @@ export interface TrainSettings {
   seed: number;
   evalEvery: number;
   checkpointEvery: number;
+  /** Stop at this step, with the learning-rate schedule still planned for `steps` (a shortened run). */
+  stopAt?: number;
 }
 
 export interface Batch {
@@ -117,7 +119,7 @@ export class Trainer {
     const names = [...this.params.keys()];
     let windowStart = performance.now();
     let windowTokens = 0;
-    while (this.state.step < s.steps && !this.state.stoppedEarly) {
+    while (this.state.step < Math.min(s.steps, s.stopAt ?? Infinity) && !this.state.stoppedEarly) {
       const step = this.state.step;
       const lr = learningRate(step, { peak: s.lr, warmup: s.warmup, total: s.steps, minRatio: s.minRatio });
       const batch = h.sample(this.rng);
