@@ -12,6 +12,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { linePrompts } from '../src/analysis/generate';
 import { languageSwitchReport, selectLanguageNeurons, type SwitchReport } from '../src/analysis/lape';
+import { repeatedNgramRate } from '../src/analysis/loops';
 import { languageCentroids, steeringSwitchReport, type SteeringSwitchReport } from '../src/analysis/steering';
 import { encodeVectorFile, type NamedVector } from '../src/analysis/vectors';
 import { initBackend, type BackendName } from '../src/engine/backend';
@@ -221,12 +222,16 @@ md.push('', `### Repetition loops`, '');
 if (loops) {
   const r = loops.report;
   const trial = (t: { neuron: { layer: number; index: number }; op: string; rate: number }) => `${nid(t.neuron)} ${t.op === 'flip' ? 'sign flip' : 'zeroed'}`;
+  // Reference: the repeated 4-gram rate of real text, the held-out continuations of the same kind of prompts.
+  const natural = LANGS.flatMap((l) => linePrompts(val[l], (s) => tok.encode(s), S.loopPerLang, S.promptTokens + S.loopTokens, 0).map((ids) => repeatedNgramRate(ids.slice(S.promptTokens))));
+  const naturalRate = natural.reduce((x, y) => x + y, 0) / Math.max(1, natural.length);
   md.push(
     `${loops.candidates} candidate prompts (${S.loopPerLang} per language, ${S.promptTokens} characters); ${loops.looping} loop under greedy decoding (repeated 4-gram rate ≥ 0.5 over ${S.loopTokens} generated characters), split alternately into sweep and test prompts (at most ${S.loopPrompts} each): ${loops.sweepPrompts} sweep, ${loops.testPrompts} test. ` +
       `Screening ranked all ${model.config.nLayer * model.config.dMlp} neurons; the top ${S.loopCandidates} were each zeroed and sign-flipped in real generation, and ${S.loopRandom} random neurons likewise as a baseline.`,
     '',
     '| | repeated 4-gram rate (sweep prompts) |',
     '| --- | --- |',
+    `| held-out text itself (the true continuations of ${natural.length} such prompts) | ${f3(naturalRate)} |`,
     `| clean | ${f3(r.cleanRate)} |`,
     `| best screened edit: ${trial(r.best)} | **${f3(r.best.rate)}** |`,
     ...(r.bestRandom ? [`| best of ${r.random.length} random edits: ${trial(r.bestRandom)} | ${f3(r.bestRandom.rate)} |`, `| mean of random edits | ${f3(r.random.reduce((a, t) => a + t.rate, 0) / r.random.length)} |`] : []),

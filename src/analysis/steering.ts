@@ -113,7 +113,7 @@ export interface SteeringSwitchRow {
   leftSource: number;
   switchRate: number;
   leftRate: number;
-  /** A few continuations at this α: source → target. */
+  /** The first prompt's continuation for each source language at this α. */
   examples: Array<{ source: string; target: string; text: string; lang: string }>;
 }
 
@@ -154,7 +154,9 @@ export async function steeringSwitchReport(model: Model, req: SteeringSwitchRequ
     });
     const switched = labelled.filter((r) => r.lang === r.target).length;
     const leftSource = labelled.filter((r) => r.lang !== r.source).length;
-    return { alpha, n: P, switched, leftSource, switchRate: switched / P, leftRate: leftSource / P, examples: labelled.slice(0, 4) };
+    // Examples: the first prompt of each source language.
+    const examples = langs.map((l) => labelled.find((r) => r.source === l)).filter((r) => r !== undefined);
+    return { alpha, n: P, switched, leftSource, switchRate: switched / P, leftRate: leftSource / P, examples };
   });
   const norm = (v: ArrayLike<number>) => Math.hypot(...Array.from(v));
   return {
