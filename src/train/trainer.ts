@@ -18,6 +18,12 @@ export interface TrainSettings {
   seed: number;
   evalEvery: number;
   checkpointEvery: number;
+  /**
+   * Initialise the (still learned) position embeddings with sines and cosines of this amplitude instead of
+   * N(0, 0.02): relative positions are then linearly readable from the start, which speeds up heads that
+   * attend by offset (a previous-token head). The architecture is unchanged.
+   */
+  sinusoidalPositions?: number;
   /** Stop at this step, with the learning-rate schedule still planned for `steps` (a shortened run). */
   stopAt?: number;
 }
@@ -78,7 +84,12 @@ export class Trainer {
   constructor(readonly cfg: ModelConfig, readonly settings: TrainSettings) {
     const id = trainerCount++;
     const flat = new Map<string, tf.Tensor>();
-    for (const [k, t] of initFlat(cfg, settings.seed)) {
+    const init = initFlat(cfg, settings.seed);
+    if (settings.sinusoidalPositions) {
+      init.get('wpe.weight')!.dispose();
+      init.set('wpe.weight', sinusoidalPositions(cfg.nCtx, cfg.dModel, settings.sinusoidalPositions));
+    }
+    for (const [k, t] of init) {
       const v = tf.variable(t, true, `trainer${id}/${k}`);
       t.dispose();
       this.params.set(k, v);
@@ -164,4 +175,17 @@ export class Trainer {
     for (const v of this.params.values()) v.dispose();
     this.opt.dispose();
   }
+}
+
+/** The transformer's sinusoidal position encoding [n, d] times `amplitude`. */
+export function sinusoidalPositions(n: number, d: number, amplitude: number): tf.Tensor2D {
+  const out = new Float32Array(n * d);
+  for (let p = 0; p < n; p++) {
+    for (let i = 0; i < d / 2; i++) {
+      const angle = p / Math.pow(10000, (2 * i) / d);
+      out[p * d + 2 * i] = amplitude * Math.sin(angle);
+      out[p * d + 2 * i + 1] = amplitude * Math.cos(angle);
+    }
+  }
+  return tf.tensor2d(out, [n, d]);
 }
