@@ -75,14 +75,16 @@ function table(rep: Report): string {
 
 function pairedTable(layer: FaithfulnessResult, exact: FaithfulnessResult): string {
   const rows = [
-    '| NeuronPath vs | remove: NeuronPath lower Δp | remove: mean difference | enhance: NeuronPath higher Δp | enhance: mean difference |',
+    '| NeuronPath vs | remove: better / worse / same | remove: mean difference, sign test | enhance: better / worse / same | enhance: mean difference, sign test |',
     '| --- | --- | --- | --- | --- |',
   ];
   for (const [which, r] of [['', layer], [', exact joint', exact]] as const) {
     for (const b of ['activation', 'layer_ig', 'random'] as const) {
       const rem = r.paired!.find((p) => p.baseline === b && p.manipulation === 'remove')!;
       const enh = r.paired!.find((p) => p.baseline === b && p.manipulation === 'enhance')!;
-      rows.push(`| ${LABEL[b]}${which ? ` (NeuronPath${which})` : ''} | ${(100 * rem.winRate).toFixed(0)}% of prompts | ${f(rem.meanDiff)} | ${(100 * enh.winRate).toFixed(0)}% of prompts | ${f(enh.meanDiff)} |`);
+      const cell = (x: typeof rem) => `${x.wins} / ${x.losses} / ${x.ties}`;
+      const p = (x: typeof rem) => `${f(x.meanDiff)}, p = ${x.pSign! < 0.001 ? x.pSign!.toExponential(0) : x.pSign!.toFixed(3)}`;
+      rows.push(`| ${LABEL[b]}${which ? ` (NeuronPath${which})` : ''} | ${cell(rem)} | ${p(rem)} | ${cell(enh)} | ${p(enh)} |`);
     }
   }
   return rows.join('\n');

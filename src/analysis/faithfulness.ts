@@ -57,12 +57,33 @@ export interface PairedComparison {
   winRate: number;
   /** Mean of Δp(NeuronPath) − Δp(baseline). */
   meanDiff: number;
+  /** Prompts where NeuronPath did better, worse, or the same (identical paths). */
+  wins?: number;
+  losses?: number;
+  ties?: number;
+  /** Two-sided exact sign test over the prompts that are not ties. */
+  pSign?: number;
 }
 
 export interface FaithfulnessResult {
   rows: FaithfulnessRow[];
   summary: FaithfulnessSummary[];
   paired?: PairedComparison[];
+}
+
+/** Two-sided exact sign test: P(a result at least as lopsided as `wins` of `wins + losses` fair coin flips). */
+export function signTest(wins: number, losses: number): number {
+  const n = wins + losses;
+  if (n === 0) return 1;
+  const k = Math.min(wins, losses);
+  // Σ_{i ≤ k} C(n, i) / 2^n, in logs to stay finite for large n.
+  let logC = 0;
+  let tail = 0;
+  for (let i = 0; i <= k; i++) {
+    if (i > 0) logC += Math.log((n - i + 1) / i);
+    tail += Math.exp(logC - n * Math.LN2);
+  }
+  return Math.min(1, 2 * tail);
 }
 
 function meanSd(xs: number[]): { mean: number; sd: number } {
@@ -110,13 +131,16 @@ export async function faithfulness(model: Model, prompts: Array<FaithfulnessProm
     for (const manipulation of Object.keys(MANIPULATIONS) as Manipulation[]) {
       const sign = manipulation === 'remove' ? -1 : 1;
       let wins = 0;
+      let losses = 0;
       let diff = 0;
       for (const r of rows) {
         const d = r.delta.neuronpath[manipulation] - r.delta[baseline][manipulation];
         diff += d;
-        wins += sign * d > 0 ? 1 : d === 0 ? 0.5 : 0;
+        if (sign * d > 0) wins++;
+        else if (sign * d < 0) losses++;
       }
-      paired.push({ baseline, manipulation, winRate: wins / rows.length, meanDiff: diff / rows.length });
+      const ties = rows.length - wins - losses;
+      paired.push({ baseline, manipulation, winRate: (wins + ties / 2) / rows.length, meanDiff: diff / rows.length, wins, losses, ties, pSign: signTest(wins, losses) });
     }
   }
   return { rows, summary, paired };
