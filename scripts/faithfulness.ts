@@ -110,7 +110,7 @@ function barSvg(rep: Report, title: string): string {
   const W = 700;
   const H = 280;
   const top = 34;
-  const bottom = H - 60;
+  const bottom = H - 64;
   const stats = KEYS.flatMap((k) => (['remove', 'enhance'] as const).map((man) => ({ key: k, manipulation: man, ...rep[k][man], se: rep[k][man].sd / Math.sqrt(rep[k][man].n) })));
   const lo = Math.min(0, ...stats.map((s) => s.mean - s.se));
   const hi = Math.max(0, ...stats.map((s) => s.mean + s.se));
@@ -135,7 +135,12 @@ function barSvg(rep: Report, title: string): string {
       parts.push(`<rect x="${x}" y="${Math.min(y(0), y(s.mean))}" width="${(bw - 4).toFixed(1)}" height="${Math.abs(y(s.mean) - y(0)).toFixed(1)}" fill="${man === 'remove' ? '#dc2626' : '#2563eb'}"><title>${LABEL[m]}, ${man}: ${f(s.mean)} ± ${f(s.se)} (s.e.)</title></rect>`);
       parts.push(`<line x1="${cx}" x2="${cx}" y1="${y(s.mean - s.se)}" y2="${y(s.mean + s.se)}" stroke="#111"/>`);
     });
-    parts.push(`<text x="${(80 + i * groupW + bw).toFixed(1)}" y="${H - 40}" text-anchor="middle">${LABEL[m]}</text>`);
+    // Labels on two lines when long: the bars of a group are about 120 px wide.
+    const words = LABEL[m].split(' ');
+    const cut = LABEL[m].length > 16 ? Math.ceil(words.length / 2) : words.length;
+    const cx = (80 + i * groupW + bw).toFixed(1);
+    parts.push(`<text x="${cx}" y="${H - 44}" text-anchor="middle">${words.slice(0, cut).join(' ')}</text>`);
+    if (cut < words.length) parts.push(`<text x="${cx}" y="${H - 31}" text-anchor="middle">${words.slice(cut).join(' ')}</text>`);
   });
   parts.push(
     `<rect x="80" y="${H - 20}" width="10" height="10" fill="#dc2626"/><text x="95" y="${H - 11}">remove (×0)</text>`,
