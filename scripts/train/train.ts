@@ -1,5 +1,5 @@
 /**
- * npm run train -- RECIPE [--tiny] [--steps N] [--stop-at N] [--fresh | --resume] [--out DIR]
+ * npm run train -- RECIPE [--tiny] [--steps N] [--lr X] [--stop-at N] [--fresh | --resume] [--out DIR]
  * (--out DIR: run folder instead of runs/RECIPE[-tiny]; a run with --out is not exported to public/models.)
  * Trains a bundled model on the WASM backend; checkpoints (Hugging Face layout + optimiser state) go to
  * runs/RECIPE[-tiny]/ every few hundred steps and a stopped run resumes from there. A finished full run is
@@ -21,13 +21,13 @@ import { RECIPES, type Recipe } from './recipes';
 
 const argv = process.argv.slice(2);
 const valueOf = (flag: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
-const name = argv.find((a, i) => !a.startsWith('--') && !['--steps', '--out', '--stop-at'].includes(argv[i - 1]));
+const name = argv.find((a, i) => !a.startsWith('--') && !['--steps', '--out', '--stop-at', '--lr'].includes(argv[i - 1]));
 const outArg = valueOf('--out');
 const tiny = argv.includes('--tiny');
 // A --tiny smoke run always starts afresh (it takes seconds); a full run resumes unless --fresh.
 const fresh = argv.includes('--fresh') || (tiny && !argv.includes('--resume'));
 if (!name || !RECIPES[name]) {
-  console.error(`usage: npm run train -- (${Object.keys(RECIPES).join('|')}) [--tiny] [--steps N] [--stop-at N] [--fresh | --resume] [--out DIR]`);
+  console.error(`usage: npm run train -- (${Object.keys(RECIPES).join('|')}) [--tiny] [--steps N] [--lr X] [--stop-at N] [--fresh | --resume] [--out DIR]`);
   process.exit(2);
 }
 
@@ -37,6 +37,10 @@ const recipe: Recipe = RECIPES[name](tiny);
 if (valueOf('--steps') !== undefined) {
   recipe.settings.steps = Number(valueOf('--steps'));
   if (!(recipe.settings.steps > 0)) throw new Error(`--steps must be a positive number (got ${valueOf('--steps')})`);
+}
+if (valueOf('--lr') !== undefined) {
+  recipe.settings.lr = Number(valueOf('--lr'));
+  if (!(recipe.settings.lr > 0)) throw new Error(`--lr must be a positive number (got ${valueOf('--lr')})`);
 }
 if (valueOf('--stop-at') !== undefined) {
   // Train along the recipe's schedule (planned for `steps`) but stop at this step: a shortened run.
