@@ -37,7 +37,7 @@ const DATA = 'data/polyglot';
 // Settings (quick: a few prompts and tokens, to try the script in a minute).
 const S = quick
   ? { windows: 8, prompts: 3, promptTokens: 24, maxTokens: 24, topRates: [0.01], scales: [1], steerLayers: [2], alphas: [0, 1], layerAlpha: 1, loopPerLang: 6, loopTokens: 32, loopCandidates: 2, loopRandom: 2, heldOut: 2, loopPrompts: 8 }
-  : { windows: 64, prompts: 16, promptTokens: 24, maxTokens: 48, topRates: [0.01, 0.05], scales: [1, 3], steerLayers: [0, 1, 2, 3], alphas: [0, 0.5, 1, 2, 4], layerAlpha: 2, loopPerLang: 32, loopTokens: 64, loopCandidates: 8, loopRandom: 8, heldOut: 8, loopPrompts: 16 };
+  : { windows: 64, prompts: 16, promptTokens: 24, maxTokens: 48, topRates: [0.01, 0.05], scales: [1, 3], steerLayers: [0, 1, 2, 3], alphas: [0, 0.5, 1, 2, 4], layerAlpha: 2, loopPerLang: 32, loopTokens: 64, loopCandidates: 16, loopRandom: 16, heldOut: 8, loopPrompts: 16 };
 
 tf.env().set('PROD', true);
 await initBackend(backend);
@@ -51,7 +51,7 @@ const model = await loadModelDir(modelRef);
 const tok = model.tokenizer!;
 log(`model ${model.name}: ${model.config.nLayer} layers, d_model ${model.config.dModel}, d_mlp ${model.config.dMlp}, n_ctx ${model.config.nCtx}`);
 const metricsPath = join('public', 'models', modelRef, 'metrics.json');
-let metrics: { steps?: number; final?: Record<string, number> } = {};
+let metrics: { training?: { steps?: number }; held_out_nats_per_char?: { mean?: number } } = {};
 try {
   metrics = JSON.parse(readFileSync(metricsPath, 'utf8'));
 } catch {
@@ -91,7 +91,7 @@ for (const layer of S.steerLayers) {
   log(`steering at ${hook}, α ∈ {${alphas.join(', ')}}`);
   const report = await steeringSwitchReport(
     model,
-    { prompts: setup.prompts, centroids, layer, alphas, languageId: setup.languageId, maxTokens: S.maxTokens },
+    { prompts: setup.prompts, centroids, layer, alphas, languageId: setup.languageId, maxTokens: S.maxTokens, randomDirections: true, seed: 1 },
     { onProgress: bar('generation') },
   );
   steerRuns.push({ layer, report });
@@ -135,7 +135,7 @@ writeFileSync(
 const md: string[] = [];
 const nid = (n: { layer: number; index: number }) => formatNodeId({ kind: 'neuron', layer: n.layer, index: n.index, position: null });
 md.push(
-  `Model \`${model.name}\` (${model.config.nLayer} layers, d_model ${model.config.dModel}, ${model.config.nLayer * model.config.dMlp} MLP neurons${metrics.final?.val ? `, held-out loss ${metrics.final.val.toFixed(3)} nats/char after ${metrics.steps} steps` : ''}), ` +
+  `Model \`${model.name}\` (${model.config.nLayer} layers, d_model ${model.config.dModel}, ${model.config.nLayer * model.config.dMlp} MLP neurons${metrics.held_out_nats_per_char?.mean ? `, held-out loss ${metrics.held_out_nats_per_char.mean.toFixed(3)} nats/char after ${metrics.training?.steps} training steps` : ''}), ` +
     `backend ${backend}, ${quick ? '**quick settings** — ' : ''}${seconds.toFixed(0)} s in all. Language identifier accuracy on 64-character held-out snippets: ${pct(setup.idAccuracy)}.`,
   '',
   `### Language neurons`,
@@ -205,16 +205,19 @@ md.push(
   '',
   `### Steering with language directions (activation addition)`,
   '',
-  `v(A→B) = mean residual activation over ${quick ? 8 : 64} train lines of B − the same for A, added as α·v at \`blocks.L.hook_resid_pre\` on every position and step; same prompts and targets as above. α = 1 moves the mean activation of A onto that of B.`,
+  `v(A→B) = mean residual activation over ${quick ? 8 : 64} train lines of B − the same for A, added as α·v at \`blocks.L.hook_resid_pre\` on every position and step; same prompts and targets as above. α = 1 moves the mean activation of A onto that of B. Baseline: for each prompt a random direction (Gaussian) scaled to the norm of its v(A→B), at the same α.`,
   '',
-  '| layer | ‖v‖ (mean) | ‖centroid‖ (mean) | ' + 'α: switched (left source)' + ' |',
-  '| --- | --- | --- | --- |',
+  '| layer | ‖v‖ (mean) | ‖centroid‖ (mean) | α | v(A→B): switched | v(A→B): left source | random direction: switched | random direction: left source |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- |',
 );
 for (const r of steerRuns) {
-  md.push(`| ${r.layer} | ${r.report.meanVectorNorm.toFixed(2)} | ${r.report.meanCentroidNorm.toFixed(2)} | ` + r.report.rows.map((x) => `α=${x.alpha}: ${pct(x.switchRate)} (${pct(x.leftRate)})`).join('; ') + ' |');
+  for (const row of r.report.rows.filter((x) => x.direction === 'centroid')) {
+    const rnd = r.report.rows.find((x) => x.direction === 'random' && x.alpha === row.alpha);
+    md.push(`| ${r.layer} | ${r.report.meanVectorNorm.toFixed(2)} | ${r.report.meanCentroidNorm.toFixed(2)} | ${row.alpha} | **${pct(row.switchRate)}** | ${pct(row.leftRate)} | ${rnd ? pct(rnd.switchRate) : '–'} | ${rnd ? pct(rnd.leftRate) : '–'} |`);
+  }
 }
 const l2 = steerRuns.find((r) => r.layer === 2) ?? steerRuns[0];
-const big = l2.report.rows[l2.report.rows.length - 1];
+const big = l2.report.rows.filter((x) => x.direction === 'centroid').at(-1)!;
 md.push('', `Examples at layer ${l2.layer}, α = ${big.alpha}:`, '', '| source → target | continuation (identified as) |', '| --- | --- |');
 for (const e of big.examples) md.push(`| ${e.source} → ${e.target} | ${esc(e.text)} (${e.lang}) |`);
 

@@ -8,6 +8,7 @@ import type { Model } from '../engine/model';
 import type { Edit, HookName, ModelConfig } from '../engine/types';
 import { compareNextToken, type DistributionResult } from './distribution';
 import { generate, generateBatch, type AnalysisOptions, type GenerateResult, type Means, type Sampling } from './generate';
+import { Rng } from '../train/rng';
 import { identifyLanguage, type LanguageId } from './language-id';
 import { assignTargets, type SwitchPrompt } from './lape';
 import { contrastiveVector, hookMeans, neuronDirection, type ContrastiveRequest } from './vectors';
@@ -104,10 +105,16 @@ export interface SteeringSwitchRequest {
   languageId: LanguageId;
   maxTokens: number;
   batchSize?: number;
+  /** Also steer along random directions of the same norm as each v(A→B), at every α ≠ 0 (a baseline). */
+  randomDirections?: boolean;
+  /** Seed of the random directions. */
+  seed?: number;
 }
 
 export interface SteeringSwitchRow {
   alpha: number;
+  /** `centroid`: v(A→B); `random`: a random direction with the same norm. */
+  direction: 'centroid' | 'random';
   n: number;
   switched: number;
   leftSource: number;
@@ -137,17 +144,29 @@ export async function steeringSwitchReport(model: Model, req: SteeringSwitchRequ
   if (prompts.length === 0 || req.alphas.length === 0) fail('the steering switch report needs prompts and α values');
   const hook = steeringHook(model.config, req.layer, req.point);
   const vec = (a: string, b: string) => Array.from(req.centroids[b], (x, i) => x - req.centroids[a][i]);
+  const norm = (v: ArrayLike<number>) => Math.hypot(...Array.from(v));
+  const rng = new Rng(req.seed ?? 1);
+  const gauss = () => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
+  // One random direction per prompt, scaled to the norm of that prompt's v(A→B).
+  const randomVecs = prompts.map((p) => {
+    const r = Array.from({ length: model.config.dModel }, gauss);
+    const k = norm(vec(p.lang, p.target)) / norm(r);
+    return r.map((x) => x * k);
+  });
+  const configs: Array<{ alpha: number; direction: 'centroid' | 'random' }> = req.alphas.map((alpha) => ({ alpha, direction: 'centroid' }));
+  if (req.randomDirections) for (const alpha of req.alphas) if (alpha !== 0) configs.push({ alpha, direction: 'random' });
   const seqs: number[][] = [];
   const edits: Edit[][] = [];
-  for (const alpha of req.alphas) {
-    for (const p of prompts) {
+  for (const c of configs) {
+    prompts.forEach((p, i) => {
       seqs.push(p.ids);
-      edits.push(alpha === 0 ? [] : [steeringEdit(model.config, { layer: req.layer, point: req.point, vector: vec(p.lang, p.target), alpha, positions: null })]);
-    }
+      const vector = c.direction === 'centroid' ? vec(p.lang, p.target) : randomVecs[i];
+      edits.push(c.alpha === 0 ? [] : [steeringEdit(model.config, { layer: req.layer, point: req.point, vector, alpha: c.alpha, positions: null })]);
+    });
   }
   const gen = await generateBatch(model, { prompts: seqs, edits, maxTokens: req.maxTokens, batchSize: req.batchSize ?? 32 }, opts);
   const P = prompts.length;
-  const rows = req.alphas.map((alpha, a) => {
+  const rows = configs.map(({ alpha, direction }, a) => {
     const labelled = prompts.map((p, i) => {
       const text = tok.decode(gen.generated[a * P + i]);
       return { source: p.lang, target: p.target, text, lang: identifyLanguage(req.languageId, text).lang };
@@ -156,9 +175,8 @@ export async function steeringSwitchReport(model: Model, req: SteeringSwitchRequ
     const leftSource = labelled.filter((r) => r.lang !== r.source).length;
     // Examples: the first prompt of each source language.
     const examples = langs.map((l) => labelled.find((r) => r.source === l)).filter((r) => r !== undefined);
-    return { alpha, n: P, switched, leftSource, switchRate: switched / P, leftRate: leftSource / P, examples };
+    return { alpha, direction, n: P, switched, leftSource, switchRate: switched / P, leftRate: leftSource / P, examples };
   });
-  const norm = (v: ArrayLike<number>) => Math.hypot(...Array.from(v));
   return {
     hook,
     rows,

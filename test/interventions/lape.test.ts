@@ -142,11 +142,12 @@ describe('steering switch report (activation addition between language centroids
     const id = trainLanguageId(Object.fromEntries(Object.keys(ALPHABETS).map((l) => [l, text(l, 600, 99)])));
     const prompts = Object.keys(ALPHABETS).flatMap((l, k) => [0, 1].map((i) => ({ ids: model.tokenizer!.encode(text(l, 10, 70 + 2 * k + i)), lang: l })));
     const before = liveTensors();
-    const rep = await steeringSwitchReport(model, { prompts, centroids, layer: 1, alphas: [0, 3], languageId: id, maxTokens: 6, batchSize: 5 });
+    const rep = await steeringSwitchReport(model, { prompts, centroids, layer: 1, alphas: [0, 3], languageId: id, maxTokens: 6, batchSize: 5, randomDirections: true });
     expect(liveTensors()).toBe(before);
     expect(rep.hook).toBe(hook);
-    expect(rep.rows.map((r) => r.alpha)).toEqual([0, 3]);
+    expect(rep.rows.map((r) => [r.alpha, r.direction])).toEqual([[0, 'centroid'], [3, 'centroid'], [3, 'random']]);
     for (const r of rep.rows) {
+      expect(r.examples.map((e) => e.source)).toEqual(['xa', 'yk', 'zr']);
       expect(r.n).toBe(6);
       expect(r.switchRate).toBeCloseTo(r.switched / 6);
     }
