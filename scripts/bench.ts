@@ -4,7 +4,7 @@
  *   npm run bench -- [--backends cpu,wasm,webgpu] [--quick]
  */
 import * as tf from '@tensorflow/tfjs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { existsSync } from 'node:fs';
 import { initBackend, type BackendName } from '../src/engine/backend';
 import { randomModel } from '../src/engine/init';
@@ -49,6 +49,7 @@ function ids(T: number, V: number): number[] {
   return Array.from({ length: T }, (_, i) => (i * 7919 + 13) % V);
 }
 
+tf.env().set('PROD', true);
 const rows: string[] = [];
 const notes: string[] = [];
 for (const b of backends) {
@@ -121,7 +122,7 @@ const table = [
   ...rows,
 ].join('\n');
 const text = [
-  `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, tfjs ${tf.version.tfjs}, with \`npm run bench${argv.length ? ' -- ' + argv.join(' ') : ''}\`. Median of repeated runs after a warm-up.`,
+  `Load average when it started: ${loadavg()[0].toFixed(1)} on ${cpus().length} cores (other processes share the machine; figures under load are slower). Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, tfjs ${tf.version.tfjs}, with \`npm run bench${argv.length ? ' -- ' + argv.join(' ') : ''}\`. Median of repeated runs after a warm-up.`,
   '',
   table,
   '',
