@@ -203,7 +203,8 @@ The manipulation experiment of NeuronPath (ICLR 2025), on the bundled models. Fo
 model's top-1 next token; a path (one MLP neuron per layer at the last position) is found by
 
 - **NeuronPath**: joint integrated gradients, layer by layer — with the path so far scaled jointly, the neuron of the
-  next layer whose joint attribution with the path is largest (\`src/analysis/path.ts\`);
+  next layer whose joint attribution with the path is largest (\`src/analysis/path.ts\`), computed as specified by
+  one batched IG run per layer in which the whole layer is scaled along with the path;
 - **activation path**: the largest activation in each layer;
 - **per-layer IG path**: the largest integrated gradient in each layer, each layer scaled alone, chosen independently;
 - **random path**: a seeded random neuron per layer;
