@@ -35,23 +35,24 @@ try {
   const firstScreen = Date.now() - t0;
 
   // Long tasks on the main thread from here on.
-  await page.evaluate(() => {
-    (window as any).__long = [];
-    new PerformanceObserver((l) => l.getEntries().forEach((e) => (window as any).__long.push(e.duration))).observe({ type: 'longtask', buffered: false });
-  });
+  await page.evaluate(`(() => {
+    window.__long = [];
+    new PerformanceObserver((l) => l.getEntries().forEach((e) => window.__long.push(e.duration))).observe({ type: 'longtask', buffered: false });
+  })()`);
 
   // Edit → updated predictions, measured in the page: add a scale edit on a neuron, wait for the edited list to change.
-  const latencies: number[] = await page.evaluate(async () => {
-    const api = (window as any).__pathlight;
+  // Page code as a string: tsx would otherwise inject helpers (__name) that do not exist in the page.
+  const latencies: number[] = await page.evaluate(`(async () => {
+    const api = window.__pathlight;
     const st = api.state();
     const layers = st.model.config.nLayer;
-    const out: number[] = [];
+    const out = [];
     for (let i = 0; i < 25; i++) {
       const before = document.querySelector('[data-testid=prediction-list-edited]')?.textContent ?? '';
       const t = performance.now();
       api.clearEdits();
-      api.addEdit({ hook: `blocks.${i % layers}.mlp.hook_post`, index: (i * 37) % st.model.config.dMlp, op: 'scale', value: -4 - i, positions: null });
-      await new Promise<void>((resolve) => {
+      api.addEdit({ hook: 'blocks.' + (i % layers) + '.mlp.hook_post', index: (i * 37) % st.model.config.dMlp, op: 'scale', value: -4 - i, positions: null });
+      await new Promise((resolve) => {
         const check = () => {
           const now = document.querySelector('[data-testid=prediction-list-edited]')?.textContent ?? '';
           if (now && now !== before) resolve();
@@ -62,11 +63,11 @@ try {
       out.push(performance.now() - t);
     }
     return out;
-  });
-  await page.evaluate(() => ((window as any).__long = []));
+  })()`);
+  await page.evaluate('window.__long = []');
   await page.click('[data-testid=run-path]');
   await page.waitForSelector('[data-testid=path-graph] g.node[data-role=path]', { timeout: 300_000 });
-  const longTasks: number[] = await page.evaluate(() => (window as any).__long);
+  const longTasks: number[] = await page.evaluate('window.__long');
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
   const text = [
