@@ -21,7 +21,7 @@ test('prompt → path → click a path node → ablate → the predictions chang
   expect(nLayers).toBeGreaterThanOrEqual(2);
   const ids = await pathNodes.evaluateAll((els) => els.map((e) => e.getAttribute('data-node-id')));
   for (const id of ids) expect(id).toMatch(/^L\d+\.N\d+@\d+$/);
-  await expect(page.locator('[data-testid=path-graph] g.node').filter({ has: page.locator('rect:not([display=none])') }).first()).toHaveAttribute('data-node-id', /^L\d+\.H\d+@\d+$/);
+  await expect(page.locator('[data-testid=path-graph] g.node').filter({ has: page.locator('rect.head-shape:not([display=none])') }).first()).toHaveAttribute('data-node-id', /^L\d+\.H\d+@\d+$/);
   await page.screenshot({ path: test.info().outputPath('2-path.png'), fullPage: true });
 
   // Click the last-layer path node (closest to the output) and ablate it.

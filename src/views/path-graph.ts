@@ -80,8 +80,10 @@ export function drawPathGraph(el: HTMLElement, data: GraphData, selected: string
     .data(data.nodes.filter((n) => pos.has(n.id)), (n) => n.id)
     .join((enter) => {
       const e = enter.append('g').attr('class', 'node');
+      // A transparent hit area over the shape and its label, so the whole node takes clicks.
+      e.append('rect').attr('class', 'hit').attr('fill', 'transparent');
       e.append('circle');
-      e.append('rect');
+      e.append('rect').attr('class', 'head-shape');
       e.append('text').attr('class', 'node-label');
       e.append('title');
       return e;
@@ -105,7 +107,13 @@ export function drawPathGraph(el: HTMLElement, data: GraphData, selected: string
     .attr('stroke', (n) => (n.id === selected ? '#f59e0b' : n.role === 'path' ? '#111827' : '#94a3b8'))
     .attr('stroke-width', (n) => (n.id === selected ? 4 : n.role === 'path' ? 2.5 : 1));
   nodes
-    .select('rect')
+    .select('rect.hit')
+    .attr('x', (n) => (n.kind === 'neuron' ? -r(n) - 2 : -10))
+    .attr('y', (n) => (n.kind === 'neuron' ? -Math.max(12, r(n) + 2) : -10))
+    .attr('width', (n) => (n.kind === 'neuron' ? r(n) + 2 + 40 : 20))
+    .attr('height', (n) => (n.kind === 'neuron' ? 2 * Math.max(12, r(n) + 2) : 36));
+  nodes
+    .select('rect.head-shape')
     .attr('display', (n) => (n.kind === 'head' ? null : 'none'))
     .attr('x', -8)
     .attr('y', -8)
