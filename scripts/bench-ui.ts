@@ -1,5 +1,5 @@
 /**
- * UI speed benchmark (not a test): `npx tsx scripts/bench-ui.ts [--backend wasm] [--model polyglot]`.
+ * UI speed benchmark (not a test): `npm run build && npx tsx scripts/bench-ui.ts [--backend=wasm] [--model=polyglot]`.
  * Serves the production build (vite preview), drives Debian's Chromium with Playwright and measures:
  *  - first meaningful screen: navigation → model ready and predictions shown (second load, warm cache);
  *  - edit → updated predictions: time from adding an edit to the edited prediction list changing (p50/p95);
