@@ -6,15 +6,19 @@ function isWebPage(res: Response): boolean {
   return /^text\/html/i.test(res.headers.get('content-type') ?? '');
 }
 
-/** Fetches a text file; null when `optional` and the server answers 404. */
-export async function fetchText(url: string, optional = false, signal?: AbortSignal): Promise<string | null> {
-  let res: Response;
+/** fetch() whose network failures become a clear message (cancellation stays an AbortError). */
+async function request(url: string, signal?: AbortSignal): Promise<Response> {
   try {
-    res = await fetch(url, { signal });
+    return await fetch(url, { signal });
   } catch (e) {
     if ((e as Error).name === 'AbortError') throw e;
     fail(`could not fetch ${url}: ${(e as Error).message}`);
   }
+}
+
+/** Fetches a text file; null when `optional` and the server answers 404. */
+export async function fetchText(url: string, optional = false, signal?: AbortSignal): Promise<string | null> {
+  const res = await request(url, signal);
   if (res.status === 404 && optional) return null;
   if (!res.ok) fail(`could not fetch ${url}: HTTP ${res.status}`);
   const text = await res.text();
@@ -28,13 +32,7 @@ export async function fetchText(url: string, optional = false, signal?: AbortSig
 
 /** Downloads a file into one buffer (held once), reporting bytes as they arrive. */
 export async function fetchBytes(url: string, onProgress?: (p: LoadProgress) => void, signal?: AbortSignal): Promise<ByteSource> {
-  let res: Response;
-  try {
-    res = await fetch(url, { signal });
-  } catch (e) {
-    if ((e as Error).name === 'AbortError') throw e;
-    fail(`could not fetch ${url}: ${(e as Error).message}`);
-  }
+  const res = await request(url, signal);
   if (!res.ok) fail(`could not fetch ${url}: HTTP ${res.status}`);
   if (isWebPage(res)) fail(`could not fetch ${url}: not found (the server answered with a web page)`);
   const total = Number(res.headers.get('content-length') ?? 0);
