@@ -4,6 +4,7 @@
  */
 import { isBackendName, type BackendName } from '../engine/backend-names';
 import type { Edit, RunRequest } from '../engine/types';
+import { klDivergence } from '../analysis/probability';
 import { activeEdits, useStore, type ModelRef } from '../store/store';
 import type { ModelSource, TokenProb } from '../worker/api';
 import { Comlink, isSuperseded, startEngine, type Engine } from '../worker/client';
@@ -94,7 +95,7 @@ export async function refresh(): Promise<void> {
     useStore.getState().set({
       clean: clean.top,
       edited: edited ? edited.top : null,
-      kl: edited ? kl(clean.probs, edited.probs) : null,
+      kl: edited ? klDivergence(clean.probs, edited.probs) : null,
       predicting: false,
       // `error` (a failed model load) is left alone: a prediction finishing later must not hide it.
     });
@@ -102,12 +103,6 @@ export async function refresh(): Promise<void> {
     if (isSuperseded(e)) return;
     useStore.getState().set({ predicting: false, promptError: message(e) });
   }
-}
-
-function kl(p: Float32Array, q: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < p.length; i++) if (p[i] > 0) s += p[i] * Math.log(p[i] / Math.max(q[i], 1e-30));
-  return s;
 }
 
 /** Console and test access to the engine: `await __pathlight.run({...})`. */

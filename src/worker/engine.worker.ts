@@ -13,6 +13,7 @@ import { generate } from '../analysis/generate';
 import { neuronCard } from '../analysis/neuron-card';
 import { findPath } from '../analysis/path';
 import { hookMeans, neuronDirection } from '../analysis/vectors';
+import { softmax } from '../analysis/probability';
 import type { EngineApi, LoadProgress, ModelSource, Prediction, PredictRequest } from './api';
 import { Supersede } from './cancel';
 import { fetchBytes, fetchText } from './fetch-model';
@@ -54,16 +55,6 @@ function requireModel(): Model {
   return model;
 }
 
-function softmaxRow(logits: Float32Array): Float32Array {
-  let max = -Infinity;
-  for (const v of logits) max = Math.max(max, v);
-  const out = new Float32Array(logits.length);
-  let sum = 0;
-  for (let i = 0; i < logits.length; i++) sum += out[i] = Math.exp(logits[i] - max);
-  for (let i = 0; i < out.length; i++) out[i] /= sum;
-  return out;
-}
-
 /** Next-token distribution at a position (default last) with the top k; superseded like every keyed request. */
 async function predictNext(key: string | null, req: PredictRequest): Promise<Prediction> {
   const ticket = streams.take(key);
@@ -76,7 +67,7 @@ async function predictNext(key: string | null, req: PredictRequest): Promise<Pre
   const res = await runModel(m, { inputIds: [req.ids.slice(0, pos + 1)], edits: req.edits ?? [], logits: 'last', means });
   ticket.check();
   const logits = res.logits!.data;
-  const probs = softmaxRow(logits);
+  const probs = Float32Array.from(softmax(logits));
   const order = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a]).slice(0, req.k);
   return {
     top: order.map((id) => ({ id, token: m.tokenizer ? m.tokenizer.tokenString(id) : `#${id}`, prob: probs[id], logit: logits[id] })),
