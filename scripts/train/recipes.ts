@@ -57,7 +57,8 @@ export function polyglotRecipe(tiny: boolean): Recipe {
     tokenizer: charTokenizerJson(d.chars),
     settings: tiny
       ? { steps: 40, batch: 8, lr: 3e-3, warmup: 5, minRatio: 0.1, weightDecay: 0.1, clip: 1, seed: 1, evalEvery: 20, checkpointEvery: 20 }
-      : { steps: 1600, batch: 16, lr: 2e-3, warmup: 100, minRatio: 0.1, weightDecay: 0.1, clip: 1, seed: 1, evalEvery: 200, checkpointEvery: 100 },
+      : // Two cosine cycles (a warm restart at step 1600, peak 1e-3): 1600 + 2400 steps.
+        { steps: 4000, batch: 16, lr: 2e-3, warmup: 100, minRatio: 0.1, weightDecay: 0.1, clip: 1, seed: 1, evalEvery: 200, checkpointEvery: 100, restarts: [{ at: 1600, peak: 1e-3 }] },
     sample: (rng) => sampleTextBatch(d.train, tiny ? 8 : 16, T, rng),
     async evaluate(w) {
       const out: Record<string, number> = {};

@@ -24,6 +24,8 @@ export interface TrainSettings {
    * attend by offset (a previous-token head). The architecture is unchanged.
    */
   sinusoidalPositions?: number;
+  /** Warm restarts of the learning-rate schedule (a new warm-up + cosine cycle at each step `at`). */
+  restarts?: ReadonlyArray<{ at: number; peak: number }>;
   /** Stop at this step, with the learning-rate schedule still planned for `steps` (a shortened run). */
   stopAt?: number;
 }
@@ -132,7 +134,7 @@ export class Trainer {
     let windowTokens = 0;
     while (this.state.step < Math.min(s.steps, s.stopAt ?? Infinity) && !this.state.stoppedEarly) {
       const step = this.state.step;
-      const lr = learningRate(step, { peak: s.lr, warmup: s.warmup, total: s.steps, minRatio: s.minRatio });
+      const lr = learningRate(step, { peak: s.lr, warmup: s.warmup, total: s.steps, minRatio: s.minRatio, restarts: s.restarts });
       const batch = h.sample(this.rng);
       const { value, grads } = tf.variableGrads(() => batchLoss(this.weights, this.cfg, batch), vars);
       const byKey = new Map<string, tf.Tensor>();

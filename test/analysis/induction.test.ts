@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attribute } from '../../src/analysis/attribution';
+import { headPatternScores } from '../../src/analysis/head-patterns';
 import { cachedTensorCount } from '../../src/engine/forward';
 import type { Model } from '../../src/engine/model';
 import { loadModelDir } from '../../src/engine/node-load';
@@ -43,26 +44,8 @@ const margin = (a: ArrayLike<number>) => {
 
 /** Per head, from attention patterns only: previous-token score (layer 0) and induction score (layer 1). */
 async function patternScores(model: Model, seqs: Repeated[]) {
-  const H = model.config.nHead;
-  const prev = new Float64Array(H);
-  const ind = new Float64Array(H);
-  for (const s of seqs) {
-    const T = s.ids.length;
-    const r = await runModel(model, { inputIds: [s.ids], capture: ['blocks.0.attn.hook_pattern', 'blocks.1.attn.hook_pattern'], logits: 'none' });
-    const p0 = r.activations['blocks.0.attn.hook_pattern'].data;
-    const p1 = r.activations['blocks.1.attn.hook_pattern'].data;
-    for (let h = 0; h < H; h++) {
-      for (let t = 1; t < T; t++) prev[h] += p0[(h * T + t) * T + t - 1] / (T - 1) / seqs.length;
-      // At a repeated position the current token occurred before; an induction head attends to the positions right
-      // after its earlier occurrences (keys j whose previous token is the current one).
-      for (const t of s.repeated) {
-        let mass = 0;
-        for (let j = 1; j <= t; j++) if (s.ids[j - 1] === s.ids[t]) mass += p1[(h * T + t) * T + j];
-        ind[h] += mass / s.repeated.length / seqs.length;
-      }
-    }
-  }
-  return { prev, ind };
+  const s = await headPatternScores(model, seqs);
+  return { prev: s.prevToken[0], ind: s.induction[1] };
 }
 
 /**
@@ -167,16 +150,19 @@ describe.skipIf(!bundled)('known circuit on the bundled induction model', () => 
     expect(await accuracy(model, seqs)).toBeGreaterThan(0.8);
   });
 
-  it('attribution ranks the previous-token head first in layer 0 and the induction head first in layer 1', async (ctx) => {
+  it('attribution ranks the previous-token head first in layer 0 and an induction head first in layer 1', async (ctx) => {
     const { prev, ind } = await patternScores(model, seqs);
-    const found = prev[argmax(prev)] > 0.4 && margin(prev) > 0.2 && ind[argmax(ind)] > 0.3 && margin(ind) > 0.1;
+    // One clear previous-token head in layer 0; in layer 1 every head with a clear induction pattern counts (a model
+    // may grow several).
+    const inductionHeads = Array.from(ind.keys()).filter((h) => ind[h] > 0.3);
+    const found = prev[argmax(prev)] > 0.4 && margin(prev) > 0.2 && inductionHeads.length > 0;
     if (!found) {
       ctx.skip(
-        `the bundled model's attention patterns show no previous-token / induction head pair (best previous-token score ${prev[argmax(prev)].toFixed(3)}, best induction score ${ind[argmax(ind)].toFixed(3)}): it solves the task another way`,
+        `the bundled model's attention patterns show no previous-token / induction head pair (best previous-token score ${prev[argmax(prev)].toFixed(3)}, margin ${margin(prev).toFixed(3)}; best induction score ${ind[argmax(ind)].toFixed(3)}): it solves the task another way`,
       );
     }
     const a = await headAttribution(model, seqs);
-    expect({ ig: argmax(a.ig[1]), ablation: argmax(a.ablation[1]), gxa: argmax(a.gxa[1]) }).toEqual({ ig: argmax(ind), ablation: argmax(ind), gxa: argmax(ind) });
+    for (const k of ['ig', 'ablation', 'gxa'] as const) expect(inductionHeads, `${k} in layer 1`).toContain(argmax(a[k][1]));
     expect({ ig: argmax(a.ig[0]), ablation: argmax(a.ablation[0]) }).toEqual({ ig: argmax(prev), ablation: argmax(prev) });
   });
 });

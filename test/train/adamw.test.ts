@@ -76,4 +76,13 @@ describe('learning-rate schedule', () => {
     expect(learningRate(110, o)).toBeCloseTo(1e-4, 10);
     for (let s = 11; s < 110; s++) expect(learningRate(s, o)).toBeLessThanOrEqual(learningRate(s - 1, o) + 1e-15);
   });
+  it('warm restarts: each cycle warms up to its own peak and decays to peak·minRatio at the next restart', () => {
+    const r = { ...o, total: 210, restarts: [{ at: 110, peak: 5e-4 }] };
+    for (let s = 0; s < 110; s++) expect(learningRate(s, r)).toBeCloseTo(learningRate(s, o), 12);
+    expect(learningRate(109, r)).toBeCloseTo(1e-3 * (0.1 + 0.9 * 0.5 * (1 + Math.cos((Math.PI * 99) / 100))), 10);
+    expect(learningRate(110, r)).toBeCloseTo(5e-5, 10);
+    expect(learningRate(120, r)).toBeCloseTo(5e-4, 10);
+    expect(learningRate(165, r)).toBeCloseTo(5e-4 * (0.1 + 0.9 * 0.5), 10);
+    expect(learningRate(210, r)).toBeCloseTo(5e-5, 10);
+  });
 });
