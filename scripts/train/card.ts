@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { initBackend } from '../../src/engine/backend';
 import { loadModelDir } from '../../src/engine/node-load';
 import type { Model } from '../../src/engine/model';
-import { inductionMetric, polyglotMetric, TEST_SUBSET } from '../../src/train/bundled-metrics';
+import { inductionMetric, LANGUAGE_KEPT, languageKept, polyglotMetric, TEST_SUBSET, type LanguageKept } from '../../src/train/bundled-metrics';
+import { trainLanguageId } from '../../src/analysis/language-id';
 import { bigramLoss, greedyContinue, inductionAccuracy, windowLoss } from '../../src/train/evaluate';
 import { INDUCTION_CHARS, inductionEvalSet } from '../../src/train/induction-data';
 import { charEncoder, evalWindows, POLYGLOT_LANGS } from '../../src/train/text-data';
@@ -28,6 +29,9 @@ const PROMPTS: Record<string, string[]> = {
 };
 
 const f3 = (x: number) => x.toFixed(3);
+/** Prompts per language of the language-kept evaluation on the model card. */
+const KEPT_PROMPTS = 40;
+const confusionRow = (k: LanguageKept, l: string) => POLYGLOT_LANGS.map((g) => k.confusion[l][g] ?? 0).join(' / ');
 /** A markdown code span that survives backticks, pipes and newlines in model output. */
 const code = (t: string) => `\`\` ${t.replace(/\n/g, '⏎').replace(/\|/g, '¦').replace(/`/g, 'ˋ')} \`\``;
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -71,12 +75,21 @@ function archLine(model: Model): string {
   return `GPT-2 architecture (Hugging Face \`GPT2LMHeadModel\` layout): ${c.nLayer} layers, ${c.nHead} heads of ${c.dHead}, d_model ${c.dModel}, d_mlp ${c.dMlp}, context ${c.nCtx}, vocabulary ${c.vocabSize}, ${c.activation}, pre-LN, learned positional embeddings, unembedding tied to the token embedding; ${model.paramCount.toLocaleString('en-US')} parameters (float32).`;
 }
 
+/** The warm restarts of a schedule, in words ('' when there are none). */
+function restartText(s: Record<string, unknown>): string {
+  const r = (s.restarts as Array<{ at: number; peak: number }> | undefined) ?? [];
+  const minRatio = s.minRatio as number;
+  if (!r.length) return '';
+  const end = (i: number) => (i + 1 < r.length ? r[i + 1].at : (s.steps as number));
+  return ` at step ${r[0].at}` + r.map((c, i) => `; then a warm restart: warm-up over ${s.warmup} steps to ${c.peak} and cosine decay to ${+(c.peak * minRatio).toPrecision(3)} at step ${end(i)}`).join('');
+}
+
 function trainingSection(t: TrainingFigures, history: HistoryPoint[]): string {
   const s = t.settings;
   const first = history.slice(0, 10);
   const firstLoss = first.reduce((a, h) => a + h.train, 0) / Math.max(1, first.length);
   return [
-    `- Optimiser: AdamW (β₁ 0.9, β₂ 0.95, ε 1e-8, decoupled weight decay ${s.weightDecay} on weight matrices only), peak learning rate ${s.lr}, linear warm-up over ${s.warmup} steps then cosine decay to ${s.lr * s.minRatio}, global-norm gradient clipping at ${s.clip}.`,
+    `- Optimiser: AdamW (β₁ 0.9, β₂ 0.95, ε 1e-8, decoupled weight decay ${s.weightDecay} on weight matrices only), peak learning rate ${s.lr}, linear warm-up over ${s.warmup} steps then cosine decay to ${s.lr * s.minRatio}${restartText(s)}, global-norm gradient clipping at ${s.clip}.`,
     `- ${t.steps} steps of batch ${s.batch} (${t.tokens.toLocaleString('en-US')} tokens)${t.stopped_early ? `, stopped early when the held-out criterion was met (the schedule was planned for ${t.planned_steps} steps)` : t.stopped_at !== undefined ? `, stopped at step ${t.stopped_at} of a schedule planned for ${t.planned_steps} steps (\`--stop-at ${t.stopped_at}\`, to fit the time this shared two-core machine had; the learning rate had not finished its cosine decay)` : ''}, seed ${s.seed}; GPT-2 initialisation (N(0, 0.02), residual projections N(0, 0.02/√(2·n_layer)))${s.sinusoidalPositions ? `, except the position embeddings: initialised with sines and cosines of amplitude ${s.sinusoidalPositions} (still learned; with N(0, 0.02) positions the accuracy on the repeats was still near 35% after 1750 steps)` : ''}.`,
     `- Trained with \`npm run train\` on the tfjs WASM backend in Node, one CPU core (shared machine): ${fmtTime(t.wall_time_s)} of training, about ${t.tokens_per_s.toLocaleString('en-US')} tokens/s.`,
     `- Training loss: ${f3(firstLoss)} over the first 10 steps → ${f3(t.train_loss_last50)} over the last 50 steps.`,
@@ -106,6 +119,15 @@ async function polyglotCard(dir: string, model: Model) {
   heldOut.mean = mean(heldOut);
   bigram.mean = mean(bigram);
   const subset = await polyglotMetric(model, valTexts, TEST_SUBSET.polyglotWindows);
+  const trainTexts = Object.fromEntries(POLYGLOT_LANGS.map((l) => [l, readFileSync(`data/polyglot/${l}.train.txt`, 'utf8')]));
+  const languageId = trainLanguageId(trainTexts, { maxChars: LANGUAGE_KEPT.languageIdChars });
+  const keptOpts = { promptLength: LANGUAGE_KEPT.promptLength, maxTokens: LANGUAGE_KEPT.maxTokens };
+  const kept = {
+    greedy: await languageKept(model, valTexts, languageId, { ...keptOpts, prompts: KEPT_PROMPTS }),
+    sampled: await languageKept(model, valTexts, languageId, { ...keptOpts, prompts: KEPT_PROMPTS, sampling: LANGUAGE_KEPT.sampling }),
+  };
+  const keptSubset = await languageKept(model, valTexts, languageId, { ...keptOpts, prompts: TEST_SUBSET.languageKeptPrompts });
+  console.error(`language kept: greedy ${pct(kept.greedy.kept.mean)}, sampled ${pct(kept.sampled.kept.mean)}`);
   const samples: Array<{ lang: string; prompt: string; continuation: string }> = [];
   for (const l of POLYGLOT_LANGS) {
     for (const prompt of PROMPTS[l]) {
@@ -118,7 +140,8 @@ async function polyglotCard(dir: string, model: Model) {
       held_out_nats_per_char: heldOut,
       bigram_baseline_nats_per_char: bigram,
       held_out_windows: windowsUsed,
-      test_subset: { windows_per_language: TEST_SUBSET.polyglotWindows, held_out_nats_per_char: subset },
+      language_kept: { prompts_per_language: KEPT_PROMPTS, ...LANGUAGE_KEPT, greedy: kept.greedy, sampled: kept.sampled },
+      test_subset: { windows_per_language: TEST_SUBSET.polyglotWindows, held_out_nats_per_char: subset, language_kept_prompts: TEST_SUBSET.languageKeptPrompts, language_kept_greedy: keptSubset.kept },
       samples,
     },
     markdown: (t: TrainingFigures, history: HistoryPoint[]) => `# polyglot — a character-level GPT-2 in four languages
@@ -164,6 +187,19 @@ ${POLYGLOT_LANGS.map((l) => `| ${LANG_NAMES[l]} | ${f3(heldOut[l])} | ${f3(bigra
 
 \`metrics.json\` also stores the figure on the first ${TEST_SUBSET.polyglotWindows} windows per language
 (\`test_subset\`), which \`test/train/bundled-models.test.ts\` recomputes from these files.
+
+## Is a prompt continued in its language?
+
+For each language, the first ${KEPT_PROMPTS} held-out fortunes of at least ${LANGUAGE_KEPT.promptLength + 8} characters, cut to
+their first ${LANGUAGE_KEPT.promptLength} characters, are continued by ${LANGUAGE_KEPT.maxTokens} characters, greedily and sampled (temperature
+${LANGUAGE_KEPT.sampling.temperature}, seeds ${LANGUAGE_KEPT.sampling.seed}, ${LANGUAGE_KEPT.sampling.seed + 1}, …). The continuation alone (without the prompt) is
+classified by a character-trigram language identifier trained on the training text
+(\`src/analysis/language-id.ts\`). Share of continuations identified as the prompt's language:
+
+| prompt language | greedy | sampled (T = ${LANGUAGE_KEPT.sampling.temperature}) | greedy continuations identified as (en/de/es/it) |
+|---|---|---|---|
+${POLYGLOT_LANGS.map((l) => `| ${LANG_NAMES[l]} | ${pct(kept.greedy.kept[l])} | ${pct(kept.sampled.kept[l])} | ${confusionRow(kept.greedy, l)} |`).join('\n')}
+| mean | ${pct(kept.greedy.kept.mean)} | ${pct(kept.sampled.kept.mean)} | |
 
 ## Greedy samples
 

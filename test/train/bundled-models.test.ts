@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/engine/backend';
 import { loadModelDir } from '../../src/engine/node-load';
-import { inductionMetric, polyglotMetric, TEST_SUBSET } from '../../src/train/bundled-metrics';
+import { trainLanguageId } from '../../src/analysis/language-id';
+import { inductionMetric, LANGUAGE_KEPT, languageKept, polyglotMetric, TEST_SUBSET } from '../../src/train/bundled-metrics';
 import { POLYGLOT_LANGS } from '../../src/train/text-data';
 
 const ROOT = join('public', 'models');
@@ -40,6 +41,25 @@ describe('bundled models', () => {
       const got = await polyglotMetric(model, val, m.test_subset.windows_per_language);
       for (const l of [...POLYGLOT_LANGS, 'mean']) within2pct(got[l], m.test_subset.held_out_nats_per_char[l]);
       for (const l of POLYGLOT_LANGS) expect(m.held_out_nats_per_char[l]).toBeLessThan(m.bigram_baseline_nats_per_char[l]);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it.skipIf(!has('polyglot'))('polyglot: a held-out prompt in one language is continued in that language (greedy), as metrics.json says', async () => {
+    const m = metrics('polyglot');
+    const model = await loadModelDir(join(ROOT, 'polyglot'));
+    try {
+      const read = (split: string) => Object.fromEntries(POLYGLOT_LANGS.map((l) => [l, readFileSync(`data/polyglot/${l}.${split}.txt`, 'utf8')]));
+      const id = trainLanguageId(read('train'), { maxChars: LANGUAGE_KEPT.languageIdChars });
+      const n = m.test_subset.language_kept_prompts;
+      expect(n).toBe(TEST_SUBSET.languageKeptPrompts);
+      const got = await languageKept(model, read('val'), id, { prompts: n, promptLength: LANGUAGE_KEPT.promptLength, maxTokens: LANGUAGE_KEPT.maxTokens });
+      // Greedy decoding: the same continuations up to float noise, so at most one prompt per language may differ.
+      for (const l of POLYGLOT_LANGS) expect(Math.abs(got.kept[l] - m.test_subset.language_kept_greedy[l]), l).toBeLessThanOrEqual(1 / n + 1e-9);
+      // The criterion itself, on the card's full evaluation: most continuations stay in the prompt's language.
+      expect(m.language_kept.greedy.kept.mean).toBeGreaterThanOrEqual(0.75);
+      for (const l of POLYGLOT_LANGS) expect(m.language_kept.greedy.kept[l], l).toBeGreaterThanOrEqual(0.5);
     } finally {
       model.dispose();
     }
