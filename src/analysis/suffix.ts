@@ -9,7 +9,7 @@
  * Attribution at the target position (integrated gradients, ablation sweeps, NeuronPath) edits one position, so a
  * batch of m copies costs m single-token passes instead of m whole prompts.
  *
- * The arithmetic is the engine's (src/engine/forward.ts) op for op; test/analysis/suffix.test.ts checks target
+ * The arithmetic is the engine's: the same primitives (src/engine/ops.ts), composed as in src/engine/forward.ts; test/analysis/suffix.test.ts checks target
  * values and gradients against `runModel` for every kind of edit, target and layer.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -19,7 +19,8 @@ import { hookInfo, hookName, type BlockHook } from '../engine/hooks';
 import type { Model } from '../engine/model';
 import { runModel } from '../engine/run';
 import type { Edit, HookName, ModelConfig, TensorData } from '../engine/types';
-import type { Affine, Weights } from '../engine/weights';
+import { activation, layerNorm, linear, mm } from '../engine/ops';
+import type { Weights } from '../engine/weights';
 
 /**
  * What a suffix run differentiates, per sequence: a next-token quantity read at the last position of the prompt,
@@ -58,57 +59,8 @@ function blockHookLayer(h: HookName, cfg: ModelConfig): number {
   return info.layer;
 }
 
-function swapLast(t: tf.Tensor): tf.Tensor {
-  const perm = t.shape.map((_, i) => i);
-  const n = perm.length;
-  [perm[n - 2], perm[n - 1]] = [perm[n - 1], perm[n - 2]];
-  return tf.transpose(t, perm);
-}
-
-/** Plain product; on WASM a batch of up to 8 is split into 2-D products (its batched kernel is slow), as the engine does. */
-function product(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  const lead = a.shape.slice(0, -2);
-  const batch = lead.reduce((x, y) => x * y, 1);
-  if (a.rank === 2 || batch > 8 || tf.getBackend() !== 'wasm') return tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D);
-  const [m, k] = a.shape.slice(-2);
-  const n = b.shape[b.rank - 1];
-  const as = tf.split(tf.reshape(a, [batch * m, k]), batch, 0);
-  const bs = tf.split(tf.reshape(b, [batch * k, n]), batch, 0);
-  return tf.reshape(tf.concat(as.map((ai, i) => tf.matMul(ai as tf.Tensor2D, bs[i] as tf.Tensor2D)), 0), [...lead, m, n]);
-}
-
-/** a · b whose gradient multiplies pre-transposed copies (as the engine's, faster on WASM). */
-const mm = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
-  save([a, b]);
-  return {
-    value: product(a, b),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [product(dy, swapLast(saved[1])), product(swapLast(saved[0]), dy)],
-  };
-}) as unknown as Parameters<typeof tf.customGrad>[0]) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
-
 /** Per batch and head, q · k over the last axis for one query and one key each: [B, H, 1, d] × [B, H, 1, d] → [B, H, 1, 1]. */
 const rowDot = (q: tf.Tensor, k: tf.Tensor) => tf.sum(tf.mul(q, k), -1, true);
-
-function linear(x: tf.Tensor, p: Affine): tf.Tensor {
-  const [B, S, D] = x.shape;
-  const out = p.weight.shape[1]!;
-  return tf.add(mm(tf.reshape(x, [B * S, D]), p.weight), p.bias).reshape([B, S, out]);
-}
-
-function layerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
-  const mu = tf.mean(x, -1, true);
-  const xc = tf.sub(x, mu);
-  const variance = tf.mean(tf.square(xc), -1, true);
-  return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, eps))), w), b);
-}
-
-const GELU_C = Math.sqrt(2 / Math.PI);
-function activation(x: tf.Tensor, kind: ModelConfig['activation']): tf.Tensor {
-  if (kind === 'relu') return tf.relu(x);
-  if (kind === 'gelu') return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
-  const cube = tf.mul(tf.mul(x, x), x);
-  return tf.mul(x, tf.sigmoid(tf.mul(tf.add(x, tf.mul(cube, 0.044715)), 2 * GELU_C)));
-}
 
 /**
  * The clean run of one prompt, kept on the backend (keys, values and block inputs of every layer ≥ fromLayer),
