@@ -50,6 +50,13 @@ test('prompt → path → click a path node → ablate → the predictions chang
   await expect(page.getByTestId('activation-heatmap').locator('canvas')).toBeVisible();
   await page.getByTestId('tab-attention').click();
   await expect(page.getByTestId('attention-pattern').locator('canvas')).toBeVisible();
+  // Head types of the layer's heads on this prompt; clicking a row shows that head's pattern.
+  const headRows = page.getByTestId('head-scores').locator('tbody tr');
+  await expect(headRows.first()).toBeVisible();
+  expect(await headRows.count()).toBeGreaterThan(1);
+  await headRows.nth(1).click();
+  await expect(headRows.nth(1)).toHaveClass(/selected/);
+  await expect(page.getByTestId('attention-pattern')).toContainText('head 1');
   await page.screenshot({ path: test.info().outputPath('5-attention.png'), fullPage: true });
   expect(errors).toEqual([]);
 });

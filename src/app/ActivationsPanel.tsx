@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { layerPatternScores, type LayerPatternScores } from '../analysis/pattern-scores';
 import { useStore } from '../store/store';
 import type { HeatmapData } from '../views/heatmap';
 import { HeatmapView } from '../views/HeatmapView';
@@ -11,6 +12,7 @@ const label = (t: string) => JSON.stringify(t).slice(1, -1);
 export function ActivationsPanel() {
   const s = useStore();
   const [data, setData] = useState<HeatmapData | null>(null);
+  const [scores, setScores] = useState<LayerPatternScores | null>(null);
   const ids = s.tokens?.ids;
   const L = s.model?.config.nLayer ?? 0;
   const H = s.model?.config.nHead ?? 0;
@@ -44,6 +46,7 @@ export function ActivationsPanel() {
           if (!live) return;
           const p = r.activations[hook];
           const T = ids.length;
+          setScores(layerPatternScores(p.data, H, ids));
           setData({ rows: tokens, cols: tokens, values: p.data.slice(head * T * T, (head + 1) * T * T), diverging: false, title: `${hook}, head ${head}: query (rows) attends to key (columns)` });
         })
         .catch(() => undefined);
@@ -75,6 +78,29 @@ export function ActivationsPanel() {
           </label>
         )}
       </div>
+      {s.tab === 'attention' && scores && scores.prevToken.length === H && (
+        <table className="head-scores" data-testid="head-scores">
+          <caption>Head types on this prompt (share of attention)</caption>
+          <thead>
+            <tr>
+              <th>head</th>
+              <th title="mean attention from each token to the one before it">previous token</th>
+              <th title="mean attention from each token to itself">self</th>
+              <th title="at tokens seen before: attention on the tokens that followed their earlier occurrences">induction{scores.recurring.length === 0 ? ' (no repeated token)' : ''}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {scores.prevToken.map((_, h) => (
+              <tr key={h} className={h === s.viewHead ? 'selected' : ''} onClick={() => s.set({ viewHead: h })}>
+                <td>{h}</td>
+                <td>{scores.prevToken[h].toFixed(2)}</td>
+                <td>{scores.self[h].toFixed(2)}</td>
+                <td>{scores.recurring.length ? scores.induction[h].toFixed(2) : '–'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
       {data && <HeatmapView data={data} testId={s.tab === 'heatmap' ? 'activation-heatmap' : 'attention-pattern'} />}
     </div>
   );

@@ -26,7 +26,7 @@ export function drawHeatmap(el: HTMLElement, d: HeatmapData): void {
   if (root.empty()) {
     root = d3.select(el).append('div').attr('class', 'heatmap').style('position', 'relative');
     root.append('canvas');
-    root.append('svg').style('position', 'absolute').style('left', '0').style('top', '0');
+    root.append('svg').style('position', 'absolute').style('left', '0').style('top', '0').style('overflow', 'visible');
   }
   const canvas = root.select<HTMLCanvasElement>('canvas').attr('width', w).attr('height', h).node()!;
   const ctx = canvas.getContext('2d')!;
