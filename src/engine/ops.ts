@@ -37,16 +37,36 @@ export function product(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
 }
 
 /**
- * a · b (rank 2, or rank 4 batched) whose gradient multiplies by explicitly transposed copies: on the WASM
- * backend a matmul that transposes an operand internally is several times slower than transposing first.
+ * The gradient of matmul (kernel BatchMatMul), registered in place of tfjs's own. Two differences:
+ * - on WASM it multiplies explicitly transposed copies: a matmul that transposes an operand internally is several
+ *   times slower there than transposing first (other backends keep the transpose flags, which cost nothing);
+ * - like tfjs's, each input's gradient is a function that runs only when that input is on the path being
+ *   differentiated, so a gradient with respect to activations skips the weight gradients (half the backward
+ *   products). A `tf.customGrad` wrapper would compute both eagerly.
  */
-export const mm = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
-  save([a, b]);
-  return {
-    value: product(a, b),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [product(dy, swapLast(saved[1])), product(swapLast(saved[0]), dy)],
-  };
-}) as unknown as Parameters<typeof tf.customGrad>[0]) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+tf.registerGradient({
+  kernelName: 'BatchMatMul',
+  inputsToSave: ['a', 'b'],
+  gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap | undefined) => {
+    const g = dy as tf.Tensor;
+    const [a, b] = saved;
+    const { transposeA, transposeB } = (attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
+    if (tf.getBackend() !== 'wasm') {
+      if (!transposeA && !transposeB) return { a: () => tf.matMul(g, b, false, true), b: () => tf.matMul(a, g, true, false) };
+      if (!transposeA && transposeB) return { a: () => tf.matMul(g, b, false, false), b: () => tf.matMul(g, a, true, false) };
+      if (transposeA && !transposeB) return { a: () => tf.matMul(b, g, false, true), b: () => tf.matMul(a, g, false, false) };
+      return { a: () => tf.matMul(b, g, true, true), b: () => tf.matMul(g, a, true, true) };
+    }
+    const T = swapLast;
+    if (!transposeA && !transposeB) return { a: () => product(g, T(b)), b: () => product(T(a), g) };
+    if (!transposeA && transposeB) return { a: () => product(g, b), b: () => product(T(g), a) };
+    if (transposeA && !transposeB) return { a: () => product(b, T(g)), b: () => product(a, g) };
+    return { a: () => product(T(b), T(g)), b: () => product(T(g), T(a)) };
+  },
+});
+
+/** a · b (rank 2, or batched with equal batch dimensions); its gradient is the one registered above. */
+export const mm = product;
 
 /** x [B, T, in] · W [in, out] + b, the Conv1D of Hugging Face GPT-2. */
 export function linear(x: tf.Tensor, p: Affine): tf.Tensor {
