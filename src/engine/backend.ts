@@ -5,6 +5,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 
 import { BACKEND_ORDER, type BackendName } from './backend-names';
 import { fail } from './errors';
+import { registerWasmExtras } from './wasm-kernels';
 
 export { BACKEND_ORDER, isBackendName, type BackendName } from './backend-names';
 
@@ -45,6 +46,7 @@ async function tryBackend(name: BackendName, opts: BackendOptions): Promise<bool
  */
 export async function initBackend(preferred: BackendName | 'auto' = 'auto', opts: BackendOptions = {}): Promise<BackendName> {
   const order = preferred === 'auto' ? BACKEND_ORDER : [preferred];
+  registerWasmExtras();
   for (const name of order) {
     if (await tryBackend(name, opts)) return name;
   }
