@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attribute } from '../../src/analysis/attribution';
 import { referenceMeans } from '../../src/analysis/means';
+import { headPatternScores } from '../../src/analysis/head-patterns';
 import { findPath } from '../../src/analysis/path';
 import type { Model } from '../../src/engine/model';
 import { loadModelDir } from '../../src/engine/node-load';
@@ -97,6 +98,31 @@ describe('pathlight attribute / path / faithfulness', () => {
       'layer_ig/remove', 'layer_ig/enhance', 'random/remove', 'random/enhance',
     ]);
     expect(r.json.paired).toHaveLength(6);
+  });
+
+  it('heads prints every head\'s pattern scores, equal to the library, on a prompt and on repeated random sequences', async () => {
+    const r = cli(['heads', '--model', FIXTURE_DIR, '--ids', ids.join(',')]);
+    expect(r.stderr).toBe('');
+    const { nLayer, nHead } = model.config;
+    expect(r.json.heads).toHaveLength(nLayer * nHead);
+    const want = await headPatternScores(model, [{ ids }]);
+    for (const h of r.json.heads) {
+      expect(h.prev_token).toBeCloseTo(want.prevToken[h.layer][h.head], 5);
+      expect(h.self).toBeCloseTo(want.self[h.layer][h.head], 5);
+      expect(h.induction).toBeCloseTo(want.induction[h.layer][h.head], 5);
+    }
+    const rep = cli(['heads', '--model', FIXTURE_DIR, '--repeated', '3', '--seed', '5']);
+    expect(rep.stderr).toBe('');
+    expect(rep.json).toMatchObject({ repeated_sequences: 3, seed: 5 });
+    for (const h of rep.json.heads) {
+      for (const k of ['prev_token', 'self', 'induction']) {
+        expect(h[k]).toBeGreaterThanOrEqual(0);
+        expect(h[k]).toBeLessThanOrEqual(1);
+      }
+    }
+    const bad = cli(['heads', '--model', FIXTURE_DIR, '--repeated', '0']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--repeated/);
   });
 
   it('refuses bad requests with one line', () => {

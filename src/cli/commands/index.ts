@@ -4,6 +4,7 @@ import { FAITHFULNESS_USAGE, faithfulnessCommand } from './faithfulness';
 import { PATH_USAGE, pathCommand } from './path';
 import { runCommand } from './run';
 import { GENERATE_USAGE, generateCommand } from './generate';
+import { HEADS_USAGE, headsCommand } from './heads';
 import { LAPE_USAGE, lapeCommand } from './lape';
 import { LOOPS_USAGE, loopsCommand } from './loops';
 
@@ -19,4 +20,5 @@ export const COMMANDS: Record<string, { run: (args: Args) => Promise<unknown>; u
   attribute: { run: attributeCommand, usage: ATTRIBUTE_USAGE },
   path: { run: pathCommand, usage: PATH_USAGE },
   faithfulness: { run: faithfulnessCommand, usage: FAITHFULNESS_USAGE },
+  heads: { run: headsCommand, usage: HEADS_USAGE },
 };
