@@ -261,7 +261,7 @@ async function inductionCard(dir: string, model: Model) {
     },
     markdown: (t: TrainingFigures, history: HistoryPoint[]) => `# induction — a two-layer GPT-2 that copies repeated spans
 
-A two-layer GPT-2 trained on sequences of random tokens in which one span occurs twice. The only way to predict
+A two-layer GPT-2 trained on sequences of random tokens in which a span repeats. The only way to predict
 anything is to notice that the current token appeared before and copy what followed it: the previous-token head +
 induction head circuit. Meant for finding those heads with the workbench (attention patterns, head ablations,
 path patching).
@@ -329,8 +329,7 @@ ${samples.map((s) => `- \`${s.prompt}\` → \`${s.continuation}\` (expected \`${
 
 - Trained on uniform random tokens only: on natural text, or with tokens repeated by chance, it copies
   whatever followed the previous occurrence.
-- The previous-token head is softer than the textbook one (see Heads): it attends to the previous token
-  mostly early in the sequence, and elsewhere spreads its attention over earlier tokens.
+- ${heads.limit}
 - Context ${T}; spans shorter than ${spanMin} or longer than ${spanMax} tokens were never seen in training.
 `,
   };
@@ -371,9 +370,28 @@ async function headTable(model: Model, seqs: Array<{ ids: number[]; repeated: nu
     prevOk ? `Layer 0: L0.H${p} is the previous-token head (${f3(prev[p])}, against ${others.map(f3).join(', ')} for the other heads).` : `Layer 0: no head is a clear previous-token head (best L0.H${p}, ${f3(prev[p])}).`,
     inductionHeads.length ? `Layer 1: ${inductionHeads.join(' and ')} ${inductionHeads.length > 1 ? 'are induction heads' : 'is the induction head'} (score above 0.3).` : 'Layer 1: no head scores above 0.3 as an induction head.',
   ].join(' ');
+  // Where the previous-token head works: its score and the model's accuracy on repeated positions, per half.
+  const halfAcc = [0, 0];
+  const halfN = [0, 0];
+  for (const s of seqs) {
+    const ids = s.ids.slice(0, T);
+    const r = await runModel(model, { inputIds: [ids], logits: 'all' });
+    const V = model.config.vocabSize;
+    for (const t of s.repeated.filter((t) => t + 1 < s.ids.length && t < T)) {
+      const row = r.logits!.data.subarray(t * V, (t + 1) * V);
+      let arg = 0;
+      for (let v = 1; v < V; v++) if (row[v] > row[arg]) arg = v;
+      const k = t < T / 2 ? 0 : 1;
+      halfAcc[k] += arg === s.ids[t + 1] ? 1 : 0;
+      halfN[k]++;
+    }
+  }
+  const limit = prevOk
+    ? `The previous-token head L0.H${p} is one only in the first half of the context: on the previous token it puts ${f3(early[0][p])} of its attention at positions < ${T / 2} but ${f3(late[0][p])} at positions ≥ ${T / 2} (which always lie inside the second or a later copy of the span), where it spreads its attention thinly over earlier tokens. The model still copies there (accuracy on repeated positions ${pct(halfAcc[0] / Math.max(1, halfN[0]))} before position ${T / 2}, ${pct(halfAcc[1] / Math.max(1, halfN[1]))} from it on), so late positions use some other route that these scores do not show.`
+    : 'No layer-0 head is a clear previous-token head (see Heads).';
   let uniformPrev = 0;
   for (let t = 1; t < T; t++) uniformPrev += 1 / (t + 1) / (T - 1);
-  return { scores, rows, verdict, uniformPrev };
+  return { scores, rows, verdict, uniformPrev, limit };
 }
 
 /** Training loss (smoothed over 25 steps) and every held-out loss series in the history. */

@@ -91,7 +91,7 @@ export function inductionRecipe(tiny: boolean): Recipe {
     tokenizer: charTokenizerJson(INDUCTION_CHARS),
     settings: tiny
       ? { steps: 40, batch, lr: 3e-3, warmup: 5, minRatio: 0.1, weightDecay: 0.01, clip: 1, seed: 2, evalEvery: 20, checkpointEvery: 20 }
-      : { steps: 5000, batch, lr: 1e-3, warmup: 100, minRatio: 0.1, weightDecay: 0, clip: 1, seed: 2, evalEvery: 250, checkpointEvery: 250, sinusoidalPositions: 0.03 },
+      : { steps: 5000, batch, lr: 1e-3, warmup: 100, minRatio: 0.1, weightDecay: 0, clip: 1, seed: 2, evalEvery: 250, checkpointEvery: 250, sinusoidalPositions: 0.1 },
     sample(rng) {
       const x: number[][] = [];
       const y: number[][] = [];
