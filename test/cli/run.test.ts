@@ -9,7 +9,8 @@ import { cli } from './run-cli';
 const ref = loadReference();
 
 describe('pathlight run', () => {
-  it.each(['cpu', 'wasm'])('matches the reference on %s, with captures, gradients and an edit', (backend) => {
+  // webgpu: Dawn (npm `webgpu`) on SwiftShader, with chromium's libvulkan (bin/pathlight.mjs).
+  it.each(['cpu', 'wasm', 'webgpu'])('matches the reference on %s, with captures, gradients and an edit', (backend) => {
     const r = cli([
       'run', '--model', FIXTURE_DIR, '--ids', ref.input_ids.join(','), '--backend', backend,
       '--capture', 'blocks.0.mlp.hook_post', '--capture', 'blocks.1.attn.hook_pattern', '--capture', 'blocks.1.mlp.hook_post',
