@@ -215,9 +215,10 @@ ${samples.map((s) => `| ${LANG_NAMES[s.lang]} | ${code(s.prompt)} | ${code(s.con
 
 ## Known limits
 
-- Tiny and briefly trained (${f3(bigram.mean - heldOut.mean)} nats/char better than a character bigram on average): it
-  has picked up frequent short words and letter patterns of each language, but greedy samples loop on short words
-  and can drift into another language; it does not write coherent text.
+- Small and briefly trained (${f3(bigram.mean - heldOut.mean)} nats/char better than a character bigram on average): it
+  has picked up frequent words and letter patterns of each language, but it does not write coherent text; greedy
+  samples fall into loops on short words, and ${pct(1 - kept.greedy.kept.mean)} of greedy continuations of held-out
+  prompts (${pct(1 - kept.sampled.kept.mean)} of sampled ones) drift into another language (see above).
 - Context is ${T} characters. Characters outside the vocabulary (most symbols, Cyrillic, emoji, Italian
   accented vowels) become ⁇.
 - Fortune collections carry the jokes and stereotypes of their era; samples can echo them.
