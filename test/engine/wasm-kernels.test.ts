@@ -1,4 +1,4 @@
-/** The WASM backend's replacement Slice and SplitV kernels (src/engine/wasm-kernels.ts) against the CPU backend. */
+/** The WASM backend's replacement Identity, Slice and SplitV kernels (src/engine/wasm-kernels.ts) against the CPU backend. */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +23,7 @@ async function onBoth<T>(f: () => T, read: (r: T) => Promise<unknown>): Promise<
   return [got, want];
 }
 
-describe('WASM Slice and SplitV', () => {
+describe('WASM Identity, Slice and SplitV', () => {
   beforeAll(async () => {
     await initBackend('wasm');
   });
@@ -31,6 +31,20 @@ describe('WASM Slice and SplitV', () => {
   it('replaces the backend\'s own kernels', () => {
     expect(tf.getKernel('Slice', 'wasm')!.kernelFunc.name).toBe('fastSlice');
     expect(tf.getKernel('SplitV', 'wasm')!.kernelFunc.name).toBe('fastSplitV');
+    expect(tf.getKernel('Identity', 'wasm')!.kernelFunc.name).toBe('sharedIdentity');
+  });
+
+  it('a clone shares memory until both are disposed, and survives the original', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory();
+    const x = tf.tensor([1, 2, 3]);
+    const y = tf.clone(x);
+    expect(y.dataId).toBe(x.dataId);
+    x.dispose();
+    expect(Array.from(await y.data())).toEqual([1, 2, 3]);
+    y.dispose();
+    expect(tf.memory().numTensors).toBe(before.numTensors);
+    expect(tf.memory().numBytes).toBe(before.numBytes);
   });
 
   it('slice equals the CPU backend for contiguous and strided slices', async () => {
