@@ -19,7 +19,8 @@ import { hookInfo, hookName, type BlockHook } from '../engine/hooks';
 import type { Model } from '../engine/model';
 import { runModel } from '../engine/run';
 import type { Edit, HookName, ModelConfig, TensorData } from '../engine/types';
-import { activation, layerNorm, linear, mm } from '../engine/ops';
+import { blockAfterAttention, blockQkv, type BlockHookFn } from '../engine/forward';
+import { layerNorm, mm } from '../engine/ops';
 import type { Weights } from '../engine/weights';
 
 /**
@@ -209,13 +210,8 @@ export class SuffixRunner {
         const lastLayer = actTargets ? Math.max(...[...actHooks.keys(), ...capture].map((k) => hookInfo(k, cfg).layer)) : L - 1;
         for (let l = l0; l <= lastLayer; l++) {
           const b = w.blocks[l];
-          resid = h(l, 'hook_resid_pre', resid);
-          const x1 = h(l, 'ln1.hook_normalized', layerNorm(resid, b.ln_1.weight, b.ln_1.bias, eps));
-          const qkv = linear(x1, b.attn.c_attn);
-          const [q0, k0, v0] = tf.split(qkv, 3, 2);
-          const q = h(l, 'attn.hook_q', tf.reshape(q0, [B, S, H, dh]));
-          const k = h(l, 'attn.hook_k', tf.reshape(k0, [B, S, H, dh]));
-          const v = h(l, 'attn.hook_v', tf.reshape(v0, [B, S, H, dh]));
+          const hl: BlockHookFn = (p, x) => h(l, p, x);
+          const { residPre, q, k, v } = blockQkv(b, cfg, resid, hl);
           const qh = tf.transpose(q, [0, 2, 1, 3]); // [B, H, S, dh]
           const vh = tf.transpose(v, [0, 2, 1, 3]);
           // Scores against the suffix's own keys; for one position an element-wise product (no tiny matmuls).
@@ -232,22 +228,16 @@ export class SuffixRunner {
             const pre = tf.transpose(tf.reshape(mm(qByHead, kPre), [H, B, S, start]), [1, 0, 2, 3]);
             raw = tf.concat([pre, own], 3);
           }
-          const scores = h(l, 'attn.hook_attn_scores', tf.add(tf.mul(raw, scale), mask));
-          const pattern = h(l, 'attn.hook_pattern', tf.softmax(scores, -1));
+          const scores = hl('attn.hook_attn_scores', tf.add(tf.mul(raw, scale), mask));
+          const pattern = hl('attn.hook_pattern', tf.softmax(scores, -1));
           const pOwn = start > 0 ? tf.slice(pattern, [0, 0, 0, start], [B, H, S, S]) : pattern;
           let zh = S === 1 ? tf.mul(pOwn, vh) : mm(pOwn, vh);
           if (start > 0) {
             const pPre = tf.reshape(tf.transpose(tf.slice(pattern, [0, 0, 0, 0], [B, H, S, start]), [1, 0, 2, 3]), [H, B * S, start]);
             zh = tf.add(tf.transpose(tf.reshape(mm(pPre, vPre!), [H, B, S, dh]), [1, 0, 2, 3]), zh);
           }
-          const z = h(l, 'attn.hook_z', tf.transpose(zh, [0, 2, 1, 3]));
-          const attnOut = h(l, 'hook_attn_out', linear(tf.reshape(z, [B, S, D]), b.attn.c_proj));
-          resid = h(l, 'hook_resid_mid', tf.add(resid, attnOut));
-          const x2 = h(l, 'ln2.hook_normalized', layerNorm(resid, b.ln_2.weight, b.ln_2.bias, eps));
-          const pre = h(l, 'mlp.hook_pre', linear(x2, b.mlp.c_fc));
-          const post = h(l, 'mlp.hook_post', activation(pre, cfg.activation));
-          const mlpOut = h(l, 'hook_mlp_out', linear(post, b.mlp.c_proj));
-          resid = h(l, 'hook_resid_post', tf.add(resid, mlpOut));
+          const z = hl('attn.hook_z', tf.transpose(zh, [0, 2, 1, 3]));
+          resid = blockAfterAttention(b, cfg, residPre, z, hl);
         }
         if (actTargets) return actValue as unknown as tf.Tensor1D;
         const last = tf.reshape(tf.slice(resid, [0, S - 1, 0], [B, 1, D]), [B, D]);
