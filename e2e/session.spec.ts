@@ -29,11 +29,19 @@ test('a session link reopens the same graph, edits and predictions in a new brow
   await waitReady(page);
   await requireUrlSync(page);
 
-  await page.getByTestId('prompt-input').fill('The cat sat on the mat. The cat sat on the');
   await expect(page.getByTestId('prediction-list').locator('li')).toHaveCount(10);
-  await page.getByTestId('run-path').click();
+  // Type and run in the same moment (as Ctrl+Enter right after typing does), before the prompt's debounced refresh:
+  // the path must still be the typed prompt's (its nodes sit at its last position), never the previous prompt's.
+  await page.evaluate((text) => {
+    const input = document.querySelector<HTMLTextAreaElement>('[data-testid=prompt-input]')!;
+    Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value')!.set!.call(input, text);
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+    document.querySelector<HTMLButtonElement>('[data-testid=run-path]')!.click();
+  }, 'The cat sat on the mat. The cat sat on the');
   const ids = await pathNodeIds(page);
   expect(ids.length).toBeGreaterThanOrEqual(2);
+  const T = await page.getByTestId('token-chips').locator(':scope > *').count();
+  for (const id of ids) expect(id).toMatch(new RegExp(`@${T - 1}$`));
 
   // An edit: zero the last path neuron from its card.
   await page.locator(`[data-testid=path-graph] g.node[data-node-id="${ids[ids.length - 1]}"]`).click();

@@ -73,16 +73,16 @@ export async function refresh(): Promise<void> {
     const tokens = await eng.tokenize(s.prompt);
     ids = tokens.ids;
     if (ids.length === 0) {
-      useStore.getState().set({ tokens, clean: null, edited: null, kl: null, promptError: 'Type a prompt to see predictions.' });
+      useStore.getState().set({ tokens, tokensPrompt: s.prompt, clean: null, edited: null, kl: null, promptError: 'Type a prompt to see predictions.' });
       return;
     }
     if (ids.length > s.model.config.nCtx) {
-      useStore.getState().set({ tokens, clean: null, edited: null, kl: null, promptError: `The prompt is ${ids.length} tokens long; this model reads at most ${s.model.config.nCtx}. Shorten it to see predictions.` });
+      useStore.getState().set({ tokens, tokensPrompt: s.prompt, clean: null, edited: null, kl: null, promptError: `The prompt is ${ids.length} tokens long; this model reads at most ${s.model.config.nCtx}. Shorten it to see predictions.` });
       return;
     }
-    useStore.getState().set({ tokens, promptError: null, predicting: true });
+    useStore.getState().set({ tokens, tokensPrompt: s.prompt, promptError: null, predicting: true });
   } catch (e) {
-    useStore.getState().set({ promptError: message(e), clean: null, edited: null });
+    useStore.getState().set({ tokensPrompt: s.prompt, promptError: message(e), clean: null, edited: null });
     return;
   }
   const edits = activeEdits(s.edits);
@@ -126,19 +126,22 @@ export function currentTarget(): { token: number; distractor?: number } | null {
   return { token, distractor: s.distractor?.id };
 }
 
-/** Runs the chosen method (path search or an attribution) with progress; a new run supersedes the old. */
-/** Waits until the predictions on screen belong to the current prompt (another refresh may be in flight). */
+/**
+ * Waits until the tokens and predictions on screen belong to the current prompt: a Run right after typing must not
+ * analyse the previous prompt while the debounced refresh has yet to start (or another is in flight).
+ */
 async function settledPredictions(): Promise<void> {
-  for (let i = 0; i < 20; i++) {
+  const settled = () => {
     const s = useStore.getState();
-    if (s.clean && s.tokens && !s.predicting) return;
-    if (s.promptError) return;
+    return s.tokensPrompt === s.prompt && (s.promptError !== null || (s.tokens !== null && s.clean !== null && !s.predicting));
+  };
+  for (let i = 0; i < 20 && !settled(); i++) {
     await refresh();
-    if (useStore.getState().clean && !useStore.getState().predicting) return;
-    await new Promise((r) => setTimeout(r, 100));
+    if (!settled()) await new Promise((r) => setTimeout(r, 100));
   }
 }
 
+/** Runs the chosen method (path search or an attribution) with progress; a new run supersedes the old. */
 export async function runAnalysis(): Promise<void> {
   await settledPredictions();
   const s = useStore.getState();

@@ -62,6 +62,8 @@ export interface ModelSlice {
 export interface PromptSlice {
   prompt: string;
   tokens: TokenView | null;
+  /** The prompt text `tokens` (and the predictions) were computed from; differs from `prompt` until a refresh ends. */
+  tokensPrompt: string | null;
   promptError: string | null;
   target: { id: number; token: string } | null;
   distractor: { id: number; token: string } | null;
@@ -103,6 +105,7 @@ export const useStore = create<State>()((set) => ({
   error: null,
   prompt: '',
   tokens: null,
+  tokensPrompt: null,
   promptError: null,
   target: null,
   distractor: null,
