@@ -86,7 +86,7 @@ export function inductionRecipe(tiny: boolean): Recipe {
   const batch = tiny ? 8 : 32;
   return {
     name: 'induction',
-    description: 'Two-layer GPT-2 trained on random tokens with a repeated span; its layer-1 heads are induction heads.',
+    description: 'Two-layer GPT-2 trained on random tokens with a repeated span: a previous-token head (L0.H0) feeding induction heads (layer 1).',
     config,
     tokenizer: charTokenizerJson(INDUCTION_CHARS),
     settings: tiny

@@ -11,7 +11,7 @@ export interface BundledModel {
 /** Listed in the model picker; each lives in public/models/NAME/. */
 export const BUNDLED_MODELS: BundledModel[] = [
   { name: 'polyglot', description: 'Character-level GPT-2 (4 layers) trained on English, German, Spanish and Italian fortunes', samplePrompt: 'Der Hund ist ' },
-  { name: 'induction', description: 'Two-layer GPT-2 trained to continue repeated spans (induction heads in layer 1)', samplePrompt: 'qXf3Kd9LmPzR2wqXf3Kd9' },
+  { name: 'induction', description: 'Two-layer GPT-2 trained to continue repeated spans (previous-token head L0.H0, induction heads in layer 1)', samplePrompt: 'qXf3Kd9LmPzR2wqXf3Kd9' },
   { name: 'gpt2-tiny', description: 'Random-weight GPT-2 test fixture (2 layers, byte-level tokens)', samplePrompt: 'The cat sat on the' },
 ];
 
