@@ -17,6 +17,7 @@ import { trainLanguageId } from '../../src/analysis/language-id';
 import { runModel } from '../../src/engine/run';
 import { bigramLoss, greedyContinue, inductionAccuracy, windowLoss } from '../../src/train/evaluate';
 import { INDUCTION_CHARS, inductionEvalSet } from '../../src/train/induction-data';
+import { Rng } from '../../src/train/rng';
 import { charEncoder, evalWindows, POLYGLOT_LANGS } from '../../src/train/text-data';
 import { lineChartSvg } from '../../src/train/svg';
 import type { HistoryPoint, TrainerState } from '../../src/train/trainer';
@@ -371,24 +372,52 @@ async function headTable(model: Model, seqs: Array<{ ids: number[]; repeated: nu
     prevOk ? `Layer 0: L0.H${p} is the previous-token head (${f3(prev[p])}, against ${others.map(f3).join(', ')} for the other heads).` : `Layer 0: no head is a clear previous-token head (best L0.H${p}, ${f3(prev[p])}).`,
     inductionHeads.length ? `Layer 1: ${inductionHeads.join(' and ')} ${inductionHeads.length > 1 ? 'are induction heads' : 'is the induction head'} (score above 0.3).` : 'Layer 1: no head scores above 0.3 as an induction head.',
   ].join(' ');
-  // Where the previous-token head works: its score and the model's accuracy on repeated positions, per half.
-  const halfAcc = [0, 0];
-  const halfN = [0, 0];
+  // Where the previous-token head works, and where the induction heads read: at queries in the second half of the
+  // context, the layer-1 heads' attention on keys that follow an earlier occurrence of the query token, split by
+  // whether the key lies in the first or the second half.
+  const keyHalf = [0, 0];
+  let lateQueries = 0;
+  const H = model.config.nHead;
   for (const s of seqs) {
     const ids = s.ids.slice(0, T);
-    const r = await runModel(model, { inputIds: [ids], logits: 'all' });
-    const V = model.config.vocabSize;
-    for (const t of s.repeated.filter((t) => t + 1 < s.ids.length && t < T)) {
-      const row = r.logits!.data.subarray(t * V, (t + 1) * V);
-      let arg = 0;
-      for (let v = 1; v < V; v++) if (row[v] > row[arg]) arg = v;
-      const k = t < T / 2 ? 0 : 1;
-      halfAcc[k] += arg === s.ids[t + 1] ? 1 : 0;
-      halfN[k]++;
+    const r = await runModel(model, { inputIds: [ids], capture: ['blocks.1.attn.hook_pattern'], logits: 'none' });
+    const pat = r.activations['blocks.1.attn.hook_pattern'].data;
+    for (const t of s.repeated.filter((t) => t >= T / 2 && t < T)) {
+      for (let h = 0; h < H; h++) {
+        for (let j = 1; j <= t; j++) if (ids[j - 1] === ids[t]) keyHalf[j < T / 2 ? 0 : 1] += pat[(h * T + t) * T + j] / H;
+      }
+      lateQueries++;
     }
   }
+  const share = (x: number) => f3(x / Math.max(1, lateQueries));
+  // Accuracy on a span of 8 seen once and repeated 2 tokens later, by where it is first seen (64 sequences each).
+  const lateSpans: Array<{ start: number; acc: number }> = [];
+  const rng = new Rng(99);
+  const V = INDUCTION_CHARS.length;
+  for (const start of [4, 20, 34]) {
+    let right = 0;
+    let n = 0;
+    for (let k = 0; k < 64; k++) {
+      const ids = Array.from({ length: T }, () => rng.int(V));
+      const span = Array.from({ length: 8 }, () => rng.int(V));
+      span.forEach((v, i) => {
+        ids[start + i] = v;
+        ids[start + 10 + i] = v;
+      });
+      const r = await runModel(model, { inputIds: [ids], logits: 'all' });
+      for (let i = 0; i < 7; i++) {
+        const t = start + 10 + i;
+        const row = r.logits!.data.subarray(t * V, (t + 1) * V);
+        let arg = 0;
+        for (let v = 1; v < V; v++) if (row[v] > row[arg]) arg = v;
+        right += arg === ids[t + 1] ? 1 : 0;
+        n++;
+      }
+    }
+    lateSpans.push({ start, acc: right / n });
+  }
   const limit = prevOk
-    ? `The previous-token head L0.H${p} is one only in the first half of the context: on the previous token it puts ${f3(early[0][p])} of its attention at positions < ${T / 2} but ${f3(late[0][p])} at positions ≥ ${T / 2} (which always lie inside the second or a later copy of the span), where it spreads its attention thinly over earlier tokens. The model still copies there (accuracy on repeated positions ${pct(halfAcc[0] / Math.max(1, halfN[0]))} before position ${T / 2}, ${pct(halfAcc[1] / Math.max(1, halfN[1]))} from it on), so late positions use some other route that these scores do not show.`
+    ? `The previous-token head L0.H${p} acts only in the first half of the context: on the previous token it puts ${f3(early[0][p])} of its attention at positions < ${T / 2} but ${f3(late[0][p])} at positions ≥ ${T / 2}. That is where the circuit needs it: the span's first copy always starts by position 8, and at queries ≥ ${T / 2} the layer-1 heads put ${share(keyHalf[0])} of their attention (mean over heads) on matching keys before position ${T / 2} and ${share(keyHalf[1])} on matching keys after it. So the model copies only spans first seen early: a span of 8 tokens seen once and repeated 2 tokens later is continued with ${lateSpans.map((l) => `${pct(l.acc)} accuracy when first seen at position ${l.start}`).join(', ')} (chance ${pct(1 / V)}).`
     : 'No layer-0 head is a clear previous-token head (see Heads).';
   let uniformPrev = 0;
   for (let t = 1; t < T; t++) uniformPrev += 1 / (t + 1) / (T - 1);
