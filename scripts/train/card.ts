@@ -248,6 +248,7 @@ async function inductionCard(dir: string, model: Model) {
   const lens = probe.map((s) => new Set(s.first).size + 1);
   const spanMin = Math.min(...lens);
   const spanMax = Math.max(...lens);
+  const startMax = Math.max(...probe.map((s) => Math.min(...s.first)));
   const predictable = probe.reduce((a, s) => a + s.repeated.length, 0) / (probe.length * T);
   const heads = await headTable(model, all.slice(0, 64));
   return {
@@ -271,7 +272,7 @@ path patching).
 ## Data
 
 Generated on the fly (\`src/train/induction-data.ts\`, seeded): ${T + 1} tokens drawn uniformly from ${INDUCTION_CHARS.length}
-symbols, in which a span of ${spanMin}–${spanMax} tokens near the start is repeated later (the exact layout is
+symbols, in which a span of ${spanMin}–${spanMax} tokens, first seen at a position from 0 to ${startMax}, is repeated later (the exact layout is
 \`inductionSequence\`'s doc comment: currently the span repeats again and again, 0–3 random tokens apart, until the
 sequence ends). Inside each repeat the next token is predictable by copying (${pct(predictable)} of next-token targets on
 average); everything else is uniform noise (best possible loss there: ln ${INDUCTION_CHARS.length} ≈ ${Math.log(INDUCTION_CHARS.length).toFixed(3)}).
@@ -416,9 +417,12 @@ async function headTable(model: Model, seqs: Array<{ ids: number[]; repeated: nu
     }
     lateSpans.push({ start, acc: right / n });
   }
-  const limit = prevOk
-    ? `The previous-token head L0.H${p} acts only in the first half of the context: on the previous token it puts ${f3(early[0][p])} of its attention at positions < ${T / 2} but ${f3(late[0][p])} at positions ≥ ${T / 2}. That is where the circuit needs it: the span's first copy always starts by position 8, and at queries ≥ ${T / 2} the layer-1 heads put ${share(keyHalf[0])} of their attention (mean over heads) on matching keys before position ${T / 2} and ${share(keyHalf[1])} on matching keys after it. So the model copies only spans first seen early: a span of 8 tokens seen once and repeated 2 tokens later is continued with ${lateSpans.map((l) => `${pct(l.acc)} accuracy when first seen at position ${l.start}`).join(', ')} (chance ${pct(1 / V)}).`
-    : 'No layer-0 head is a clear previous-token head (see Heads).';
+  const copying = `a span of 8 tokens seen once and repeated 2 tokens later is continued with ${lateSpans.map((l) => `${pct(l.acc)} accuracy when first seen at position ${l.start}`).join(', ')} (chance ${pct(1 / V)})`;
+  const limit = !prevOk
+    ? `No layer-0 head is a clear previous-token head (see Heads); ${copying}.`
+    : late[0][p] > 0.3
+      ? `The previous-token head L0.H${p} works across the context (${f3(early[0][p])} on the previous token at positions < ${T / 2}, ${f3(late[0][p])} beyond); ${copying}.`
+      : `The previous-token head L0.H${p} acts only in the first half of the context: on the previous token it puts ${f3(early[0][p])} of its attention at positions < ${T / 2} but ${f3(late[0][p])} at positions ≥ ${T / 2}. That is where the circuit needs it in its training data, and at queries ≥ ${T / 2} the layer-1 heads put ${share(keyHalf[0])} of their attention (mean over heads) on matching keys before position ${T / 2} and ${share(keyHalf[1])} on matching keys after it. So the model copies only spans first seen early: ${copying}.`;
   let uniformPrev = 0;
   for (let t = 1; t < T; t++) uniformPrev += 1 / (t + 1) / (T - 1);
   return { scores, rows, verdict, uniformPrev, limit };
