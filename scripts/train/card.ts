@@ -343,22 +343,36 @@ async function headTable(model: Model, seqs: Array<{ ids: number[]; repeated: nu
   const T = model.config.nCtx;
   const cut = (s: { ids: number[]; repeated: number[] }) => ({ ids: s.ids.slice(0, T), repeated: s.repeated.filter((t) => t + 1 < T) });
   const scores = await headPatternScores(model, seqs.map(cut));
-  // Previous-token score over the first and the second half of the positions (a pattern can depend on position).
-  const half = async (from: number, to: number) => {
-    const out = scores.prevToken.map((r) => r.map(() => 0));
-    for (const s of seqs) {
-      const r = await runModel(model, { inputIds: [s.ids.slice(0, T)], capture: scores.prevToken.map((_, l) => `blocks.${l}.attn.hook_pattern`), logits: 'none' });
-      scores.prevToken.forEach((row, l) => {
-        const p = r.activations[`blocks.${l}.attn.hook_pattern`].data;
-        row.forEach((_, h) => {
-          for (let t = Math.max(1, from); t < to; t++) out[l][h] += p[(h * T + t) * T + t - 1] / (to - Math.max(1, from)) / seqs.length;
-        });
-      });
+  // One more pass over the patterns, for what depends on position: the previous-token score over the first and the
+  // second half of the positions, and — at queries in the second half — the layer-1 heads' attention on keys that
+  // follow an earlier occurrence of the query token, split by whether the key lies in the first or the second half.
+  const { nLayer: L, nHead: H } = model.config;
+  const early = scores.prevToken.map((r) => r.map(() => 0));
+  const late = scores.prevToken.map((r) => r.map(() => 0));
+  const keyHalf = [0, 0];
+  let lateQueries = 0;
+  const hooks = Array.from({ length: L }, (_, l) => `blocks.${l}.attn.hook_pattern`);
+  for (const s of seqs) {
+    const ids = s.ids.slice(0, T);
+    const r = await runModel(model, { inputIds: [ids], capture: hooks, logits: 'none' });
+    hooks.forEach((hook, l) => {
+      const pat = r.activations[hook].data;
+      for (let h = 0; h < H; h++) {
+        for (let t = 1; t < T; t++) {
+          const x = pat[(h * T + t) * T + t - 1] / seqs.length;
+          if (t < T / 2) early[l][h] += x / (T / 2 - 1);
+          else late[l][h] += x / (T / 2);
+        }
+      }
+    });
+    const pat1 = r.activations[hooks[1]].data;
+    for (const t of s.repeated.filter((t) => t >= T / 2 && t < T)) {
+      for (let h = 0; h < H; h++) {
+        for (let j = 1; j <= t; j++) if (ids[j - 1] === ids[t]) keyHalf[j < T / 2 ? 0 : 1] += pat1[(h * T + t) * T + j] / H;
+      }
+      lateQueries++;
     }
-    return out;
-  };
-  const early = await half(1, T / 2);
-  const late = await half(T / 2, T);
+  }
   const rows: string[] = [];
   scores.prevToken.forEach((row, l) =>
     row.forEach((_, h) => rows.push(`| L${l}.H${h} | ${f3(scores.prevToken[l][h])} | ${f3(early[l][h])} | ${f3(late[l][h])} | ${f3(scores.self[l][h])} | ${f3(scores.induction[l][h])} |`)),
@@ -373,49 +387,24 @@ async function headTable(model: Model, seqs: Array<{ ids: number[]; repeated: nu
     prevOk ? `Layer 0: L0.H${p} is the previous-token head (${f3(prev[p])}, against ${others.map(f3).join(', ')} for the other heads).` : `Layer 0: no head is a clear previous-token head (best L0.H${p}, ${f3(prev[p])}).`,
     inductionHeads.length ? `Layer 1: ${inductionHeads.join(' and ')} ${inductionHeads.length > 1 ? 'are induction heads' : 'is the induction head'} (score above 0.3).` : 'Layer 1: no head scores above 0.3 as an induction head.',
   ].join(' ');
-  // Where the previous-token head works, and where the induction heads read: at queries in the second half of the
-  // context, the layer-1 heads' attention on keys that follow an earlier occurrence of the query token, split by
-  // whether the key lies in the first or the second half.
-  const keyHalf = [0, 0];
-  let lateQueries = 0;
-  const H = model.config.nHead;
-  for (const s of seqs) {
-    const ids = s.ids.slice(0, T);
-    const r = await runModel(model, { inputIds: [ids], capture: ['blocks.1.attn.hook_pattern'], logits: 'none' });
-    const pat = r.activations['blocks.1.attn.hook_pattern'].data;
-    for (const t of s.repeated.filter((t) => t >= T / 2 && t < T)) {
-      for (let h = 0; h < H; h++) {
-        for (let j = 1; j <= t; j++) if (ids[j - 1] === ids[t]) keyHalf[j < T / 2 ? 0 : 1] += pat[(h * T + t) * T + j] / H;
-      }
-      lateQueries++;
-    }
-  }
   const share = (x: number) => f3(x / Math.max(1, lateQueries));
   // Accuracy on a span of 8 seen once and repeated 2 tokens later, by where it is first seen (64 sequences each).
-  const lateSpans: Array<{ start: number; acc: number }> = [];
   const rng = new Rng(99);
   const V = INDUCTION_CHARS.length;
+  const lateSpans: Array<{ start: number; acc: number }> = [];
   for (const start of [4, 20, 34]) {
-    let right = 0;
-    let n = 0;
-    for (let k = 0; k < 64; k++) {
+    const set = Array.from({ length: 64 }, () => {
       const ids = Array.from({ length: T }, () => rng.int(V));
       const span = Array.from({ length: 8 }, () => rng.int(V));
       span.forEach((v, i) => {
         ids[start + i] = v;
         ids[start + 10 + i] = v;
       });
-      const r = await runModel(model, { inputIds: [ids], logits: 'all' });
-      for (let i = 0; i < 7; i++) {
-        const t = start + 10 + i;
-        const row = r.logits!.data.subarray(t * V, (t + 1) * V);
-        let arg = 0;
-        for (let v = 1; v < V; v++) if (row[v] > row[arg]) arg = v;
-        right += arg === ids[t + 1] ? 1 : 0;
-        n++;
-      }
-    }
-    lateSpans.push({ start, acc: right / n });
+      // A (T+1)-th token only gives the sequence the evaluator's layout; no scored position predicts it.
+      const at = (o: number) => Array.from({ length: 7 }, (_, i) => o + i);
+      return { ids: [...ids, 0], repeated: at(start + 10), first: at(start) };
+    });
+    lateSpans.push({ start, acc: (await inductionAccuracy(model.weights, model.config, set)).repeated });
   }
   const copying = `a span of 8 tokens seen once and repeated 2 tokens later is continued with ${lateSpans.map((l) => `${pct(l.acc)} accuracy when first seen at position ${l.start}`).join(', ')} (chance ${pct(1 / V)})`;
   const limit = !prevOk
