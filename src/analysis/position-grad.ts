@@ -73,15 +73,20 @@ function backLinear(W: Float32Array, dy: Float64Array, nIn: number, nOut: number
   return dx;
 }
 
-/** Layer-norm backward for one row: x the input, w the gain, dy the gradient of the output. */
-function backLayerNorm(x: ArrayLike<number>, off: number, w: Float32Array, dy: Float64Array, eps: number): Float64Array {
-  const D = dy.length;
+/** Mean and reciprocal standard deviation of the row x[off .. off + D), as the layer norm uses them. */
+function rowStats(x: ArrayLike<number>, off: number, D: number, eps: number): { mu: number; rstd: number } {
   let mu = 0;
   for (let i = 0; i < D; i++) mu += x[off + i];
   mu /= D;
   let v = 0;
   for (let i = 0; i < D; i++) v += (x[off + i] - mu) ** 2;
-  const rstd = 1 / Math.sqrt(v / D + eps);
+  return { mu, rstd: 1 / Math.sqrt(v / D + eps) };
+}
+
+/** Layer-norm backward for one row: x the input, w the gain, dy the gradient of the output. */
+function backLayerNorm(x: ArrayLike<number>, off: number, w: Float32Array, dy: Float64Array, eps: number): Float64Array {
+  const D = dy.length;
+  const { mu, rstd } = rowStats(x, off, D, eps);
   let mg = 0;
   let mgx = 0;
   const g = new Float64Array(D);
@@ -161,12 +166,7 @@ export async function positionGradients(model: Model, ids: number[], target: Res
   // Logits at p from the final residual, and the target's gradient with respect to them.
   const fin = A(hookName(L - 1, 'hook_resid_post'));
   const off = p * D;
-  let mu = 0;
-  for (let i = 0; i < D; i++) mu += fin[off + i];
-  mu /= D;
-  let v = 0;
-  for (let i = 0; i < D; i++) v += (fin[off + i] - mu) ** 2;
-  const rstd = 1 / Math.sqrt(v / D + eps);
+  const { mu, rstd } = rowStats(fin, off, D, eps);
   const lnf = new Float64Array(D);
   for (let i = 0; i < D; i++) lnf[i] = (fin[off + i] - mu) * rstd * W.lnfw[i] + W.lnfb[i];
   const logits = new Float64Array(V);
