@@ -20,7 +20,7 @@ import type { Model } from '../engine/model';
 import { runModel } from '../engine/run';
 import type { Edit, HookName, ModelConfig, TensorData } from '../engine/types';
 import { blockAfterAttention, blockQkv, type BlockHookFn } from '../engine/forward';
-import { layerNorm, mm } from '../engine/ops';
+import { layerNorm, product } from '../engine/ops';
 import type { Weights } from '../engine/weights';
 
 /**
@@ -215,7 +215,7 @@ export class SuffixRunner {
           const qh = tf.transpose(q, [0, 2, 1, 3]); // [B, H, S, dh]
           const vh = tf.transpose(v, [0, 2, 1, 3]);
           // Scores against the suffix's own keys; for one position an element-wise product (no tiny matmuls).
-          const own = S === 1 ? rowDot(qh, tf.transpose(k, [0, 2, 1, 3])) : mm(qh, tf.transpose(k, [0, 2, 3, 1]));
+          const own = S === 1 ? rowDot(qh, tf.transpose(k, [0, 2, 1, 3])) : product(qh, tf.transpose(k, [0, 2, 3, 1]));
           let kPre: tf.Tensor | null = null;
           let vPre: tf.Tensor | null = null;
           let raw = own;
@@ -225,16 +225,16 @@ export class SuffixRunner {
             kPre = tf.reshape(tf.slice(this.keysT.get(l)!, [0, 0, 0, 0], [1, H, dh, start]), [H, dh, start]);
             vPre = tf.reshape(tf.slice(this.values.get(l)!, [0, 0, 0, 0], [1, H, start, dh]), [H, start, dh]);
             const qByHead = tf.reshape(tf.transpose(q, [2, 0, 1, 3]), [H, B * S, dh]);
-            const pre = tf.transpose(tf.reshape(mm(qByHead, kPre), [H, B, S, start]), [1, 0, 2, 3]);
+            const pre = tf.transpose(tf.reshape(product(qByHead, kPre), [H, B, S, start]), [1, 0, 2, 3]);
             raw = tf.concat([pre, own], 3);
           }
           const scores = hl('attn.hook_attn_scores', tf.add(tf.mul(raw, scale), mask));
           const pattern = hl('attn.hook_pattern', tf.softmax(scores, -1));
           const pOwn = start > 0 ? tf.slice(pattern, [0, 0, 0, start], [B, H, S, S]) : pattern;
-          let zh = S === 1 ? tf.mul(pOwn, vh) : mm(pOwn, vh);
+          let zh = S === 1 ? tf.mul(pOwn, vh) : product(pOwn, vh);
           if (start > 0) {
             const pPre = tf.reshape(tf.transpose(tf.slice(pattern, [0, 0, 0, 0], [B, H, S, start]), [1, 0, 2, 3]), [H, B * S, start]);
-            zh = tf.add(tf.transpose(tf.reshape(mm(pPre, vPre!), [H, B, S, dh]), [1, 0, 2, 3]), zh);
+            zh = tf.add(tf.transpose(tf.reshape(product(pPre, vPre!), [H, B, S, dh]), [1, 0, 2, 3]), zh);
           }
           const z = hl('attn.hook_z', tf.transpose(zh, [0, 2, 1, 3]));
           resid = blockAfterAttention(b, cfg, residPre, z, hl);

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import './wasm-kernels';
 import { hookName, type BlockHook } from './hooks';
 import type { HookName, ModelConfig } from './types';
-import { activation, layerNorm, linear, mm } from './ops';
+import { activation, layerNorm, linear, product } from './ops';
 import type { BlockWeights, Weights } from './weights';
 
 /**
@@ -89,9 +89,9 @@ export function forwardResidual(w: Weights, cfg: ModelConfig, ids: tf.Tensor2D, 
     // than one that transposes internally.
     const khT = tf.transpose(k, [0, 2, 3, 1]);
     const vh = tf.transpose(v, [0, 2, 1, 3]);
-    const scores = hl('attn.hook_attn_scores', tf.add(tf.mul(mm(qh, khT), scale), mask));
+    const scores = hl('attn.hook_attn_scores', tf.add(tf.mul(product(qh, khT), scale), mask));
     const pattern = hl('attn.hook_pattern', tf.softmax(scores, -1));
-    const z = hl('attn.hook_z', tf.transpose(mm(pattern, vh), [0, 2, 1, 3]));
+    const z = hl('attn.hook_z', tf.transpose(product(pattern, vh), [0, 2, 1, 3]));
     resid = blockAfterAttention(b, cfg, residPre, z, hl);
   }
   return hook('ln_final.hook_normalized', layerNorm(resid, w.ln_f.weight, w.ln_f.bias, eps));
@@ -104,7 +104,7 @@ export function unembed(w: Weights, x: tf.Tensor): tf.Tensor {
   const flat = tf.reshape(x, [-1, D]) as tf.Tensor2D;
   const E = w.lm_head ?? w.wte;
   // For a few rows the internal transpose is cheaper than copying a large unembedding; otherwise transpose first.
-  const logits = flat.shape[0] < 4 ? tf.matMul(flat, E, false, true) : mm(flat, tf.transpose(E));
+  const logits = flat.shape[0] < 4 ? tf.matMul(flat, E, false, true) : product(flat, tf.transpose(E));
   return tf.reshape(logits, [...lead, logits.shape[1]!]);
 }
 

@@ -65,14 +65,11 @@ tf.registerGradient({
   },
 });
 
-/** a · b (rank 2, or batched with equal batch dimensions); its gradient is the one registered above. */
-export const mm = product;
-
 /** x [B, T, in] · W [in, out] + b, the Conv1D of Hugging Face GPT-2. */
 export function linear(x: tf.Tensor, p: Affine): tf.Tensor {
   const [B, T, D] = x.shape;
   const out = p.weight.shape[1]!;
-  return tf.add(mm(tf.reshape(x, [B * T, D]), p.weight), p.bias).reshape([B, T, out]);
+  return tf.add(product(tf.reshape(x, [B * T, D]), p.weight), p.bias).reshape([B, T, out]);
 }
 
 export function layerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
