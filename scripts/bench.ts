@@ -15,6 +15,7 @@ import { runModel } from '../src/engine/run';
 import type { ModelConfig } from '../src/engine/types';
 import { prepareNodeWebGpu } from '../src/cli/node-webgpu';
 import { writeSection } from './bench-doc';
+import { gpt2Config as gpt2Defaults } from '../src/engine/arch/gpt2';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -34,9 +35,7 @@ async function time(fn: () => Promise<unknown>, reps: number): Promise<number> {
 }
 
 function gpt2Config(over: Partial<ModelConfig>): ModelConfig {
-  const base: ModelConfig = { modelType: 'gpt2', nLayer: 12, nHead: 12, dModel: 768, dHead: 64, dMlp: 3072, vocabSize: 50257, nCtx: 1024, layerNormEps: 1e-5, activation: 'gelu_new' };
-  const c = { ...base, ...over };
-  return { ...c, dHead: c.dModel / c.nHead };
+  return gpt2Defaults({ nLayer: 12, nHead: 12, dModel: 768, dMlp: 3072, vocabSize: 50257, nCtx: 1024, ...over });
 }
 
 /** Multiply-adds ×2 of one forward over T tokens (matmuls only; the dominant cost). */

@@ -8,6 +8,7 @@ import { INDUCTION_CHARS, inductionEvalSet, inductionSequence } from '../../src/
 import type { Rng } from '../../src/train/rng';
 import { POLYGLOT_LANGS, charEncoder, evalWindows, sampleTextBatch } from '../../src/train/text-data';
 import type { Batch, TrainSettings } from '../../src/train/trainer';
+import { gpt2Config } from '../../src/engine/arch/gpt2';
 
 export interface Recipe {
   name: string;
@@ -23,14 +24,7 @@ export interface Recipe {
   stopWhen?(metrics: Record<string, number>): boolean;
 }
 
-const gpt2 = (o: Partial<ModelConfig> & Pick<ModelConfig, 'nLayer' | 'nHead' | 'dModel' | 'vocabSize' | 'nCtx'>): ModelConfig => ({
-  modelType: 'gpt2',
-  dMlp: 4 * o.dModel,
-  layerNormEps: 1e-5,
-  activation: 'gelu_new',
-  dHead: o.dModel / o.nHead,
-  ...o,
-});
+const gpt2 = gpt2Config;
 
 export function polyglotData(dir = 'data/polyglot') {
   const chars: string[] = JSON.parse(readFileSync(`${dir}/chars.json`, 'utf8'));

@@ -21,7 +21,8 @@ import { unembed } from '../engine/forward';
 import { hookInfo } from '../engine/hooks';
 import type { Model } from '../engine/model';
 import { runModel } from '../engine/run';
-import type { Edit, HookName, ModelConfig } from '../engine/types';
+import { attendRows, block, embed, finalNorm, headsFirst, maskData, repeatKv, type Attention, type BlockHookFn } from '../engine/block';
+import type { Edit, HookName } from '../engine/types';
 import { Rng } from '../train/rng';
 import { checkCancelled, type AnalysisOptions } from './options';
 
@@ -177,30 +178,9 @@ export async function generateBatch(model: Model, req: BatchGenerateRequest, opt
 }
 
 // ---- Key/value cache ----------------------------------------------------------------------------------------
-// The GPT-2 forward pass of src/engine/forward.ts, for a chunk of new positions [start, T) that attends to cached
-// keys and values of positions [0, start). Every hook point sees the chunk's values; edits are the engine's own
-// edit maps (buildEditMaps over the whole sequence) restricted to the chunk's positions.
-
-const GELU_C = Math.sqrt(2 / Math.PI);
-
-function layerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
-  const mu = tf.mean(x, -1, true);
-  const xc = tf.sub(x, mu);
-  const variance = tf.mean(tf.square(xc), -1, true);
-  return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, eps))), w), b);
-}
-
-function activation(x: tf.Tensor, kind: ModelConfig['activation']): tf.Tensor {
-  if (kind === 'relu') return tf.relu(x);
-  if (kind === 'gelu') return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
-  const cube = tf.mul(tf.mul(x, x), x);
-  return tf.mul(x, tf.sigmoid(tf.mul(tf.add(x, tf.mul(cube, 0.044715)), 2 * GELU_C)));
-}
-
-function linear(x: tf.Tensor, p: { weight: tf.Tensor; bias: tf.Tensor }): tf.Tensor {
-  const [B, T, D] = x.shape;
-  return tf.reshape(tf.add(tf.matMul(tf.reshape(x, [B * T, D]) as tf.Tensor2D, p.weight as tf.Tensor2D), p.bias), [B, T, p.weight.shape[1]!]);
-}
+// The engine's block (src/engine/block.ts) for a chunk of new positions [start, T) that attends to cached keys and
+// values of positions [0, start). Every hook point sees the chunk's values; edits are the engine's own edit maps
+// (buildEditMaps over the whole sequence) restricted to the chunk's positions.
 
 /** The query rows [start, T) of a pattern edit map [B, H, T, T]. */
 function sliceMap(m: Float32Array, B: number, T: number, start: number, H: number): Float32Array {
@@ -212,11 +192,11 @@ function sliceMap(m: Float32Array, B: number, T: number, start: number, H: numbe
   return out;
 }
 
-/** Keys and values of the positions processed so far, per layer, for a batch of sequences growing together (exported for tests). */
+/** Keys (after rotary) and values of the positions processed so far, per layer, [B, H_kv, T, d_head], for a batch of sequences growing together (exported for tests). */
 export class KvCache {
   length = 0;
-  private keys: tf.Tensor4D[] = [];
-  private values: tf.Tensor4D[] = [];
+  private keys: tf.Tensor[] = [];
+  private values: tf.Tensor[] = [];
   constructor(private model: Model) {}
 
   dispose(): void {
@@ -235,12 +215,12 @@ export class KvCache {
     const Tn = chunk[0].length;
     const start = this.length;
     const T = start + Tn;
-    const { nHead: H, dHead: dh, dModel: D, layerNormEps: eps } = cfg;
+    const { nHead: H, dHead: dh, dModel: D } = cfg;
     for (const set of edits) for (const e of set) validateEdit(e, cfg, T);
     const maps = new Map<HookName, { mult: tf.Tensor | null; add: tf.Tensor | null }>();
     const hooks = new Set(edits.flat().map((e) => e.hook));
-    const newKeys: tf.Tensor4D[] = [];
-    const newValues: tf.Tensor4D[] = [];
+    const newKeys: tf.Tensor[] = [];
+    const newValues: tf.Tensor[] = [];
     const logits = tf.tidy(() => {
       for (const hook of hooks) {
         const info = hookInfo(hook, cfg);
@@ -254,7 +234,7 @@ export class KvCache {
           // Token-wise hooks: the same edits with positions moved into the chunk (cheaper than whole-sequence maps).
           const m = buildEditMaps(hook, edits.map((set) => editsForWindow(set, start, Tn)), cfg, Tn, means);
           if (!m) continue;
-          const shape = info.layout === 'heads' ? [B, Tn, H, dh] : [B, Tn, info.units];
+          const shape = info.layout === 'heads' ? [B, Tn, info.units, dh] : [B, Tn, info.units];
           maps.set(hook, { mult: m.mult ? tf.tensor(m.mult, shape) : null, add: m.add ? tf.tensor(m.add, shape) : null });
         }
       }
@@ -267,42 +247,27 @@ export class KvCache {
         return y;
       };
       const ids = tf.tensor2d(chunk.flat(), [B, Tn], 'int32');
-      const embed = hook('hook_embed', tf.gather(w.wte, ids));
-      const pos = hook('hook_pos_embed', tf.broadcastTo(tf.gather(w.wpe, tf.range(start, T, 1, 'int32')).expandDims(0), [B, Tn, D]));
-      let resid = tf.add(embed, pos);
-      // Query i (position start + i) sees keys 0..start + i.
-      const maskData = new Float32Array(Tn * T);
-      for (let i = 0; i < Tn; i++) for (let j = start + i + 1; j < T; j++) maskData[i * T + j] = -1e9;
-      const mask = tf.tensor2d(maskData, [Tn, T]);
-      const scale = 1 / Math.sqrt(dh);
+      let resid = embed(w, cfg, ids, start, hook);
+      const masks = new Map<number | null, tf.Tensor>();
+      const attention: Attention = {
+        offset: start,
+        attend: (l, q, k, v, hl) => {
+          const K = start > 0 ? tf.concat([this.keys[l], headsFirst(k)], 2) : headsFirst(k);
+          const Vv = start > 0 ? tf.concat([this.values[l], headsFirst(v)], 2) : headsFirst(v);
+          newKeys.push(tf.keep(K));
+          newValues.push(tf.keep(Vv));
+          const win = cfg.attnWindows[l];
+          let mask = masks.get(win);
+          if (!mask) masks.set(win, (mask = tf.tensor2d(maskData(Tn, start, win), [Tn, T])));
+          const raw = tf.matMul(headsFirst(q), repeatKv(K, cfg), false, true);
+          return attendRows(raw, repeatKv(Vv, cfg), mask, cfg, hl);
+        },
+      };
       for (let l = 0; l < cfg.nLayer; l++) {
-        const b = w.blocks[l];
-        const h = (p: string, x: tf.Tensor) => hook(`blocks.${l}.${p}`, x);
-        resid = h('hook_resid_pre', resid);
-        const x1 = h('ln1.hook_normalized', layerNorm(resid, b.ln_1.weight, b.ln_1.bias, eps));
-        const [q0, k0, v0] = tf.split(linear(x1, b.attn.c_attn), 3, 2);
-        const q = h('attn.hook_q', tf.reshape(q0, [B, Tn, H, dh]));
-        const k = h('attn.hook_k', tf.reshape(k0, [B, Tn, H, dh]));
-        const v = h('attn.hook_v', tf.reshape(v0, [B, Tn, H, dh]));
-        const kh = tf.transpose(k, [0, 2, 1, 3]) as tf.Tensor4D;
-        const vh = tf.transpose(v, [0, 2, 1, 3]) as tf.Tensor4D;
-        const K = start > 0 ? tf.concat([this.keys[l], kh], 2) : kh;
-        const Vv = start > 0 ? tf.concat([this.values[l], vh], 2) : vh;
-        newKeys.push(tf.keep(K) as tf.Tensor4D);
-        newValues.push(tf.keep(Vv) as tf.Tensor4D);
-        const qh = tf.transpose(q, [0, 2, 1, 3]);
-        const scores = h('attn.hook_attn_scores', tf.add(tf.mul(tf.matMul(qh, K, false, true), scale), mask));
-        const pattern = h('attn.hook_pattern', tf.softmax(scores, -1));
-        const z = h('attn.hook_z', tf.transpose(tf.matMul(pattern, Vv), [0, 2, 1, 3]));
-        const attnOut = h('hook_attn_out', linear(tf.reshape(z, [B, Tn, D]), b.attn.c_proj));
-        resid = h('hook_resid_mid', tf.add(resid, attnOut));
-        const x2 = h('ln2.hook_normalized', layerNorm(resid, b.ln_2.weight, b.ln_2.bias, eps));
-        const pre = h('mlp.hook_pre', linear(x2, b.mlp.c_fc));
-        const post = h('mlp.hook_post', activation(pre, cfg.activation));
-        const mlpOut = h('hook_mlp_out', linear(post, b.mlp.c_proj));
-        resid = h('hook_resid_post', tf.add(resid, mlpOut));
+        const hl: BlockHookFn = (p, x) => hook(`blocks.${l}.${p}`, x);
+        resid = block(w.blocks[l], cfg, l, resid, attention, hl);
       }
-      const fin = hook('ln_final.hook_normalized', layerNorm(resid, w.ln_f.weight, w.ln_f.bias, eps));
+      const fin = finalNorm(w, cfg, resid, hook);
       return tf.reshape(unembed(w, tf.slice(fin, [0, Tn - 1, 0], [B, 1, D])), [B, cfg.vocabSize]);
     });
     for (const t of [...this.keys, ...this.values]) t.dispose();

@@ -4,6 +4,7 @@
  * unembedding, and a histogram of its activations over the corpus.
  */
 import * as tf from '@tensorflow/tfjs';
+import { unembedMatrix } from '../engine/weights';
 import type { Model } from '../engine/model';
 import { runModel } from '../engine/run';
 import { checkCancelled, MAX_BATCH, type AnalysisOptions } from './options';
@@ -91,10 +92,10 @@ export async function neuronCard(model: Model, req: NeuronCardRequest, opts: Ana
   const acts = new Float32Array(req.ids.length);
   for (let t = 0; t < req.ids.length; t++) acts[t] = prompt.activations[hook].data[t * N + req.index];
 
-  // Output direction through the unembedding: row `index` of c_proj times W_U.
+  // Output direction through the unembedding: row `index` of the MLP output projection times W_U.
   const logitT = tf.tidy(() => {
-    const row = tf.slice(model.weights.blocks[req.layer].mlp.c_proj.weight, [req.index, 0], [1, D]);
-    return tf.matMul(row, model.weights.lm_head ?? model.weights.wte, false, true);
+    const row = tf.slice(model.weights.blocks[req.layer].mlp.out.weight, [req.index, 0], [1, D]);
+    return tf.matMul(row, unembedMatrix(model.weights), false, true);
   });
   const vocab = (await logitT.data()) as Float32Array;
   logitT.dispose();

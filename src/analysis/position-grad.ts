@@ -9,14 +9,20 @@
  * than a batched tensor backward pass, whose cost in small models is dominated by the number of kernels.
  *
  * Used by `attribute` for grad and grad × act at the target position (the default). test/analysis/
- * position-grad.test.ts checks it against the engine's gradients for every target kind and activation.
+ * position-grad.test.ts checks it against the engine's gradients for every target kind and activation, and on
+ * every architecture fixture.
+ *
+ * The hand-written pass covers blocks with LayerNorm, learned positions, an ungated MLP, a sequential residual and
+ * one key/value head per query head (GPT-2 and GPT-Neo, local windows included: their masked pattern entries are
+ * zero). For any other block (`supportsOnePosition` false) the same result comes from one gradient run of the
+ * engine, which is exact for every architecture.
  */
 import { fail } from '../engine/errors';
 import { hookInfo, hookName } from '../engine/hooks';
 import type { Model } from '../engine/model';
 import { runModel } from '../engine/run';
 import type { HookName, ModelConfig } from '../engine/types';
-import type { Weights } from '../engine/weights';
+import { unembedMatrix, type Weights } from '../engine/weights';
 import type { ResolvedTarget } from './targets';
 
 interface BlockArrays {
@@ -36,6 +42,11 @@ interface JsWeights {
 
 const cache = new WeakMap<Weights, Promise<JsWeights>>();
 
+/** Whether the hand-written one-position backward pass applies to this architecture (else the engine's gradient run is used). */
+export function supportsOnePosition(cfg: ModelConfig): boolean {
+  return cfg.norm === 'layernorm' && cfg.positions === 'learned' && !cfg.gatedMlp && !cfg.parallelResidual && cfg.nKvHead === cfg.nHead && cfg.activation !== 'silu';
+}
+
 /** The weights a one-position backward pass reads, copied off the backend once per model. */
 function jsWeights(w: Weights): Promise<JsWeights> {
   let p = cache.get(w);
@@ -44,17 +55,17 @@ function jsWeights(w: Weights): Promise<JsWeights> {
     p = (async () => ({
       blocks: await Promise.all(
         w.blocks.map(async (b) => ({
-          ln1w: await read(b.ln_1.weight),
-          wAttn: await read(b.attn.c_attn.weight),
-          wO: await read(b.attn.c_proj.weight),
-          ln2w: await read(b.ln_2.weight),
-          wFc: await read(b.mlp.c_fc.weight),
-          wProj: await read(b.mlp.c_proj.weight),
+          ln1w: await read(b.ln1.weight),
+          wAttn: await read(b.attn.qkv.weight),
+          wO: await read(b.attn.o.weight),
+          ln2w: await read(b.ln2.weight),
+          wFc: await read(b.mlp.in.weight),
+          wProj: await read(b.mlp.out.weight),
         })),
       ),
-      lnfw: await read(w.ln_f.weight),
-      lnfb: await read(w.ln_f.bias),
-      unembed: await read(w.lm_head ?? w.wte),
+      lnfw: await read(w.lnFinal.weight),
+      lnfb: await read(w.lnFinal.bias!),
+      unembed: await read(unembedMatrix(w)),
     }))();
     cache.set(w, p);
   }
@@ -153,6 +164,7 @@ export async function positionGradients(model: Model, ids: number[], target: Res
   const cfg = model.config;
   const { nLayer: L, nHead: H, dHead: dh, dModel: D, dMlp: M, vocabSize: V, layerNormEps: eps } = cfg;
   for (const h of hooks) if (!/^blocks\.\d+\.(mlp\.hook_post|attn\.hook_z)$/.test(h)) fail(`one-position gradients are for mlp.hook_post and attn.hook_z, not ${h}`);
+  if (!supportsOnePosition(cfg)) return engineGradients(model, ids, target, hooks);
   const p = target.position;
   const T = p + 1;
   const x = ids.slice(0, T);
@@ -204,7 +216,7 @@ export async function positionGradients(model: Model, ids: number[], target: Res
   let dR = backLayerNorm(fin, off, W.lnfw, dLnf, eps);
 
   const grads: Record<HookName, Float64Array> = {};
-  const scale = 1 / Math.sqrt(dh);
+  const scale = cfg.attnScale;
   for (let l = L - 1; l >= 0; l--) {
     const b = W.blocks[l];
     // resid_post = resid_mid + c_proj(gelu(c_fc(ln2(resid_mid))))
@@ -256,4 +268,19 @@ export async function positionGradients(model: Model, ids: number[], target: Res
   const out: Record<HookName, Float64Array> = {};
   for (const h of hooks) out[h] = grads[h];
   return { targetValue, activations, grads: out };
+}
+
+/** The general path: one gradient run of the engine on the prompt up to the target, the target position's rows kept. */
+async function engineGradients(model: Model, ids: number[], target: ResolvedTarget, hooks: HookName[]): Promise<PositionGradients> {
+  const p = target.position;
+  const x = ids.slice(0, p + 1);
+  const r = await runModel(model, { inputIds: [x], capture: hooks, target: { kind: target.kind, token: target.token, distractor: target.distractor, position: p }, logits: 'none' });
+  const activations: Record<HookName, Float32Array> = {};
+  const grads: Record<HookName, Float64Array> = {};
+  for (const h of hooks) {
+    activations[h] = r.activations[h].data;
+    const row = r.grads[h].data.length / (p + 1);
+    grads[h] = Float64Array.from(r.grads[h].data.subarray(p * row, (p + 1) * row));
+  }
+  return { targetValue: r.targetValues![0], activations, grads };
 }

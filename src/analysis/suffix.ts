@@ -9,19 +9,20 @@
  * Attribution at the target position (integrated gradients, ablation sweeps, NeuronPath) edits one position, so a
  * batch of m copies costs m single-token passes instead of m whole prompts.
  *
- * The arithmetic is the engine's: the same primitives (src/engine/ops.ts), composed as in src/engine/forward.ts; test/analysis/suffix.test.ts checks target
- * values and gradients against `runModel` for every kind of edit, target and layer.
+ * The arithmetic is the engine's: the same block (src/engine/block.ts) with an attention step that reads the cached
+ * keys and values (after rotary, at absolute positions), for every architecture; test/analysis/suffix.test.ts checks
+ * target values and gradients against `runModel` for every kind of edit, target and layer, on every architecture.
  */
 import * as tf from '@tensorflow/tfjs';
 import { buildEditMaps, validateEdit } from '../engine/edits';
 import { fail } from '../engine/errors';
+import { block, finalNorm, headsFirst, maskData, patternOf, repeatKv, type Attention, type BlockHookFn } from '../engine/block';
 import { hookInfo, hookName, type BlockHook } from '../engine/hooks';
 import type { Model } from '../engine/model';
+import { product } from '../engine/ops';
 import { runModel } from '../engine/run';
 import type { Edit, HookName, ModelConfig, TensorData } from '../engine/types';
-import { blockAfterAttention, blockQkv, type BlockHookFn } from '../engine/forward';
-import { layerNorm, product } from '../engine/ops';
-import type { Weights } from '../engine/weights';
+import { unembedMatrix, type Weights } from '../engine/weights';
 
 /**
  * What a suffix run differentiates, per sequence: a next-token quantity read at the last position of the prompt,
@@ -85,10 +86,13 @@ export class SuffixRunner {
 
   /** `extra`: hooks whose clean values are kept in `clean` (the same forward pass). */
   static async create(model: Model, ids: number[], fromLayer = 0, extra: HookName[] = []): Promise<SuffixRunner> {
-    const { nLayer: L, nHead: H, dHead: dh, dModel: D } = model.config;
+    const cfg = model.config;
+    const { nLayer: L, nKvHead: K, dHead: dh, dModel: D } = cfg;
     const T = ids.length;
     const layers = Array.from({ length: L - fromLayer }, (_, i) => fromLayer + i);
-    const capture = layers.flatMap((l) => [hookName(l, 'hook_resid_pre'), hookName(l, 'attn.hook_k'), hookName(l, 'attn.hook_v')]);
+    // The keys as attention reads them: after rotary on rotary models.
+    const keyHook = cfg.positions === 'rotary' ? 'attn.hook_rot_k' : 'attn.hook_k';
+    const capture = layers.flatMap((l) => [hookName(l, 'hook_resid_pre'), hookName(l, keyHook), hookName(l, 'attn.hook_v')]);
     const r = await runModel(model, { inputIds: [ids], capture: [...new Set([...capture, ...extra])], logits: 'none' });
     const clean: Record<HookName, TensorData> = {};
     for (const h of extra) clean[h] = { shape: r.activations[h].shape.slice(1), data: r.activations[h].data };
@@ -98,10 +102,10 @@ export class SuffixRunner {
     tf.tidy(() => {
       for (const l of layers) {
         residPre.set(l, tf.keep(tf.tensor(r.activations[hookName(l, 'hook_resid_pre')].data, [1, T, D])));
-        const k = tf.tensor(r.activations[hookName(l, 'attn.hook_k')].data, [1, T, H, dh]);
-        keysT.set(l, tf.keep(tf.transpose(k, [0, 2, 3, 1])));
-        const v = tf.tensor(r.activations[hookName(l, 'attn.hook_v')].data, [1, T, H, dh]);
-        values.set(l, tf.keep(tf.transpose(v, [0, 2, 1, 3])));
+        const k = tf.tensor(r.activations[hookName(l, keyHook)].data, [1, T, K, dh]);
+        keysT.set(l, tf.keep(repeatKv(tf.transpose(k, [0, 2, 3, 1]), cfg)));
+        const v = tf.tensor(r.activations[hookName(l, 'attn.hook_v')].data, [1, T, K, dh]);
+        values.set(l, tf.keep(repeatKv(headsFirst(v), cfg)));
       }
     });
     return new SuffixRunner(model, ids, fromLayer, residPre, keysT, values, clean);
@@ -117,7 +121,7 @@ export class SuffixRunner {
   async run(req: SuffixRequest): Promise<SuffixResult> {
     const model = this.model;
     const cfg = model.config;
-    const { nLayer: L, nHead: H, dHead: dh, dModel: D, vocabSize: V, layerNormEps: eps } = cfg;
+    const { nLayer: L, nHead: H, dHead: dh, dModel: D, vocabSize: V } = cfg;
     const T = this.T;
     const start = req.start;
     if (!Number.isInteger(start) || start < 0 || start >= T) fail(`suffix run: start ${start} is outside the prompt (0..${T - 1})`);
@@ -182,11 +186,44 @@ export class SuffixRunner {
     const w: Weights = model.weights;
     const out: { tv: tf.Tensor | null; grads: tf.Tensor[]; acts: Map<HookName, tf.Tensor> } = { tv: null, grads: [], acts: new Map() };
     tf.tidy(() => {
-      const mask = (() => {
-        const data = new Float32Array(S * T);
-        for (let i = 0; i < S; i++) for (let j = start + i + 1; j < T; j++) data[i * T + j] = -1e9;
-        return tf.tensor2d(data, [S, T]);
-      })();
+      // Query rows start..T−1 against keys 0..T−1, per kind of layer (global or a local window).
+      const masks = new Map<number | null, tf.Tensor>();
+      const maskFor = (l: number) => {
+        const win = cfg.attnWindows[l];
+        let m = masks.get(win);
+        if (!m) masks.set(win, (m = tf.tensor2d(maskData(S, start, win), [S, T])));
+        return m;
+      };
+      const attention: Attention = {
+        offset: start,
+        attend: (l, q, k, v, hl) => {
+          const qh = headsFirst(q); // [B, H, S, dh]
+          const kh = repeatKv(headsFirst(k), cfg);
+          const vh = repeatKv(headsFirst(v), cfg);
+          // Scores against the suffix's own keys; for one position an element-wise product (no tiny matmuls).
+          const own = S === 1 ? rowDot(qh, kh) : product(qh, tf.transpose(kh, [0, 1, 3, 2]));
+          let raw = own;
+          let kPre: tf.Tensor | null = null;
+          let vPre: tf.Tensor | null = null;
+          if (start > 0) {
+            // Scores against the cached keys of positions < start, shared by the whole batch: per head one product
+            // of [B·S, dh] by [dh, start], instead of B·H small ones on broadcast copies.
+            kPre = tf.reshape(tf.slice(this.keysT.get(l)!, [0, 0, 0, 0], [1, H, dh, start]), [H, dh, start]);
+            vPre = tf.reshape(tf.slice(this.values.get(l)!, [0, 0, 0, 0], [1, H, start, dh]), [H, start, dh]);
+            const qByHead = tf.reshape(tf.transpose(q, [2, 0, 1, 3]), [H, B * S, dh]);
+            const pre = tf.transpose(tf.reshape(product(qByHead, kPre), [H, B, S, start]), [1, 0, 2, 3]);
+            raw = tf.concat([pre, own], 3);
+          }
+          const pattern = patternOf(raw, maskFor(l), cfg, hl);
+          const pOwn = start > 0 ? tf.slice(pattern, [0, 0, 0, start], [B, H, S, S]) : pattern;
+          let zh = S === 1 ? tf.mul(pOwn, vh) : product(pOwn, vh);
+          if (start > 0) {
+            const pPre = tf.reshape(tf.transpose(tf.slice(pattern, [0, 0, 0, 0], [B, H, S, start]), [1, 0, 2, 3]), [H, B * S, start]);
+            zh = tf.add(tf.transpose(tf.reshape(product(pPre, vPre!), [H, B, S, dh]), [1, 0, 2, 3]), zh);
+          }
+          return tf.transpose(zh, [0, 2, 1, 3]);
+        },
+      };
       const forward = (probes: Map<HookName, tf.Tensor>): tf.Tensor1D => {
         let actValue: tf.Tensor | null = null;
         const hook = (name: HookName, x: tf.Tensor): tf.Tensor => {
@@ -205,44 +242,16 @@ export class SuffixRunner {
           return y;
         };
         const h = (l: number, p: BlockHook, x: tf.Tensor) => hook(hookName(l, p), x);
-        const scale = 1 / Math.sqrt(dh);
         let resid: tf.Tensor = tf.broadcastTo(tf.slice(this.residPre.get(l0)!, [0, start, 0], [1, S, D]), [B, S, D]);
         const lastLayer = actTargets ? Math.max(...[...actHooks.keys(), ...capture].map((k) => hookInfo(k, cfg).layer)) : L - 1;
         for (let l = l0; l <= lastLayer; l++) {
-          const b = w.blocks[l];
           const hl: BlockHookFn = (p, x) => h(l, p, x);
-          const { residPre, q, k, v } = blockQkv(b, cfg, resid, hl);
-          const qh = tf.transpose(q, [0, 2, 1, 3]); // [B, H, S, dh]
-          const vh = tf.transpose(v, [0, 2, 1, 3]);
-          // Scores against the suffix's own keys; for one position an element-wise product (no tiny matmuls).
-          const own = S === 1 ? rowDot(qh, tf.transpose(k, [0, 2, 1, 3])) : product(qh, tf.transpose(k, [0, 2, 3, 1]));
-          let kPre: tf.Tensor | null = null;
-          let vPre: tf.Tensor | null = null;
-          let raw = own;
-          if (start > 0) {
-            // Scores against the cached keys of positions < start, shared by the whole batch: per head one product
-            // of [B·S, dh] by [dh, start], instead of B·H small ones on broadcast copies.
-            kPre = tf.reshape(tf.slice(this.keysT.get(l)!, [0, 0, 0, 0], [1, H, dh, start]), [H, dh, start]);
-            vPre = tf.reshape(tf.slice(this.values.get(l)!, [0, 0, 0, 0], [1, H, start, dh]), [H, start, dh]);
-            const qByHead = tf.reshape(tf.transpose(q, [2, 0, 1, 3]), [H, B * S, dh]);
-            const pre = tf.transpose(tf.reshape(product(qByHead, kPre), [H, B, S, start]), [1, 0, 2, 3]);
-            raw = tf.concat([pre, own], 3);
-          }
-          const scores = hl('attn.hook_attn_scores', tf.add(tf.mul(raw, scale), mask));
-          const pattern = hl('attn.hook_pattern', tf.softmax(scores, -1));
-          const pOwn = start > 0 ? tf.slice(pattern, [0, 0, 0, start], [B, H, S, S]) : pattern;
-          let zh = S === 1 ? tf.mul(pOwn, vh) : product(pOwn, vh);
-          if (start > 0) {
-            const pPre = tf.reshape(tf.transpose(tf.slice(pattern, [0, 0, 0, 0], [B, H, S, start]), [1, 0, 2, 3]), [H, B * S, start]);
-            zh = tf.add(tf.transpose(tf.reshape(product(pPre, vPre!), [H, B, S, dh]), [1, 0, 2, 3]), zh);
-          }
-          const z = hl('attn.hook_z', tf.transpose(zh, [0, 2, 1, 3]));
-          resid = blockAfterAttention(b, cfg, residPre, z, hl);
+          resid = block(w.blocks[l], cfg, l, resid, attention, hl);
         }
         if (actTargets) return actValue as unknown as tf.Tensor1D;
         const last = tf.reshape(tf.slice(resid, [0, S - 1, 0], [B, 1, D]), [B, D]);
-        const fin = layerNorm(last, w.ln_f.weight, w.ln_f.bias, eps);
-        const rows = tf.matMul(fin as tf.Tensor2D, (w.lm_head ?? w.wte) as tf.Tensor2D, false, true);
+        const fin = finalNorm(w, cfg, last, (_n, x) => x);
+        const rows = tf.matMul(fin as tf.Tensor2D, unembedMatrix(w), false, true);
         const sel = new Float32Array(B * V);
         const useLp = new Float32Array(B);
         req.targets.forEach((t, i) => {

@@ -3,7 +3,7 @@
  * - `hookMeans`: a hook's mean activation over a reference text (per feature), cached per model;
  * - `contrastiveVector`: the mean difference of a hook's activations between two prompt sets (activation
  *   addition / contrastive activation addition);
- * - `neuronDirection`: an MLP neuron's output direction, its row of `c_proj`;
+ * - `neuronDirection`: an MLP neuron's output direction, its row of the MLP output projection (`mlp.out`, c_proj in GPT-2);
  * - `encodeVectorFile` / `decodeVectorFile`: vectors as safetensors (F32, one 1-D tensor per vector, metadata
  *   as JSON under `pathlight.vectors`), readable with Python's `safetensors.safe_open`.
  */
@@ -164,12 +164,12 @@ export async function contrastiveVector(model: Model, req: ContrastiveRequest, o
   return { hook: req.hook, vector, norm: Math.hypot(...vector), meanNorm, positive: req.positive.length, negative: req.negative.length };
 }
 
-/** The output direction of MLP neuron `index` in block `layer`: row `index` of `c_proj` (length d_model). */
+/** The output direction of MLP neuron `index` in block `layer`: row `index` of the MLP output projection (length d_model). */
 export async function neuronDirection(model: Model, layer: number, index: number): Promise<Float32Array> {
   const cfg = model.config;
   if (!Number.isInteger(layer) || layer < 0 || layer >= cfg.nLayer) fail(`layer ${layer} does not exist (the model has ${cfg.nLayer} layers)`);
   if (!Number.isInteger(index) || index < 0 || index >= cfg.dMlp) fail(`neuron ${index} is out of range (0..${cfg.dMlp - 1})`);
-  const row = tf.slice(model.weights.blocks[layer].mlp.c_proj.weight, [index, 0], [1, cfg.dModel]);
+  const row = tf.slice(model.weights.blocks[layer].mlp.out.weight, [index, 0], [1, cfg.dModel]);
   try {
     return (await row.data()) as Float32Array;
   } finally {

@@ -32,7 +32,7 @@ export function validateEdit(e: Edit, cfg: ModelConfig, T: number): HookInfo {
 
 /** Number of features per position (mean vectors and steering vectors have this length). */
 export function featureCount(info: HookInfo, cfg: ModelConfig): number {
-  return info.layout === 'heads' ? cfg.nHead * cfg.dHead : info.units;
+  return info.layout === 'heads' ? info.units * cfg.dHead : info.units;
 }
 
 /**
@@ -56,7 +56,8 @@ export function buildEditMaps(
   const inner = info.shape(T).reduce((a, b) => a * b, 1);
   let mult: Float32Array | null = null;
   let add: Float32Array | null = null;
-  const { nHead: H, dHead: dh } = cfg;
+  const { dHead: dh } = cfg;
+  const H = info.units;
   for (let b = 0; b < B; b++) {
     for (const e of perBatch[b]) {
       if (e.hook !== hook) continue;

@@ -1,8 +1,9 @@
 import type { ByteSource } from './bytes';
-import { parseConfig } from './config';
+import type { WeightFile } from './checkpoint';
+import { parseConfigWithArch } from './config';
 import { loadTokenizer, type TextTokenizer } from './tokenizer';
 import type { ModelConfig } from './types';
-import { disposeWeights, expectedShapes, loadWeights, type LoadProgress, type Weights } from './weights';
+import { disposeWeights, loadWeights, paramCount, type LoadProgress, type Weights } from './weights';
 
 /** A loaded model: config, weights on the active backend, and its tokenizer when one was given. */
 export interface Model {
@@ -17,7 +18,8 @@ export interface Model {
 export interface ModelFiles {
   /** config.json text or parsed object. */
   config: string | object;
-  safetensors: ByteSource;
+  /** model.safetensors, or the shards of a sharded checkpoint (see parseShardIndex). */
+  safetensors: ByteSource | WeightFile[];
   /** tokenizer.json text or parsed object; a model without one takes token ids only. */
   tokenizer?: string | object | null;
   name?: string;
@@ -28,18 +30,17 @@ export interface LoadOptions {
   signal?: AbortSignal;
 }
 
+/** A model record over weights already on the backend. */
+export function modelOf(name: string, config: ModelConfig, weights: Weights, tokenizer: TextTokenizer | null = null): Model {
+  // A GPT-2 checkpoint with its own lm_head.weight is untied whatever the config says.
+  const cfg = config.tiedEmbeddings === !weights.unembed ? config : { ...config, tiedEmbeddings: !weights.unembed };
+  return { name, config: cfg, weights, tokenizer, paramCount: paramCount(weights), dispose: () => disposeWeights(weights) };
+}
+
 export async function loadModel(files: ModelFiles, opts: LoadOptions = {}): Promise<Model> {
-  const config = parseConfig(files.config);
+  const { config, arch } = parseConfigWithArch(files.config);
   const tokenizer = files.tokenizer ? loadTokenizer(files.tokenizer, config.vocabSize) : null;
-  const weights = await loadWeights(config, files.safetensors, opts.onProgress, opts.signal);
-  const paramCount = expectedShapes(config).reduce((s, [, shape]) => s + shape.reduce((a, b) => a * b, 1), 0) +
-    (weights.lm_head ? config.vocabSize * config.dModel : 0);
-  return {
-    name: files.name ?? 'model',
-    config,
-    weights,
-    tokenizer,
-    paramCount,
-    dispose: () => disposeWeights(weights),
-  };
+  const weightFiles = Array.isArray(files.safetensors) ? files.safetensors : [{ name: 'model.safetensors', source: files.safetensors }];
+  const weights = await loadWeights(config, arch, weightFiles, opts.onProgress, opts.signal);
+  return modelOf(files.name ?? 'model', config, weights, tokenizer);
 }

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from './types';
-import type { Affine } from './weights';
+import type { Linear, Norm } from './weights';
 
 export function swapLast(t: tf.Tensor): tf.Tensor {
   const perm = t.shape.map((_, i) => i);
@@ -65,24 +65,35 @@ tf.registerGradient({
   },
 });
 
-/** x [B, T, in] · W [in, out] + b, the Conv1D of Hugging Face GPT-2. */
-export function linear(x: tf.Tensor, p: Affine): tf.Tensor {
+/** x [B, T, in] · W [in, out] (+ b): the canonical linear map (weights [in, out]). */
+export function linear(x: tf.Tensor, p: Linear): tf.Tensor {
   const [B, T, D] = x.shape;
   const out = p.weight.shape[1]!;
-  return tf.add(product(tf.reshape(x, [B * T, D]), p.weight), p.bias).reshape([B, T, out]);
+  const y = product(tf.reshape(x, [B * T, D]), p.weight);
+  return (p.bias ? tf.add(y, p.bias) : y).reshape([B, T, out]);
 }
 
-export function layerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
-  const mu = tf.mean(x, -1, true);
-  const xc = tf.sub(x, mu);
-  const variance = tf.mean(tf.square(xc), -1, true);
-  return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, eps))), w), b);
+/**
+ * The normalisation before its weight and bias (what `ln*.hook_normalized` carries):
+ * LayerNorm (x − mean)/sqrt(var + eps), RMSNorm x/sqrt(mean(x²) + eps).
+ */
+export function normalize(x: tf.Tensor, kind: ModelConfig['norm'], eps: number): tf.Tensor {
+  if (kind === 'rmsnorm') return tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps)));
+  const xc = tf.sub(x, tf.mean(x, -1, true));
+  return tf.mul(xc, tf.rsqrt(tf.add(tf.mean(tf.square(xc), -1, true), eps)));
+}
+
+/** The norm's weight and bias applied to a normalised value. */
+export function normAffine(x: tf.Tensor, p: Norm): tf.Tensor {
+  const y = tf.mul(x, p.weight);
+  return p.bias ? tf.add(y, p.bias) : y;
 }
 
 const GELU_C = Math.sqrt(2 / Math.PI);
 
 export function activation(x: tf.Tensor, kind: ModelConfig['activation']): tf.Tensor {
   if (kind === 'relu') return tf.relu(x);
+  if (kind === 'silu') return tf.mul(x, tf.sigmoid(x));
   if (kind === 'gelu') return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
   // gelu_new: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), computed as x·sigmoid(2·√(2/π)·(x + 0.044715·x³)),
   // the same function (0.5·(1 + tanh z) = sigmoid(2z)); sigmoid and x·x·x are far faster than tanh and pow on WASM.

@@ -89,15 +89,49 @@ export interface RunResult {
   targetValues?: Float32Array;
 }
 
+/** The architectures Pathlight runs (Hugging Face `model_type`); one file each under src/engine/arch/. */
+export const ARCHITECTURES = ['gpt2', 'gpt_neo', 'gpt_neox', 'llama', 'qwen2'] as const;
+export type Architecture = (typeof ARCHITECTURES)[number];
+
+/** MLP nonlinearities: `gelu_new` is the tanh approximation, `gelu` the exact erf form. */
+export const ACTIVATIONS = ['gelu_new', 'gelu', 'relu', 'silu'] as const;
+export type Activation = (typeof ACTIVATIONS)[number];
+
+/**
+ * The engine's view of a model, the same record for every architecture (see docs/architectures.md). Each
+ * architecture file parses its config.json into this; the block reads only these fields.
+ */
 export interface ModelConfig {
-  modelType: 'gpt2';
+  modelType: Architecture;
   nLayer: number;
+  /** Query heads. */
   nHead: number;
+  /** Key/value heads (grouped-query attention when below nHead; query head h reads kv head ⌊h·nKvHead/nHead⌋). */
+  nKvHead: number;
   dModel: number;
   dHead: number;
   dMlp: number;
   vocabSize: number;
   nCtx: number;
+  /** `layernorm`: (x − mean)/sqrt(var + eps)·w + b; `rmsnorm`: x/sqrt(mean(x²) + eps)·w. */
+  norm: 'layernorm' | 'rmsnorm';
   layerNormEps: number;
-  activation: 'gelu_new' | 'gelu' | 'relu';
+  activation: Activation;
+  /** MLP out(act(gate(x)) · in(x)) (SwiGLU) instead of out(act(in(x))). */
+  gatedMlp: boolean;
+  /** Learned absolute position embeddings (hook_pos_embed), or rotary embeddings on queries and keys. */
+  positions: 'learned' | 'rotary';
+  /** Features of each query/key head that rotate (rotate-half pairing); 0 without rotary. */
+  rotaryDim: number;
+  rotaryBase: number;
+  /** x + attn(ln1(x)) + mlp(ln2(x)) (no hook_resid_mid) instead of the sequential block. */
+  parallelResidual: boolean;
+  /** Factor on q·k (1/sqrt(d_head) for most models, 1 for GPT-Neo). */
+  attnScale: number;
+  /** Per layer: null for global causal attention, w for a local window (query i sees keys i − w < j ≤ i). */
+  attnWindows: Array<number | null>;
+  /** The unembedding is the token embedding matrix. */
+  tiedEmbeddings: boolean;
+  /** Which projections carry biases (LayerNorm always has one, RMSNorm never). */
+  bias: { qkv: boolean; o: boolean; mlp: boolean };
 }

@@ -1,98 +1,72 @@
+/**
+ * The canonical weights record, the same for every architecture (docs/architectures.md), and the loader that
+ * fills it from a checkpoint through an architecture's conversion (src/engine/arch/). Linear weights are
+ * [in, out]; the block reads nothing else.
+ */
 import * as tf from '@tensorflow/tfjs';
-import type { ByteSource } from './bytes';
+import type { ArchitectureSpec, Arr, LinearArrays, NormArrays } from './arch/types';
+import { tensorTable, type WeightFile } from './checkpoint';
 import { fail } from './errors';
-import { parseSafetensorsHeader, readTensor, type TensorEntry } from './safetensors';
 import type { ModelConfig } from './types';
 
-export interface Affine {
-  weight: tf.Tensor;
-  bias: tf.Tensor1D;
+export interface Linear {
+  /** [in, out] */
+  weight: tf.Tensor2D;
+  bias?: tf.Tensor1D;
+}
+
+export interface Norm {
+  weight: tf.Tensor1D;
+  /** LayerNorm only. */
+  bias?: tf.Tensor1D;
 }
 
 export interface BlockWeights {
-  ln_1: { weight: tf.Tensor1D; bias: tf.Tensor1D };
-  attn: { c_attn: Affine; c_proj: Affine };
-  ln_2: { weight: tf.Tensor1D; bias: tf.Tensor1D };
-  mlp: { c_fc: Affine; c_proj: Affine };
+  ln1: Norm;
+  ln2: Norm;
+  /** qkv: [D, (H + 2·H_kv)·d_head], columns q heads | k heads | v heads; o: [H·d_head, D]. */
+  attn: { qkv: Linear; o: Linear };
+  /** in: [D, M]; gate (gated MLPs): [D, M]; out: [M, D] (row n is neuron n's output direction). */
+  mlp: { in: Linear; gate?: Linear; out: Linear };
 }
 
-/** GPT-2 weights under their Hugging Face names; Conv1D weights are [in, out]. */
 export interface Weights {
-  wte: tf.Tensor2D;
-  wpe: tf.Tensor2D;
+  /** [V, D] */
+  embed: tf.Tensor2D;
+  /** [n_ctx, D], learned positions only. */
+  pos?: tf.Tensor2D;
   blocks: BlockWeights[];
-  ln_f: { weight: tf.Tensor1D; bias: tf.Tensor1D };
-  /** [V, D]; absent when the unembedding is tied to wte. */
-  lm_head?: tf.Tensor2D;
+  lnFinal: Norm;
+  /** [V, D]; absent when tied to `embed`. */
+  unembed?: tf.Tensor2D;
 }
 
-/** Every parameter's Hugging Face key (without `transformer.`) and expected shape. */
-export function expectedShapes(cfg: ModelConfig): Array<[string, number[]]> {
-  const { dModel: D, dMlp: M, vocabSize: V, nCtx } = cfg;
-  const out: Array<[string, number[]]> = [
-    ['wte.weight', [V, D]],
-    ['wpe.weight', [nCtx, D]],
-  ];
-  for (let i = 0; i < cfg.nLayer; i++) {
-    const p = `h.${i}.`;
-    out.push(
-      [`${p}ln_1.weight`, [D]], [`${p}ln_1.bias`, [D]],
-      [`${p}attn.c_attn.weight`, [D, 3 * D]], [`${p}attn.c_attn.bias`, [3 * D]],
-      [`${p}attn.c_proj.weight`, [D, D]], [`${p}attn.c_proj.bias`, [D]],
-      [`${p}ln_2.weight`, [D]], [`${p}ln_2.bias`, [D]],
-      [`${p}mlp.c_fc.weight`, [D, M]], [`${p}mlp.c_fc.bias`, [M]],
-      [`${p}mlp.c_proj.weight`, [M, D]], [`${p}mlp.c_proj.bias`, [D]],
-    );
-  }
-  out.push(['ln_f.weight', [D]], ['ln_f.bias', [D]]);
-  return out;
+/** The unembedding matrix [V, D]. */
+export function unembedMatrix(w: Weights): tf.Tensor2D {
+  return w.unembed ?? w.embed;
 }
 
-/** Strips `transformer.`; returns null for buffers that are not parameters. */
-export function normaliseKey(key: string): string | null {
-  const k = key.startsWith('transformer.') ? key.slice('transformer.'.length) : key;
-  if (/^h\.\d+\.attn\.(bias|masked_bias)$/.test(k)) return null;
-  return k;
-}
-
-/** Builds the nested record from a flat map of HF keys (without prefix) to tensors. */
-export function assembleWeights(cfg: ModelConfig, flat: Map<string, tf.Tensor>): Weights {
-  const g = <T extends tf.Tensor>(k: string) => flat.get(k) as T;
-  const aff = (p: string): Affine => ({ weight: g(`${p}.weight`), bias: g(`${p}.bias`) });
-  const blocks: BlockWeights[] = [];
-  for (let i = 0; i < cfg.nLayer; i++) {
-    const p = `h.${i}.`;
-    blocks.push({
-      ln_1: { weight: g(`${p}ln_1.weight`), bias: g(`${p}ln_1.bias`) },
-      attn: { c_attn: aff(`${p}attn.c_attn`), c_proj: aff(`${p}attn.c_proj`) },
-      ln_2: { weight: g(`${p}ln_2.weight`), bias: g(`${p}ln_2.bias`) },
-      mlp: { c_fc: aff(`${p}mlp.c_fc`), c_proj: aff(`${p}mlp.c_proj`) },
-    });
-  }
-  return { wte: g('wte.weight'), wpe: g('wpe.weight'), blocks, ln_f: { weight: g('ln_f.weight'), bias: g('ln_f.bias') }, lm_head: flat.get('lm_head.weight') as tf.Tensor2D | undefined };
-}
-
-/** Flat list of [HF key with `transformer.` prefix, tensor], the layout written to model.safetensors. */
-export function flattenWeights(w: Weights): Array<[string, tf.Tensor]> {
-  const out: Array<[string, tf.Tensor]> = [['transformer.wte.weight', w.wte], ['transformer.wpe.weight', w.wpe]];
-  w.blocks.forEach((b, i) => {
-    const p = `transformer.h.${i}.`;
-    out.push(
-      [`${p}ln_1.weight`, b.ln_1.weight], [`${p}ln_1.bias`, b.ln_1.bias],
-      [`${p}attn.c_attn.weight`, b.attn.c_attn.weight], [`${p}attn.c_attn.bias`, b.attn.c_attn.bias],
-      [`${p}attn.c_proj.weight`, b.attn.c_proj.weight], [`${p}attn.c_proj.bias`, b.attn.c_proj.bias],
-      [`${p}ln_2.weight`, b.ln_2.weight], [`${p}ln_2.bias`, b.ln_2.bias],
-      [`${p}mlp.c_fc.weight`, b.mlp.c_fc.weight], [`${p}mlp.c_fc.bias`, b.mlp.c_fc.bias],
-      [`${p}mlp.c_proj.weight`, b.mlp.c_proj.weight], [`${p}mlp.c_proj.bias`, b.mlp.c_proj.bias],
-    );
-  });
-  out.push(['transformer.ln_f.weight', w.ln_f.weight], ['transformer.ln_f.bias', w.ln_f.bias]);
-  if (w.lm_head) out.push(['lm_head.weight', w.lm_head]);
+/** Every tensor of a weights record (each once). */
+export function weightTensors(w: Weights): tf.Tensor[] {
+  const out: tf.Tensor[] = [w.embed];
+  if (w.pos) out.push(w.pos);
+  const lin = (p: Linear | Norm | undefined) => {
+    if (!p) return;
+    out.push(p.weight);
+    if (p.bias) out.push(p.bias);
+  };
+  for (const b of w.blocks) [b.ln1, b.ln2, b.attn.qkv, b.attn.o, b.mlp.in, b.mlp.gate, b.mlp.out].forEach(lin);
+  lin(w.lnFinal);
+  if (w.unembed) out.push(w.unembed);
   return out;
 }
 
 export function disposeWeights(w: Weights): void {
-  for (const [, t] of flattenWeights(w)) t.dispose();
+  for (const t of weightTensors(w)) t.dispose();
+}
+
+export function paramCount(w: Weights): number {
+  return weightTensors(w).reduce((s, t) => s + t.size, 0);
 }
 
 export interface LoadProgress {
@@ -100,47 +74,74 @@ export interface LoadProgress {
   totalBytes: number;
 }
 
+const tensorOf = (a: Arr) => tf.tensor(a.data, a.shape, 'float32');
+const linearOf = (p: LinearArrays): Linear => ({ weight: tensorOf(p.weight) as tf.Tensor2D, bias: p.bias && (tensorOf(p.bias) as tf.Tensor1D) });
+const normOf = (p: NormArrays): Norm => ({ weight: tensorOf(p.weight) as tf.Tensor1D, bias: p.bias && (tensorOf(p.bias) as tf.Tensor1D) });
+
 /**
- * Reads model.safetensors tensor by tensor, checks every tensor against the config and uploads it to the
- * active tfjs backend. On any error, tensors created so far are disposed.
+ * Reads a checkpoint block by block through the architecture's conversion and uploads each tensor to the active
+ * tfjs backend. Every tensor's presence and shape is checked against the config before anything is read or
+ * allocated; on any error, tensors created so far are disposed.
  */
 export async function loadWeights(
   cfg: ModelConfig,
-  src: ByteSource,
+  arch: ArchitectureSpec,
+  files: WeightFile[],
   onProgress?: (p: LoadProgress) => void,
   signal?: AbortSignal,
 ): Promise<Weights> {
-  const header = await parseSafetensorsHeader(src);
-  const byKey = new Map<string, TensorEntry>();
-  for (const entry of header.tensors.values()) {
-    const k = normaliseKey(entry.name);
-    if (k !== null) byKey.set(k, entry);
-  }
-  const wanted = expectedShapes(cfg);
-  const lmHead = byKey.get('lm_head.weight');
-  if (lmHead) wanted.push(['lm_head.weight', [cfg.vocabSize, cfg.dModel]]);
+  const table = await tensorTable(files, arch.prefixes, arch.isBuffer);
+  // Every block has at least five tensors: refuse a config that claims more layers than the files could hold
+  // before building a per-layer list of that length.
+  if (cfg.nLayer * 5 > table.size) fail(`config.json: ${cfg.nLayer} layers cannot fit in a checkpoint of ${table.size} tensors`);
+  const wanted = arch.tensors(cfg, table.has);
   for (const [k, shape] of wanted) {
-    const e = byKey.get(k);
+    const e = table.entry(k);
     if (!e) fail(`model.safetensors: tensor "${k}" is missing (expected shape [${shape.join(', ')}] for this config.json)`);
     if (e.shape.length !== shape.length || e.shape.some((d, i) => d !== shape[i])) {
-      fail(`model.safetensors: tensor "${e.name}" has shape [${e.shape.join(', ')}] but config.json implies [${shape.join(', ')}]`);
+      fail(`${table.fileOf(k)}: tensor "${e.name}" has shape [${e.shape.join(', ')}] but config.json implies [${shape.join(', ')}]`);
     }
   }
-  const total = wanted.reduce((s, [k]) => s + (byKey.get(k)!.end - byKey.get(k)!.begin), 0);
-  const flat = new Map<string, tf.Tensor>();
+  const shapes = new Map(wanted);
+  const total = wanted.reduce((s, [k]) => s + table.entry(k)!.end - table.entry(k)!.begin, 0);
   let loaded = 0;
-  try {
-    for (const [k, shape] of wanted) {
-      if (signal?.aborted) fail('loading was cancelled');
-      const e = byKey.get(k)!;
-      const data = await readTensor(src, header, e);
-      flat.set(k, tf.tensor(data, shape, 'float32'));
-      loaded += e.end - e.begin;
-      onProgress?.({ loadedBytes: loaded, totalBytes: total });
+  const get = async (k: string): Promise<Arr> => {
+    if (signal?.aborted) fail('loading was cancelled');
+    const shape = shapes.get(k);
+    if (!shape) fail(`internal: the ${arch.modelType} conversion read "${k}", which it did not declare`);
+    const data = await table.read(k);
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i])) fail(`${table.fileOf(k)}: tensor "${table.entry(k)!.name}" holds a non-finite value (${data[i]}) at flat index ${i}`);
     }
+    loaded += table.entry(k)!.end - table.entry(k)!.begin;
+    onProgress?.({ loadedBytes: loaded, totalBytes: total });
+    return { data, shape };
+  };
+  const made: tf.Tensor[] = [];
+  const track = <T extends { weight: tf.Tensor; bias?: tf.Tensor }>(p: T): T => {
+    made.push(p.weight, ...(p.bias ? [p.bias] : []));
+    return p;
+  };
+  try {
+    const blocks: BlockWeights[] = [];
+    for (let l = 0; l < cfg.nLayer; l++) {
+      const a = await arch.block(cfg, l, get);
+      blocks.push({
+        ln1: track(normOf(a.ln1)),
+        ln2: track(normOf(a.ln2)),
+        attn: { qkv: track(linearOf(a.qkv)), o: track(linearOf(a.o)) },
+        mlp: { in: track(linearOf(a.in)), gate: a.gate && track(linearOf(a.gate)), out: track(linearOf(a.out)) },
+      });
+    }
+    const g = await arch.globals(cfg, get, table.has);
+    const one = (a: Arr) => {
+      const t = tensorOf(a) as tf.Tensor2D;
+      made.push(t);
+      return t;
+    };
+    return { embed: one(g.embed), pos: g.pos && one(g.pos), blocks, lnFinal: track(normOf(g.lnFinal)), unembed: g.unembed && one(g.unembed) };
   } catch (err) {
-    for (const t of flat.values()) t.dispose();
+    for (const t of made) t.dispose();
     throw err;
   }
-  return assembleWeights(cfg, flat);
 }

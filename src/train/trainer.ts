@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { forwardLogits } from '../engine/forward';
 import { initFlat } from '../engine/init';
 import type { ModelConfig } from '../engine/types';
-import { assembleWeights, type Weights } from '../engine/weights';
+import { gpt2FromFlat } from '../engine/arch/gpt2';
+import type { Weights } from '../engine/weights';
 import { AdamW } from './adamw';
 import { Rng } from './rng';
 import { learningRate } from './schedule';
@@ -97,7 +98,7 @@ export class Trainer {
       this.params.set(k, v);
       flat.set(k, v);
     }
-    this.weights = assembleWeights(cfg, flat);
+    this.weights = gpt2FromFlat(cfg, flat);
     this.opt = new AdamW(this.params, { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: settings.weightDecay, clip: settings.clip });
     this.rng = new Rng(settings.seed * 7919 + 1);
     this.state = { step: 0, rng: this.rng.state, history: [], elapsedMs: 0, tokens: 0 };

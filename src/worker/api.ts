@@ -102,7 +102,7 @@ export interface EngineApi {
   attribute(key: string | null, req: AttributionRequest, onProgress?: ProgressFn): Promise<AttributionResult>;
   generate(key: string | null, req: GenerateUiRequest, onProgress?: ProgressFn): Promise<GenerateUiResult>;
   neuronCard(key: string | null, req: { ids: number[]; layer: number; index: number }, onProgress?: ProgressFn): Promise<NeuronCardUi>;
-  /** Output direction of an MLP neuron (its row of c_proj). */
+  /** Output direction of an MLP neuron (its row of the MLP output projection). */
   neuronDirection(layer: number, index: number): Promise<Float32Array>;
   /** Mean activation of a hook over the model's reference corpus (for mean ablation). */
   means(hooks: string[]): Promise<Record<string, Float32Array>>;

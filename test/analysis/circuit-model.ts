@@ -14,7 +14,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Model } from '../../src/engine/model';
 import type { ModelConfig } from '../../src/engine/types';
-import { assembleWeights, disposeWeights, expectedShapes } from '../../src/engine/weights';
+import { gpt2Config, gpt2FromFlat, gpt2Shapes } from '../../src/engine/arch/gpt2';
+import { modelOf } from '../../src/engine/model';
 
 export const CIRCUIT_V = 16;
 export const CIRCUIT_T = 32;
@@ -24,7 +25,7 @@ export function circuitModel(): Model {
   const T = CIRCUIT_T;
   const D = 64;
   const dh = 32;
-  const cfg: ModelConfig = { modelType: 'gpt2', nLayer: 2, nHead: 2, dModel: D, dHead: dh, dMlp: 8, vocabSize: V, nCtx: T, layerNormEps: 1e-5, activation: 'gelu_new' };
+  const cfg: ModelConfig = gpt2Config({ nLayer: 2, nHead: 2, dModel: D, dMlp: 8, vocabSize: V, nCtx: T });
   const TOK = 0;
   const POS = V;
   const PREV = V + T;
@@ -71,12 +72,10 @@ export function circuitModel(): Model {
     put(`${p}attn.c_proj.weight`, proj, [D, D]);
   }
   // Everything else: layer norms 1/0, biases 0, MLPs 0.
-  for (const [key, shape] of expectedShapes(cfg)) {
+  for (const [key, shape] of gpt2Shapes(cfg)) {
     if (flat.has(key)) continue;
     const n = shape.reduce((a, b) => a * b, 1);
     put(key, /ln_\d\.weight$|ln_f\.weight$/.test(key) ? new Float32Array(n).fill(1) : zeros(n), shape);
   }
-  const weights = assembleWeights(cfg, flat);
-  const paramCount = expectedShapes(cfg).reduce((n, [, s]) => n + s.reduce((a, b) => a * b, 1), 0);
-  return { name: 'circuit', config: cfg, weights, tokenizer: null, paramCount, dispose: () => disposeWeights(weights) };
+  return modelOf('circuit', cfg, gpt2FromFlat(cfg, flat));
 }

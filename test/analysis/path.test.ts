@@ -13,6 +13,7 @@ import { loadModelDir } from '../../src/engine/node-load';
 import { runModel } from '../../src/engine/run';
 import type { Edit, ModelConfig, Target } from '../../src/engine/types';
 import { FIXTURE_DIR, loadReference } from '../engine/fixture';
+import { gpt2Config } from '../../src/engine/arch/gpt2';
 
 const ref = loadReference();
 const ids = ref.input_ids;
@@ -195,7 +196,7 @@ describe('NeuronPath on the gpt2-tiny fixture', () => {
   });
 
   it('faithfulness: removing or enhancing each path changes the target probability as a direct edit does', async () => {
-    const cfg: ModelConfig = { modelType: 'gpt2', nLayer: 3, nHead: 2, dModel: 16, dHead: 8, dMlp: 32, vocabSize: 20, nCtx: 16, layerNormEps: 1e-5, activation: 'gelu_new' };
+    const cfg: ModelConfig = gpt2Config({ nLayer: 3, nHead: 2, dModel: 16, dMlp: 32, vocabSize: 20, nCtx: 16, activation: 'gelu_new' });
     const tiny = randomModel(cfg, 11);
     const prompts = [[1, 2, 3, 4, 5, 6], [7, 3, 9, 9, 0, 1, 2], { ids: [4, 4, 4, 5, 6], token: 3 }];
     const before = live();

@@ -10,6 +10,7 @@ import { loadModelDir } from '../../src/engine/node-load';
 import { runModel } from '../../src/engine/run';
 import type { ModelConfig, Target } from '../../src/engine/types';
 import { FIXTURE_DIR, loadReference } from '../engine/fixture';
+import { gpt2Config } from '../../src/engine/arch/gpt2';
 
 const ref = loadReference();
 const live = () => tf.memory().numTensors - cachedTensorCount();
@@ -56,7 +57,7 @@ describe('gradients at the target position by a one-position backward pass', () 
   ])('equal the engine on the fixture (%o)', (t) => compare(model, ref.input_ids, t));
 
   it.each(['gelu', 'relu', 'gelu_new'] as const)('equal the engine on a random %s model', async (activation) => {
-    const cfg: ModelConfig = { modelType: 'gpt2', nLayer: 3, nHead: 2, dModel: 16, dHead: 8, dMlp: 32, vocabSize: 20, nCtx: 16, layerNormEps: 1e-5, activation };
+    const cfg: ModelConfig = gpt2Config({ nLayer: 3, nHead: 2, dModel: 16, dMlp: 32, vocabSize: 20, nCtx: 16, activation });
     const m = randomModel(cfg, 9);
     await compare(m, [1, 4, 9, 16, 5, 0, 19, 3, 3], { kind: 'logprob', token: 2 });
     m.dispose();

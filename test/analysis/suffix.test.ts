@@ -9,6 +9,7 @@ import { loadModelDir } from '../../src/engine/node-load';
 import { runModel } from '../../src/engine/run';
 import type { Edit, ModelConfig, Target } from '../../src/engine/types';
 import { FIXTURE_DIR, loadReference } from '../engine/fixture';
+import { gpt2Config } from '../../src/engine/arch/gpt2';
 
 const ref = loadReference();
 const ids = ref.input_ids;
@@ -114,7 +115,7 @@ describe('suffix runs equal whole-prompt engine runs', () => {
     await expect(runner.run({ edits: [[{ hook: 'blocks.0.mlp.hook_post', index: 1, op: 'zero', positions: [2] }]], targets: [{ kind: 'logit', token: 1 }], start: 3 })).rejects.toThrow(/before 3/);
     runner.dispose();
     for (const activation of ['gelu', 'relu'] as const) {
-      const cfg: ModelConfig = { modelType: 'gpt2', nLayer: 3, nHead: 2, dModel: 16, dHead: 8, dMlp: 32, vocabSize: 20, nCtx: 16, layerNormEps: 1e-5, activation };
+      const cfg: ModelConfig = gpt2Config({ nLayer: 3, nHead: 2, dModel: 16, dMlp: 32, vocabSize: 20, nCtx: 16, activation });
       const m = randomModel(cfg, 5);
       const x = [1, 4, 9, 16, 5, 0, 19, 3];
       const r = await SuffixRunner.create(m, x, 1);

@@ -78,8 +78,8 @@ export const BAD_CASES: BadCase[] = [
   },
   {
     name: 'unsupported model_type',
-    config: fixtureConfig.replace('"model_type": "gpt2"', '"model_type": "llama"'),
-    message: /model_type "llama" is not supported/,
+    config: fixtureConfig.replace('"model_type": "gpt2"', '"model_type": "mamba"'),
+    message: /model_type "mamba" is not supported/,
   },
   { name: 'token id outside the vocabulary', ids: [3, 77, 9999], message: /token id 9999 is outside the vocabulary \(0\.\.511\)/ },
   { name: 'prompt longer than the context', ids: Array.from({ length: 65 }, (_, i) => i), message: /65 tokens long, longer than the model's context of 64/ },

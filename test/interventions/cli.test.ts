@@ -10,7 +10,7 @@ import { toHfConfig } from '../../src/engine/config';
 import type { Model } from '../../src/engine/model';
 import { loadModelDir } from '../../src/engine/node-load';
 import { encodeSafetensors } from '../../src/engine/safetensors-write';
-import { flattenWeights } from '../../src/engine/weights';
+import { gpt2ToFlat } from '../../src/engine/arch/gpt2';
 import { Rng } from '../../src/train/rng';
 import { cli } from '../cli/run-cli';
 import { CHARS, FIXTURE_DIR, tinyCharModel, useBackend } from './helpers';
@@ -43,7 +43,7 @@ beforeAll(async () => {
   mkdirSync(modelDir);
   writeFileSync(join(modelDir, 'config.json'), JSON.stringify(toHfConfig(m.config)));
   writeFileSync(join(modelDir, 'tokenizer.json'), JSON.stringify(charTokenizerJson(CHARS)));
-  const tensors = await Promise.all(flattenWeights(m.weights).map(async ([name, t]) => ({ name, shape: t.shape, data: (await t.data()) as Float32Array })));
+  const tensors = await Promise.all(gpt2ToFlat(m.config, m.weights).map(async ([name, t]) => ({ name, shape: t.shape, data: (await t.data()) as Float32Array })));
   writeFileSync(join(modelDir, 'model.safetensors'), encodeSafetensors(tensors));
   m.dispose();
   mkdirSync(dataDir);

@@ -25,8 +25,8 @@ beforeAll(async () => {
   model = await loadModelDir(FIXTURE_DIR);
   M = model.config.dMlp;
   D = model.config.dModel;
-  cProjW = model.weights.blocks[0].mlp.c_proj.weight.dataSync() as Float32Array;
-  cProjB = model.weights.blocks[0].mlp.c_proj.bias.dataSync() as Float32Array;
+  cProjW = model.weights.blocks[0].mlp.out.weight.dataSync() as Float32Array;
+  cProjB = model.weights.blocks[0].mlp.out.bias!.dataSync() as Float32Array;
   clean = (await runModel(model, { inputIds: [IDS], capture: [POST], logits: 'none' })).activations[POST].data;
 });
 afterAll(() => model.dispose());
@@ -93,8 +93,8 @@ describe('other edits', () => {
     const want = Float64Array.from(base);
     for (let t = 0; t < T; t++) for (let j = 0; j < dh; j++) want[(t * H + head) * dh + j] = 0;
     expect(maxAbsDiff(res.activations[Z].data, want)).toBeLessThan(1e-6);
-    const W = model.weights.blocks[1].attn.c_proj.weight.dataSync();
-    const b = model.weights.blocks[1].attn.c_proj.bias.dataSync();
+    const W = model.weights.blocks[1].attn.o.weight.dataSync();
+    const b = model.weights.blocks[1].attn.o.bias!.dataSync();
     expect(maxAbsDiff(res.activations[OUT].data, affine(want, T, D, W, D, b))).toBeLessThan(1e-4);
   });
 
@@ -128,7 +128,7 @@ describe('other edits', () => {
 
   it('the neuron output direction is its row of c_proj', async () => {
     const v = await neuronDirection(model, 1, 9);
-    const W = model.weights.blocks[1].mlp.c_proj.weight.dataSync();
+    const W = model.weights.blocks[1].mlp.out.weight.dataSync();
     expect(Array.from(v)).toEqual(Array.from(W.slice(9 * D, 10 * D)));
     await expect(neuronDirection(model, 2, 0)).rejects.toThrow(/layer 2 does not exist/);
     await expect(neuronDirection(model, 0, M)).rejects.toThrow(/out of range/);

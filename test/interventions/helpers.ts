@@ -5,6 +5,7 @@ import { randomModel } from '../../src/engine/init';
 import type { Model } from '../../src/engine/model';
 import { loadTokenizer } from '../../src/engine/tokenizer';
 import type { ModelConfig } from '../../src/engine/types';
+import { gpt2Config } from '../../src/engine/arch/gpt2';
 
 export { FIXTURE_DIR } from '../engine/fixture';
 
@@ -24,12 +25,11 @@ export const CHARS = [' ', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'k', 'l'
 /** A small random character-level GPT-2 with a tokenizer, for the report code paths. */
 export function tinyCharModel(over: Partial<ModelConfig> = {}, seed = 3): Model {
   const V = CHARS.length + 1;
-  const cfg: ModelConfig = { modelType: 'gpt2', nLayer: 2, nHead: 2, dModel: 16, dHead: 8, dMlp: 32, vocabSize: V, nCtx: 32, layerNormEps: 1e-5, activation: 'gelu_new', ...over };
-  cfg.dHead = cfg.dModel / cfg.nHead;
+  const cfg: ModelConfig = gpt2Config({ nLayer: 2, nHead: 2, dModel: 16, dMlp: 32, vocabSize: V, nCtx: 32, ...over });
   const m = randomModel(cfg, seed, 'tiny-char');
   // A random init at std 0.02 predicts nearly uniformly; larger embeddings make greedy decoding decisive (and loop).
-  const old = m.weights.wte;
-  m.weights.wte = tf.keep(tf.mul(old, 40)) as tf.Tensor2D;
+  const old = m.weights.embed;
+  m.weights.embed = tf.keep(tf.mul(old, 40)) as tf.Tensor2D;
   old.dispose();
   m.tokenizer = loadTokenizer(charTokenizerJson(CHARS), V);
   return m;

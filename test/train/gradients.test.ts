@@ -8,10 +8,11 @@ import { initBackend } from '../../src/engine/backend';
 import { forwardLogits } from '../../src/engine/forward';
 import { initFlat } from '../../src/engine/init';
 import type { ModelConfig } from '../../src/engine/types';
-import { assembleWeights, type Weights } from '../../src/engine/weights';
+import type { Weights } from '../../src/engine/weights';
+import { gpt2Config, gpt2FromFlat } from '../../src/engine/arch/gpt2';
 import { Rng } from '../../src/train/rng';
 
-const cfg: ModelConfig = { modelType: 'gpt2', nLayer: 2, nHead: 4, dModel: 32, dHead: 8, dMlp: 64, vocabSize: 40, nCtx: 16, layerNormEps: 1e-5, activation: 'gelu_new' };
+const cfg: ModelConfig = gpt2Config({ nLayer: 2, nHead: 4, dModel: 32, dMlp: 64, vocabSize: 40, nCtx: 16 });
 
 function ln(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) {
   const { mean, variance } = tf.moments(x, -1, true);
@@ -22,22 +23,22 @@ function ln(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) {
 function referenceLogits(w: Weights, ids: tf.Tensor2D): tf.Tensor {
   const [B, T] = ids.shape;
   const { nHead: H, dHead: dh, dModel: D } = cfg;
-  let x = tf.add(tf.gather(w.wte, ids), tf.slice(w.wpe, [0, 0], [T, D]));
+  let x = tf.add(tf.gather(w.embed, ids), tf.slice(w.pos!, [0, 0], [T, D]));
   const lower = tf.linalg.bandPart(tf.ones([T, T]), -1, 0);
-  const lin = (a: tf.Tensor, p: { weight: tf.Tensor; bias: tf.Tensor }) => tf.add(tf.matMul(a.reshape([-1, a.shape[2]!]) as tf.Tensor2D, p.weight as tf.Tensor2D), p.bias).reshape([B, T, -1]);
+  const lin = (a: tf.Tensor, p: { weight: tf.Tensor; bias?: tf.Tensor }) => tf.add(tf.matMul(a.reshape([-1, a.shape[2]!]) as tf.Tensor2D, p.weight as tf.Tensor2D), p.bias!).reshape([B, T, -1]);
   for (const b of w.blocks) {
-    const qkv = lin(ln(x, b.ln_1.weight, b.ln_1.bias), b.attn.c_attn);
+    const qkv = lin(ln(x, b.ln1.weight, b.ln1.bias!), b.attn.qkv);
     const [q, k, v] = tf.split(qkv, 3, 2).map((t) => t.reshape([B, T, H, dh]).transpose([0, 2, 1, 3]));
     const scores = tf.div(tf.matMul(q, k, false, true), Math.sqrt(dh));
     const masked = tf.where(tf.cast(lower, 'bool'), scores, tf.fill(scores.shape, -1e9));
     const z = tf.matMul(tf.softmax(masked), v).transpose([0, 2, 1, 3]).reshape([B, T, D]);
-    x = tf.add(x, lin(z, b.attn.c_proj));
-    const h = lin(ln(x, b.ln_2.weight, b.ln_2.bias), b.mlp.c_fc);
+    x = tf.add(x, lin(z, b.attn.o));
+    const h = lin(ln(x, b.ln2.weight, b.ln2.bias!), b.mlp.in);
     const g = tf.mul(tf.mul(h, 0.5), tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(h, tf.mul(0.044715, tf.pow(h, 3)))))));
-    x = tf.add(x, lin(g, b.mlp.c_proj));
+    x = tf.add(x, lin(g, b.mlp.out));
   }
-  x = ln(x, w.ln_f.weight, w.ln_f.bias);
-  return tf.matMul(x.reshape([-1, D]) as tf.Tensor2D, w.wte, false, true).reshape([B, T, cfg.vocabSize]);
+  x = ln(x, w.lnFinal.weight, w.lnFinal.bias!);
+  return tf.matMul(x.reshape([-1, D]) as tf.Tensor2D, w.embed, false, true).reshape([B, T, cfg.vocabSize]);
 }
 
 function loss(logits: tf.Tensor, y: tf.Tensor2D): tf.Scalar {
@@ -49,7 +50,7 @@ async function gradients(backend: 'cpu' | 'wasm', which: 'engine' | 'reference',
   const flat = initFlat(cfg, 3);
   // Scale the init up so attention patterns are far from uniform and every path carries gradient.
   const vars = new Map([...flat].map(([k, t]) => [k, tf.variable(k.endsWith('.weight') && !/ln_/.test(k) ? tf.mul(t, 10) : t)] as [string, tf.Variable]));
-  const w = assembleWeights(cfg, vars as unknown as Map<string, tf.Tensor>);
+  const w = gpt2FromFlat(cfg, vars as unknown as Map<string, tf.Tensor>);
   const rng = new Rng(5);
   const x = tf.tensor2d(Array.from({ length: B }, () => Array.from({ length: cfg.nCtx }, () => rng.int(cfg.vocabSize))), [B, cfg.nCtx], 'int32');
   const y = tf.tensor2d(Array.from({ length: B }, () => Array.from({ length: cfg.nCtx }, () => rng.int(cfg.vocabSize))), [B, cfg.nCtx], 'int32');

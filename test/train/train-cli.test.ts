@@ -29,7 +29,7 @@ describe('npm run train -- induction --tiny', () => {
     expect(hf).toMatchObject({ model_type: 'gpt2', n_layer: 2, n_head: 2, n_embd: 32, n_inner: 128, n_positions: 64, n_ctx: 64, vocab_size: 64, activation_function: 'gelu_new', layer_norm_epsilon: 1e-5 });
     expect(parseConfig(hf).dMlp).toBe(128);
     const model = await loadModelDir(dir);
-    expect(model.weights.lm_head).toBeUndefined(); // tied unembedding
+    expect(model.weights.unembed).toBeUndefined(); // tied unembedding
     expect(model.tokenizer!.decode(model.tokenizer!.encode('abcXYZ09+/'))).toBe('abcXYZ09+/');
     model.dispose();
     expect(JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8'))).toHaveLength(6);
