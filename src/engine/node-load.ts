@@ -1,8 +1,9 @@
 /** Node-only: opening a model folder from disk. Imported by the CLI, scripts and tests, never by the browser. */
-import { open, readFile, stat } from 'node:fs/promises';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { ByteSource } from './bytes';
+import { INDEX_FILE, parseShardIndex } from './checkpoint';
 import { fail } from './errors';
 import { loadModel, type LoadOptions, type Model } from './model';
 
@@ -37,22 +38,27 @@ export async function loadModelDir(ref: string, opts: LoadOptions = {}): Promise
   const dir = resolveModelDir(ref);
   if (!existsSync(dir) || !(await stat(dir)).isDirectory()) fail(`model "${ref}": no such bundled model or folder`);
   const cfgPath = join(dir, 'config.json');
-  const stPath = join(dir, 'model.safetensors');
   if (!existsSync(cfgPath)) fail(`model "${ref}": ${cfgPath} is missing`);
-  if (!existsSync(stPath)) fail(`model "${ref}": ${stPath} is missing`);
+  const stPath = join(dir, 'model.safetensors');
+  const indexPath = join(dir, INDEX_FILE);
+  let names: string[];
+  if (existsSync(stPath)) names = ['model.safetensors'];
+  else if (existsSync(indexPath)) names = parseShardIndex(await readFile(indexPath, 'utf8'), await readdir(dir));
+  else fail(`model "${ref}": ${stPath} is missing (and there is no ${INDEX_FILE} of a sharded checkpoint)`);
   const tokPath = join(dir, 'tokenizer.json');
-  const src = await fileSource(stPath);
+  const files: Array<{ name: string; source: Awaited<ReturnType<typeof fileSource>> }> = [];
   try {
+    for (const name of names) files.push({ name, source: await fileSource(join(dir, name)) });
     return await loadModel(
       {
         name: basename(dir),
         config: await readFile(cfgPath, 'utf8'),
-        safetensors: src,
+        safetensors: files,
         tokenizer: existsSync(tokPath) ? await readFile(tokPath, 'utf8') : null,
       },
       opts,
     );
   } finally {
-    await src.close();
+    for (const f of files) await f.source.close();
   }
 }

@@ -16,7 +16,7 @@ import { hookMeans, neuronDirection } from '../analysis/vectors';
 import { softmax } from '../analysis/probability';
 import type { EngineApi, LoadProgress, ModelSource, Prediction, PredictRequest } from './api';
 import { Supersede } from './cancel';
-import { fetchBytes, fetchText } from './fetch-model';
+import { fetchText, fetchWeights } from './fetch-model';
 import { resultBuffers } from './transfer';
 
 let backend: BackendName | null = null;
@@ -100,7 +100,7 @@ const api: EngineApi = {
       name = source.name ?? (base.split('/').filter(Boolean).pop() || 'model');
       config = (await fetchText(base + 'config.json', false, ctrl.signal))!;
       tokenizer = await fetchText(base + 'tokenizer.json', true, ctrl.signal);
-      st = await fetchBytes(base + 'model.safetensors', onProgress ? (p) => onProgress(p) : undefined, ctrl.signal);
+      st = await fetchWeights(base, onProgress, ctrl.signal);
       corpusText = await fetchText(base + 'corpus.txt', true, ctrl.signal).catch(() => null);
     } else {
       name = source.name ?? 'local model';

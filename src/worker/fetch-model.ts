@@ -1,4 +1,5 @@
 import { bytesSource, type ByteSource } from '../engine/bytes';
+import { INDEX_FILE, parseShardIndex, type WeightFile } from '../engine/checkpoint';
 import { fail } from '../engine/errors';
 import type { LoadProgress } from './api';
 
@@ -14,6 +15,26 @@ async function request(url: string, signal?: AbortSignal): Promise<Response> {
     if ((e as Error).name === 'AbortError') throw e;
     fail(`could not fetch ${url}: ${(e as Error).message}`);
   }
+}
+
+/**
+ * The weights of a model folder: model.safetensors, or when that is absent the shards a
+ * model.safetensors.index.json names (each downloaded in turn, progress summed over the shards).
+ */
+export async function fetchWeights(base: string, onProgress?: (p: LoadProgress) => void, signal?: AbortSignal): Promise<WeightFile[]> {
+  const single = await request(base + 'model.safetensors', signal);
+  if (single.ok && !isWebPage(single)) return [{ name: 'model.safetensors', source: await readBody(base + 'model.safetensors', single, onProgress) }];
+  single.body?.cancel().catch(() => {});
+  const index = await fetchText(base + INDEX_FILE, true, signal);
+  if (index === null) fail(`could not fetch ${base}model.safetensors: ${single.ok ? 'not found (the server answered with a web page)' : `HTTP ${single.status}`}, and there is no ${INDEX_FILE}`);
+  const files: WeightFile[] = [];
+  let done = 0;
+  for (const name of parseShardIndex(index)) {
+    const source = await fetchBytes(base + name, onProgress && ((p) => onProgress({ ...p, loadedBytes: done + p.loadedBytes, totalBytes: done + p.totalBytes })), signal);
+    done += source.size;
+    files.push({ name, source });
+  }
+  return files;
 }
 
 /** Fetches a text file; null when `optional` and the server answers 404. */
@@ -35,6 +56,10 @@ export async function fetchBytes(url: string, onProgress?: (p: LoadProgress) => 
   const res = await request(url, signal);
   if (!res.ok) fail(`could not fetch ${url}: HTTP ${res.status}`);
   if (isWebPage(res)) fail(`could not fetch ${url}: not found (the server answered with a web page)`);
+  return readBody(url, res, onProgress);
+}
+
+async function readBody(url: string, res: Response, onProgress?: (p: LoadProgress) => void): Promise<ByteSource> {
   const total = Number(res.headers.get('content-length') ?? 0);
   if (!res.body) return bytesSource(new Uint8Array(await res.arrayBuffer()));
   const reader = res.body.getReader();
