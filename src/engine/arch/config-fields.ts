@@ -3,6 +3,9 @@ import { fail } from '../errors';
 import type { Activation } from '../types';
 import type { ConfigFields } from './types';
 
+/** More layers than any model this engine can hold; refused before anything is built per layer. */
+export const MAX_LAYERS = 4096;
+
 const show = (v: unknown) => JSON.stringify(v) ?? String(v);
 
 export function configFields(raw: Record<string, unknown>): ConfigFields {
@@ -13,6 +16,11 @@ export function configFields(raw: Record<string, unknown>): ConfigFields {
       const v = at(key, fallback);
       if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) fail(`config.json: "${key}" must be a positive integer (got ${show(raw[key])})`);
       return v;
+    },
+    layers(key) {
+      const n = self.posInt(key);
+      if (n > MAX_LAYERS) fail(`config.json: "${key}" is ${n}; at most ${MAX_LAYERS} layers are supported`);
+      return n;
     },
     optInt(key, fallback) {
       return self.posInt(key, fallback);

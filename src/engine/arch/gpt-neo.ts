@@ -29,7 +29,7 @@ function attentionLayers(c: ConfigFields, nLayer: number): string[] {
 }
 
 function parseConfig(c: ConfigFields): ModelConfig {
-  const nLayer = c.posInt('num_layers');
+  const nLayer = c.layers('num_layers');
   const nHead = c.posInt('num_heads');
   const dModel = c.posInt('hidden_size');
   if (dModel % nHead !== 0) fail(`config.json: "hidden_size" ${dModel} is not divisible by "num_heads" ${nHead}`);

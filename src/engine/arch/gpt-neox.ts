@@ -10,7 +10,7 @@ import { linear, linearFromRows, vectorFrom } from './convert';
 import type { ArchitectureSpec, ConfigFields } from './types';
 
 function parseConfig(c: ConfigFields): ModelConfig {
-  const nLayer = c.posInt('num_hidden_layers');
+  const nLayer = c.layers('num_hidden_layers');
   const nHead = c.posInt('num_attention_heads');
   const dModel = c.posInt('hidden_size');
   if (dModel % nHead !== 0) fail(`config.json: "hidden_size" ${dModel} is not divisible by "num_attention_heads" ${nHead}`);

@@ -34,7 +34,7 @@ export function gpt2Config(o: Pick<ModelConfig, 'nLayer' | 'nHead' | 'dModel' | 
 }
 
 function parseConfig(c: ConfigFields): ModelConfig {
-  const nLayer = c.posInt('n_layer');
+  const nLayer = c.layers('n_layer');
   const nHead = c.posInt('n_head');
   const dModel = c.posInt('n_embd');
   if (dModel % nHead !== 0) fail(`config.json: n_embd ${dModel} is not divisible by n_head ${nHead}`);

@@ -20,7 +20,7 @@ interface FamilyOptions {
 
 export function llamaFamily(opts: FamilyOptions): ArchitectureSpec {
   const parseConfig = (c: ConfigFields): ModelConfig => {
-    const nLayer = c.posInt('num_hidden_layers');
+    const nLayer = c.layers('num_hidden_layers');
     const nHead = c.posInt('num_attention_heads');
     const dModel = c.posInt('hidden_size');
     const nKvHead = c.optInt('num_key_value_heads', nHead);

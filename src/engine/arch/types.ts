@@ -53,6 +53,8 @@ export type TensorGetter = (key: string) => Promise<Arr>;
 export interface ConfigFields {
   raw: Record<string, unknown>;
   posInt(key: string, fallback?: number): number;
+  /** A layer count: a positive integer up to MAX_LAYERS. */
+  layers(key: string): number;
   /** A positive integer, or `fallback` when the field is absent or null. */
   optInt(key: string, fallback: number): number;
   positive(key: string, fallback?: number): number;
