@@ -13,6 +13,9 @@ export const BUNDLED_MODELS: BundledModel[] = [
   { name: 'polyglot', description: 'Character-level GPT-2 (4 layers) trained on English, German, Spanish and Italian fortunes', samplePrompt: 'Der Hund ist ' },
   { name: 'induction', description: 'Two-layer GPT-2 trained to continue repeated spans (previous-token head L0.H0, induction heads in layer 1)', samplePrompt: 'qXf3Kd9LmPzR2wqXf3Kd9' },
   { name: 'gpt2-tiny', description: 'Random-weight GPT-2 test fixture (2 layers, byte-level tokens)', samplePrompt: 'The cat sat on the' },
+  { name: 'gptneo-tiny', description: 'Random-weight GPT-Neo test fixture (2 layers, global + local attention, unscaled scores)', samplePrompt: 'The cat sat on the' },
+  { name: 'pythia-tiny', description: 'Random-weight GPT-NeoX (Pythia) test fixture (2 layers, partial rotary, parallel residual)', samplePrompt: 'The cat sat on the' },
+  { name: 'llama-tiny', description: 'Random-weight Llama test fixture (2 layers, RMSNorm, rotary, SwiGLU, grouped-query attention)', samplePrompt: 'The cat sat on the' },
 ];
 
 export function modelBaseUrl(name: string): string {
