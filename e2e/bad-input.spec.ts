@@ -34,7 +34,7 @@ async function openFiles(page: Page, cfg: Buffer, st: Buffer): Promise<void> {
 async function openGoodFilesAndPredict(page: Page): Promise<void> {
   await openFiles(page, config, weights);
   // Local files are named "local model" (the bundled copy of the same weights is "gpt2-tiny").
-  await expect(page.getByTestId('model-info')).toContainText('local model: 2 layers, 64 wide');
+  await expect(page.getByTestId('model-info')).toContainText('local model (gpt2): 2 layers, 64 wide');
   await waitReady(page);
   await page.getByTestId('prompt-input').fill('3 77 400 12');
   await expect(page.getByTestId('token-chips')).toContainText('#400');

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitReady, watchConsole } from './helpers';
 
-const ref = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'test', 'fixtures', 'gpt2-tiny', 'reference.json'), 'utf8'));
+const refOf = (fixture: string) => JSON.parse(readFileSync(join(import.meta.dirname, '..', 'test', 'fixtures', fixture, 'reference.json'), 'utf8'));
+const ref = refOf('gpt2-tiny');
 
 test('the default page reaches ready and shows predictions', async ({ page }) => {
   const errors = watchConsole(page);
@@ -22,7 +23,7 @@ test('the default page reaches ready and shows predictions', async ({ page }) =>
 });
 
 /** Runs the reference request in the page's worker and compares with the PyTorch reference. */
-async function parity(page: import('@playwright/test').Page) {
+async function parity(page: import('@playwright/test').Page, ref = refOf('gpt2-tiny')) {
   return page.evaluate(async (ref) => {
     const api = (globalThis as any).__pathlight;
     const worst = (a: ArrayLike<number>, r: number[]) => {
@@ -43,6 +44,23 @@ async function parity(page: import('@playwright/test').Page) {
     }
     return out;
   }, ref);
+}
+
+// The other architectures (bundled copies of their fixtures) on the backends the browser runs best.
+for (const fixture of ['gptneo-tiny', 'pythia-tiny', 'llama-tiny']) {
+  for (const backend of ['wasm', 'webgpu']) {
+    test(`?backend=${backend}: ${fixture} matches its reference`, async ({ page }) => {
+      const errors = watchConsole(page);
+      await page.goto(`/?backend=${backend}&model=${fixture}`);
+      await waitReady(page);
+      await expect(page.getByTestId('backend')).toHaveText(`backend: ${backend}`);
+      const ratios = await parity(page, refOf(fixture));
+      for (const [k, v] of Object.entries(ratios)) expect(v, `${fixture} ${backend} ${k}`).toBeLessThanOrEqual(1);
+      await expect(page.getByTestId('model-info')).toContainText(`${fixture} (`);
+      await expect(page.getByTestId('prediction-list').locator('li')).toHaveCount(10);
+      expect(errors).toEqual([]);
+    });
+  }
 }
 
 for (const backend of ['wasm', 'cpu', 'webgl', 'webgpu']) {

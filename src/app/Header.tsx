@@ -3,6 +3,7 @@ import { useStore } from '../store/store';
 import { getEngine, loadModel } from './controller';
 import { openLocalFiles } from './session-bind';
 import { BUNDLED_MODELS } from './models';
+import type { ModelInfo } from '../worker/api';
 
 function fmtBytes(n: number): string {
   return n > 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(0)} kB`;
@@ -69,8 +70,8 @@ export function Header() {
       >
         <input data-testid="model-url" placeholder="or a folder URL…" value={url} onChange={(e) => setUrl(e.target.value)} size={22} />
       </form>
-      <span className="model-info" data-testid="model-info">
-        {model ? `${model.name}: ${model.config.nLayer} layers, ${model.config.dModel} wide, ${model.config.dMlp} MLP, ${model.config.nHead} heads, vocab ${model.config.vocabSize}, context ${model.config.nCtx}, ${(model.paramCount / 1e6).toFixed(2)}M parameters` : status === 'loading' ? 'loading model…' : 'no model'}
+      <span className="model-info" data-testid="model-info" title={model ? model.settings.join('\n') : undefined}>
+        {model ? modelSummary(model) : status === 'loading' ? 'loading model…' : 'no model'}
       </span>
       {loading && (
         <span className="progress" data-testid="load-progress">
@@ -83,4 +84,12 @@ export function Header() {
       </span>
     </header>
   );
+}
+
+/** One line on the model: architecture, sizes, and the settings that set its architecture apart. */
+export function modelSummary(model: ModelInfo): string {
+  const c = model.config;
+  const heads = c.nKvHead < c.nHead ? `${c.nHead} heads (${c.nKvHead} key/value)` : `${c.nHead} heads`;
+  const sizes = `${c.nLayer} layers, ${c.dModel} wide, ${c.dMlp} MLP, ${heads}, vocab ${c.vocabSize}, context ${c.nCtx}, ${(model.paramCount / 1e6).toFixed(2)}M parameters`;
+  return `${model.name} (${c.modelType}): ${sizes}; ${model.settings.join(', ')}`;
 }

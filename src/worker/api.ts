@@ -21,6 +21,8 @@ export interface ModelInfo {
   name: string;
   config: ModelConfig;
   paramCount: number;
+  /** The settings that set this architecture apart (rotary fraction, parallel residual, local window, GQA ratio). */
+  settings: string[];
   hasTokenizer: boolean;
   backend: BackendName;
 }

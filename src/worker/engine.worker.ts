@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendName } from '../engine/backend';
 import { blobSource } from '../engine/bytes';
 import { fail } from '../engine/errors';
+import { architecture } from '../engine/arch/registry';
 import { loadModel, type Model } from '../engine/model';
 import { runModel } from '../engine/run';
 import type { RunResult } from '../engine/types';
@@ -117,7 +118,7 @@ const api: EngineApi = {
     model?.dispose();
     model = next;
     corpus = corpusWindows(next, corpusText);
-    return { name, config: next.config, paramCount: next.paramCount, hasTokenizer: next.tokenizer !== null, backend: backend! };
+    return { name, config: next.config, paramCount: next.paramCount, settings: architecture(next.config.modelType).describe(next.config), hasTokenizer: next.tokenizer !== null, backend: backend! };
   },
 
   async cancelLoad() {
