@@ -5,61 +5,65 @@ import { waitReady, watchConsole } from './helpers';
 
 const MODEL = process.env.E2E_MODEL ?? '';
 
-test('prompt → path → click a path node → ablate → the predictions change', async ({ page }) => {
-  const errors = watchConsole(page);
-  await page.goto(MODEL ? `/?model=${MODEL}` : '/');
-  await waitReady(page);
-  const list = page.getByTestId('prediction-list');
-  await expect(list.locator('li')).toHaveCount(10);
-  await page.screenshot({ path: test.info().outputPath('1-ready.png'), fullPage: true });
-  const before = await list.innerText();
+// The default model, then one bundled fixture of each other architecture.
+for (const model of [MODEL, 'gptneo-tiny', 'pythia-tiny', 'llama-tiny']) {
+  test(`prompt → path → click a path node → ablate → the predictions change (${model || 'default model'})`, async ({ page }) => {
+    const errors = watchConsole(page);
+    await page.goto(model ? `/?model=${model}` : '/');
+    await waitReady(page);
+    if (model) await expect(page.getByTestId('model-info')).toContainText(`${model} (`);
+    const list = page.getByTestId('prediction-list');
+    await expect(list.locator('li')).toHaveCount(10);
+    await page.screenshot({ path: test.info().outputPath('1-ready.png'), fullPage: true });
+    const before = await list.innerText();
 
-  await page.getByTestId('run-path').click();
-  const pathNodes = page.locator('[data-testid=path-graph] g.node[data-role=path]');
-  await expect(pathNodes.first()).toBeVisible({ timeout: 120_000 });
-  const nLayers = await pathNodes.count();
-  expect(nLayers).toBeGreaterThanOrEqual(2);
-  const ids = await pathNodes.evaluateAll((els) => els.map((e) => e.getAttribute('data-node-id')));
-  for (const id of ids) expect(id).toMatch(/^L\d+\.N\d+@\d+$/);
-  await expect(page.locator('[data-testid=path-graph] g.node').filter({ has: page.locator('rect.head-shape:not([display=none])') }).first()).toHaveAttribute('data-node-id', /^L\d+\.H\d+@\d+$/);
-  await page.screenshot({ path: test.info().outputPath('2-path.png'), fullPage: true });
+    await page.getByTestId('run-path').click();
+    const pathNodes = page.locator('[data-testid=path-graph] g.node[data-role=path]');
+    await expect(pathNodes.first()).toBeVisible({ timeout: 120_000 });
+    const nLayers = await pathNodes.count();
+    expect(nLayers).toBeGreaterThanOrEqual(2);
+    const ids = await pathNodes.evaluateAll((els) => els.map((e) => e.getAttribute('data-node-id')));
+    for (const id of ids) expect(id).toMatch(/^L\d+\.N\d+@\d+$/);
+    await expect(page.locator('[data-testid=path-graph] g.node').filter({ has: page.locator('rect.head-shape:not([display=none])') }).first()).toHaveAttribute('data-node-id', /^L\d+\.H\d+@\d+$/);
+    await page.screenshot({ path: test.info().outputPath('2-path.png'), fullPage: true });
 
-  // Click the last-layer path node (closest to the output) and ablate it.
-  await pathNodes.last().click();
-  await expect(page.getByTestId('neuron-card')).toBeVisible();
-  await expect(page.getByTestId('neuron-card').locator('.strip').first()).toBeVisible({ timeout: 60_000 });
-  await page.screenshot({ path: test.info().outputPath('3-card.png'), fullPage: true });
-  await page.getByTestId('ablate-zero').click();
-  await expect(page.getByTestId('edits-list').locator('li')).toHaveCount(1);
-  await expect(page.getByTestId('prediction-list-edited')).toBeVisible();
-  await expect.poll(async () => (await list.innerText()) !== before || (await page.getByTestId('prediction-list-edited').innerText()) !== before).toBe(true);
-  await expect(list).toContainText('→');
-  // The continuation, clean beside edited.
-  await expect(page.getByTestId('generation-clean')).toBeVisible({ timeout: 120_000 });
-  await expect(page.getByTestId('generation-edited')).toBeVisible({ timeout: 120_000 });
-  await page.screenshot({ path: test.info().outputPath('4-edited.png'), fullPage: true });
+    // Click the last-layer path node (closest to the output) and ablate it.
+    await pathNodes.last().click();
+    await expect(page.getByTestId('neuron-card')).toBeVisible();
+    await expect(page.getByTestId('neuron-card').locator('.strip').first()).toBeVisible({ timeout: 60_000 });
+    await page.screenshot({ path: test.info().outputPath('3-card.png'), fullPage: true });
+    await page.getByTestId('ablate-zero').click();
+    await expect(page.getByTestId('edits-list').locator('li')).toHaveCount(1);
+    await expect(page.getByTestId('prediction-list-edited')).toBeVisible();
+    await expect.poll(async () => (await list.innerText()) !== before || (await page.getByTestId('prediction-list-edited').innerText()) !== before).toBe(true);
+    await expect(list).toContainText('→');
+    // The continuation, clean beside edited.
+    await expect(page.getByTestId('generation-clean')).toBeVisible({ timeout: 120_000 });
+    await expect(page.getByTestId('generation-edited')).toBeVisible({ timeout: 120_000 });
+    await page.screenshot({ path: test.info().outputPath('4-edited.png'), fullPage: true });
 
-  // Sign flip and undo with the keyboard.
-  await page.getByTestId('flip').click();
-  await expect(page.getByTestId('edits-list').locator('li')).toHaveCount(2);
-  await page.locator('body').press('Control+z');
-  await expect(page.getByTestId('edits-list').locator('li')).toHaveCount(1);
+    // Sign flip and undo with the keyboard.
+    await page.getByTestId('flip').click();
+    await expect(page.getByTestId('edits-list').locator('li')).toHaveCount(2);
+    await page.locator('body').press('Control+z');
+    await expect(page.getByTestId('edits-list').locator('li')).toHaveCount(1);
 
-  // Heatmap and attention views.
-  await page.getByTestId('tab-heatmap').click();
-  await expect(page.getByTestId('activation-heatmap').locator('canvas')).toBeVisible();
-  await page.getByTestId('tab-attention').click();
-  await expect(page.getByTestId('attention-pattern').locator('canvas')).toBeVisible();
-  // Head types of the layer's heads on this prompt; clicking a row shows that head's pattern.
-  const headRows = page.getByTestId('head-scores').locator('tbody tr');
-  await expect(headRows.first()).toBeVisible();
-  expect(await headRows.count()).toBeGreaterThan(1);
-  await headRows.nth(1).click();
-  await expect(headRows.nth(1)).toHaveClass(/selected/);
-  await expect(page.getByTestId('attention-pattern')).toContainText('head 1');
-  await page.screenshot({ path: test.info().outputPath('5-attention.png'), fullPage: true });
-  expect(errors).toEqual([]);
-});
+    // Heatmap and attention views.
+    await page.getByTestId('tab-heatmap').click();
+    await expect(page.getByTestId('activation-heatmap').locator('canvas')).toBeVisible();
+    await page.getByTestId('tab-attention').click();
+    await expect(page.getByTestId('attention-pattern').locator('canvas')).toBeVisible();
+    // Head types of the layer's heads on this prompt; clicking a row shows that head's pattern.
+    const headRows = page.getByTestId('head-scores').locator('tbody tr');
+    await expect(headRows.first()).toBeVisible();
+    expect(await headRows.count()).toBeGreaterThan(1);
+    await headRows.nth(1).click();
+    await expect(headRows.nth(1)).toHaveClass(/selected/);
+    await expect(page.getByTestId('attention-pattern')).toContainText('head 1');
+    await page.screenshot({ path: test.info().outputPath('5-attention.png'), fullPage: true });
+    expect(errors).toEqual([]);
+  });
+}
 
 test('a large screen shows the same workbench', async ({ page }) => {
   await page.setViewportSize({ width: 1920, height: 1080 });
