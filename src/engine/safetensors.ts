@@ -20,6 +20,34 @@ export interface SafetensorsHeader {
 }
 
 const DTYPE_SIZE: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16: 2 };
+/** One tensor's bytes must fit one read and one typed array. */
+export const MAX_TENSOR_BYTES = 2 ** 31 - 1;
+
+/** The first top-level key of a JSON object text that appears twice (JSON.parse keeps only the last), or null. */
+export function firstDuplicateKey(text: string): string | null {
+  const seen = new Set<string>();
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      if (depth === 1 && expectKey) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (seen.has(key)) return key;
+        seen.add(key);
+        expectKey = false;
+      }
+      i = j;
+    } else if (c === '{' || c === '[') {
+      depth++;
+      if (depth === 1) expectKey = true;
+    } else if (c === '}' || c === ']') depth--;
+    else if (c === ',' && depth === 1) expectKey = true;
+  }
+  return null;
+}
 /** Headers larger than this are refused (the reference implementation uses 100 MB). */
 export const MAX_HEADER_BYTES = 100_000_000;
 
@@ -36,12 +64,16 @@ export async function parseSafetensorsHeader(src: ByteSource, fileName = 'model.
   }
   const headerBytes = await src.read(8, headerLen);
   let json: unknown;
+  let headerText = '';
   try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
+    headerText = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
+    json = JSON.parse(headerText);
   } catch {
     fail(`${fileName}: the header is not valid JSON — not a safetensors file`);
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) fail(`${fileName}: the header is not a JSON object`);
+  const dup = firstDuplicateKey(headerText);
+  if (dup !== null) fail(`${fileName}: the header names tensor "${dup}" twice`);
   const dataStart = 8 + headerLen;
   const dataSize = src.size - dataStart;
   const tensors = new Map<string, TensorEntry>();
@@ -66,6 +98,8 @@ export async function parseSafetensorsHeader(src: ByteSource, fileName = 'model.
       fail(`${fileName}: tensor "${name}" has invalid data_offsets`);
     }
     const [begin, end] = r.data_offsets as [number, number];
+    const bytes = shape.reduce((a, b) => a * b, 1) * DTYPE_SIZE[dtype];
+    if (bytes > MAX_TENSOR_BYTES) fail(`${fileName}: tensor "${name}" [${shape.join(', ')}] × ${dtype} is ${bytes} bytes; tensors over ${MAX_TENSOR_BYTES} bytes (2 GiB) cannot be loaded`);
     if (begin > end || end > dataSize) {
       fail(`${fileName}: tensor "${name}" has offsets [${begin}, ${end}] outside the data section (${dataSize} bytes)`);
     }
@@ -79,6 +113,13 @@ export async function parseSafetensorsHeader(src: ByteSource, fileName = 'model.
   for (let i = 1; i < sorted.length; i++) {
     if (sorted[i].begin < sorted[i - 1].end) fail(`${fileName}: tensors "${sorted[i - 1].name}" and "${sorted[i].name}" overlap`);
   }
+  // The format leaves no holes: the tensors tile the data section exactly.
+  let at = 0;
+  for (const t of sorted) {
+    if (t.begin !== at) fail(`${fileName}: ${t.begin - at} bytes before tensor "${t.name}" belong to no tensor (the data section has a hole at offset ${at})`);
+    at = t.end;
+  }
+  if (at !== dataSize) fail(`${fileName}: ${dataSize - at} bytes after the last tensor belong to no tensor (trailing data at offset ${at})`);
   return { dataStart, tensors, metadata };
 }
 
