@@ -56,7 +56,7 @@ export function requireFlag(args: Args, name: string): string {
 export function numberFlag(args: Args, name: string, fallback: number, opts: { integer?: boolean; min?: number; max?: number } = {}): number {
   const raw = flag(args, name);
   if (raw === undefined) return fallback;
-  const v = Number(raw);
+  const v = opts.integer ? (/^-?\d{1,15}$/.test(raw) ? Number(raw) : NaN) : /^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(raw) ? Number(raw) : NaN;
   if (!Number.isFinite(v) || (opts.integer && !Number.isInteger(v))) fail(`--${name}: "${raw}" is not ${opts.integer ? 'an integer' : 'a number'}`);
   if (opts.min !== undefined && v < opts.min) fail(`--${name}: ${v} is below the minimum ${opts.min}`);
   if (opts.max !== undefined && v > opts.max) fail(`--${name}: ${v} is above the maximum ${opts.max}`);

@@ -34,9 +34,8 @@ export function promptIds(args: Args, model: Model): number[] {
   let ids: number[];
   if (idsRaw !== undefined) {
     ids = idsRaw.split(',').map((s) => s.trim()).filter((s) => s !== '').map((s) => {
-      const v = Number(s);
-      if (!Number.isInteger(v)) fail(`--ids: "${s}" is not an integer token id`);
-      return v;
+      if (!/^\d{1,9}$/.test(s)) fail(`--ids: "${s}" is not a token id (decimal digits only)`);
+      return Number(s);
     });
   } else {
     if (!model.tokenizer) fail(`model "${model.name}" has no tokenizer.json; give the prompt as --ids`);

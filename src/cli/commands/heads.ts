@@ -1,6 +1,7 @@
 import { headPatternScores } from '../../analysis/head-patterns';
 import { inductionSequence } from '../../train/induction-data';
 import { Rng } from '../../train/rng';
+import { fail } from '../../engine/errors';
 import { allowFlags, flag, numberFlag, type Args } from '../args';
 import { openModel, promptIds, setupBackend } from '../common';
 
@@ -34,6 +35,9 @@ export async function headsCommand(args: Args): Promise<unknown> {
       });
       source = { repeated_sequences: n, seed, tokens: T };
     }
+    // Every score compares a position with an earlier one: one token measures nothing.
+    const longest = Math.max(...seqs.map((q) => q.ids.length));
+    if (longest < 2) fail(fromPrompt ? 'heads: the prompt has one token; the scores need at least 2' : `heads: the model's context is ${model.config.nCtx} token(s); the scores need sequences of at least 2`);
     const s = await headPatternScores(model, seqs);
     const heads = s.prevToken.flatMap((row, l) => row.map((_, h) => ({ layer: l, head: h, prev_token: s.prevToken[l][h], self: s.self[l][h], induction: s.induction[l][h] })));
     return { backend, model: model.name, ...source, heads };

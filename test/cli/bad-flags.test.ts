@@ -1,0 +1,55 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FIXTURE_DIR } from '../engine/fixture';
+import { cli } from './run-cli';
+
+/** A model whose context is one token: the fixture with n_positions 1 and its position table cut to one row. */
+function oneTokenModel(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pathlight-ctx1-'));
+  const cfg = JSON.parse(readFileSync(join(FIXTURE_DIR, 'config.json'), 'utf8'));
+  cfg.n_positions = 1;
+  cfg.n_ctx = 1;
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(cfg));
+  const bytes = new Uint8Array(readFileSync(join(FIXTURE_DIR, 'model.safetensors')));
+  const len = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + len)));
+  const [b, e] = header['transformer.wpe.weight'].data_offsets;
+  const cut = e - b - 64 * 4;
+  header['transformer.wpe.weight'].shape = [1, 64];
+  header['transformer.wpe.weight'].data_offsets = [b, b + 64 * 4];
+  for (const [k, v] of Object.entries<any>(header)) if (k !== '__metadata__' && v.data_offsets[0] >= e) v.data_offsets = v.data_offsets.map((o: number) => o - cut);
+  const data = bytes.subarray(8 + len);
+  const rest = new Uint8Array(data.length - cut);
+  rest.set(data.subarray(0, b + 64 * 4));
+  rest.set(data.subarray(e), b + 64 * 4);
+  const text = new TextEncoder().encode(JSON.stringify(header));
+  const out = new Uint8Array(8 + text.length + rest.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(text.length), true);
+  out.set(text, 8);
+  out.set(rest, 8 + text.length);
+  writeFileSync(join(dir, 'model.safetensors'), out);
+  return dir;
+}
+
+/** Command-line inputs that must be refused with their own one-line message (exit 1 or 2, no stack trace). */
+const CASES: Array<{ name: string; args: string[]; message: RegExp }> = [
+  { name: 'hexadecimal token id', args: ['run', '--model', FIXTURE_DIR, '--ids', '0x10'], message: /--ids: "0x10" is not a token id \(decimal digits only\)/ },
+  { name: 'exponent token id', args: ['run', '--model', FIXTURE_DIR, '--ids', '1e2'], message: /--ids: "1e2" is not a token id/ },
+  { name: 'negative token id', args: ['run', '--model', FIXTURE_DIR, '--ids', '3,-1'], message: /--ids: "-1" is not a token id/ },
+  { name: 'hook with a leading zero (capture)', args: ['run', '--model', FIXTURE_DIR, '--ids', '1,2', '--capture', 'blocks.01.mlp.hook_post'], message: /unknown hook "blocks.01.mlp.hook_post"/ },
+  { name: 'hook with a leading zero (edit)', args: ['run', '--model', FIXTURE_DIR, '--ids', '1,2', '--edit', 'blocks.01.mlp.hook_post:3:zero'], message: /unknown hook "blocks.01.mlp.hook_post"/ },
+  { name: 'integer flag in hexadecimal', args: ['generate', '--model', FIXTURE_DIR, '--ids', '1,2', '--max-tokens', '0x8'], message: /--max-tokens: "0x8" is not an integer/ },
+  { name: 'heads on a one-token context', args: ['heads', '--model', oneTokenModel()], message: /context is 1 token\(s\); the scores need sequences of at least 2/ },
+];
+
+describe('bad command-line inputs are refused with their own message', () => {
+  it.each(CASES)('$name', (c) => {
+    const r = cli(c.args);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(c.message);
+  });
+});
