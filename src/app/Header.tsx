@@ -13,6 +13,7 @@ export function Header() {
   const model = useStore((s) => s.model);
   const ref = useStore((s) => s.modelRef);
   const backend = useStore((s) => s.backend);
+  const backendWhy = useStore((s) => s.backendReason);
   const loading = useStore((s) => s.loading);
   const status = useStore((s) => s.status);
   const fileRef = useRef<HTMLInputElement>(null);
@@ -79,7 +80,7 @@ export function Header() {
           {status === 'loading' && <button onClick={() => void getEngine().cancelLoad()}>cancel</button>}
         </span>
       )}
-      <span className="backend" data-testid="backend" title="tfjs backend in use (choose with ?backend=webgpu|webgl|wasm|cpu)">
+      <span className="backend" data-testid="backend" title={`tfjs backend in use${backendWhy ? ` — ${backendWhy}` : ''} (choose with ?backend=webgpu|webgl|wasm|cpu)`}>
         backend: {backend ?? '…'}
       </span>
     </header>

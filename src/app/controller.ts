@@ -28,7 +28,7 @@ export async function initEngine(requested: string | null): Promise<BackendName>
   useStore.getState().set({ requestedBackend: want });
   ready = getEngine().init(want, wasmBaseUrl());
   const b = await ready;
-  useStore.getState().set({ backend: b });
+  useStore.getState().set({ backend: b, backendReason: await getEngine().backendReason() });
   return b;
 }
 

@@ -3,7 +3,8 @@ import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 
-import { BACKEND_ORDER, type BackendName } from './backend-names';
+import { chooseBackend, type DeviceFacts } from './backend-choice';
+import type { BackendName } from './backend-names';
 import { fail } from './errors';
 import { registerWasmExtras } from './wasm-kernels';
 
@@ -40,15 +41,88 @@ async function tryBackend(name: BackendName, opts: BackendOptions): Promise<bool
   }
 }
 
+/** What this environment reports about its GPU (adapter kind, renderer name), without starting a backend. */
+export async function deviceFacts(): Promise<DeviceFacts> {
+  const facts: DeviceFacts = { webgpu: false, webgl: false };
+  const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } }).navigator?.gpu;
+  if (gpu) {
+    try {
+      const adapter = (await gpu.requestAdapter()) as { isFallbackAdapter?: boolean; info?: Record<string, unknown> } | null;
+      if (adapter) {
+        facts.webgpu = true;
+        const info = adapter.info ?? {};
+        facts.webgpuFallback = adapter.isFallbackAdapter === true || info.isFallbackAdapter === true;
+        facts.webgpuInfo = ['vendor', 'architecture', 'device', 'description'].map((k) => info[k]).filter((v) => typeof v === 'string' && v).join(' ');
+      }
+    } catch {
+      // no adapter: WebGPU unavailable
+    }
+  }
+  if (typeof OffscreenCanvas !== 'undefined') {
+    try {
+      const gl = new OffscreenCanvas(1, 1).getContext('webgl2') as WebGL2RenderingContext | null;
+      if (gl) {
+        facts.webgl = true;
+        const ext = gl.getExtension('WEBGL_debug_renderer_info');
+        facts.webglRenderer = String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER) ?? '');
+      }
+    } catch {
+      // no WebGL
+    }
+  }
+  return facts;
+}
+
+/** Median milliseconds of a small product on the current backend (the probe when the device kind is unknown). */
+async function probeMs(): Promise<number> {
+  const a = tf.randomNormal([256, 256]);
+  const ts: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const t0 = performance.now();
+    const r = tf.matMul(a, a);
+    await r.data();
+    r.dispose();
+    ts.push(performance.now() - t0);
+  }
+  a.dispose();
+  return ts.sort((x, y) => x - y)[2];
+}
+
+let reason = '';
+/** Why the backend in use was chosen (set by initBackend). */
+export function backendReason(): string {
+  return reason;
+}
+
 /**
- * Starts a tfjs backend. `auto` tries WebGPU, WebGL, WASM, CPU in that order and keeps the first that starts;
- * a named backend is tried alone. Returns the backend in use (throws when a named backend cannot start).
+ * Starts a tfjs backend. `auto` decides from the device (chooseBackend): a software WebGPU adapter or WebGL renderer
+ * is skipped for WASM, and where the kind is unknown a short probe picks the faster. A named backend is tried alone.
+ * Returns the backend in use (throws when a named backend cannot start); `backendReason()` says why.
  */
 export async function initBackend(preferred: BackendName | 'auto' = 'auto', opts: BackendOptions = {}): Promise<BackendName> {
-  const order = preferred === 'auto' ? BACKEND_ORDER : [preferred];
   registerWasmExtras();
-  for (const name of order) {
-    if (await tryBackend(name, opts)) return name;
+  if (preferred !== 'auto') {
+    if (await tryBackend(preferred, opts)) {
+      reason = `${preferred}: chosen in the URL or on the command line`;
+      return preferred;
+    }
+    fail(`the ${preferred} backend could not be started here`);
   }
-  fail(preferred === 'auto' ? 'no tfjs backend could be started here' : `the ${preferred} backend could not be started here`);
+  const choice = chooseBackend(await deviceFacts());
+  if (choice.probe.length > 1) {
+    const times: Array<[BackendName, number]> = [];
+    for (const b of choice.probe) if (await tryBackend(b, opts)) times.push([b, await probeMs()]);
+    times.sort((x, y) => x[1] - y[1]);
+    if (times.length > 0 && (await tryBackend(times[0][0], opts))) {
+      reason = `${times[0][0]}: ${choice.reason} (${times.map(([b, t]) => `${b} ${t.toFixed(1)} ms`).join(', ')})`;
+      return times[0][0];
+    }
+  }
+  for (const name of choice.order) {
+    if (await tryBackend(name, opts)) {
+      reason = choice.reason;
+      return name;
+    }
+  }
+  fail('no tfjs backend could be started here');
 }

@@ -53,6 +53,8 @@ export interface ModelSlice {
   modelRef: ModelRef;
   model: ModelInfo | null;
   backend: BackendName | null;
+  /** Why that backend was chosen (shown on hover). */
+  backendReason: string;
   requestedBackend: BackendName | 'auto';
   loading: { loaded: number; total: number } | null;
   status: 'loading' | 'ready' | 'error';
@@ -99,6 +101,7 @@ export const useStore = create<State>()((set) => ({
   modelRef: { kind: 'bundled', name: 'polyglot' },
   model: null,
   backend: null,
+  backendReason: '',
   requestedBackend: 'auto',
   loading: null,
   status: 'loading',

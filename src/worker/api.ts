@@ -88,6 +88,8 @@ export interface NeuronCardUi extends NeuronCard {
 export interface EngineApi {
   /** Starts a tfjs backend (default auto: WebGPU → WebGL → WASM → CPU); WASM binaries from `wasmPaths` (default: the app's /wasm/). */
   init(backend?: BackendName | 'auto', wasmPaths?: string): Promise<BackendName>;
+  /** Why the backend in use was chosen (a software GPU skipped for WASM, a probe's timings, or the URL). */
+  backendReason(): Promise<string>;
   backend(): Promise<BackendName>;
   loadModel(source: ModelSource, onProgress?: (p: LoadProgress) => void): Promise<ModelInfo>;
   cancelLoad(): Promise<void>;

@@ -2,7 +2,7 @@
 /** The engine worker: the only place tfjs runs in the browser. Exposes EngineApi through Comlink. */
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, type BackendName } from '../engine/backend';
+import { backendReason, initBackend, type BackendName } from '../engine/backend';
 import { blobSource } from '../engine/bytes';
 import { fail } from '../engine/errors';
 import { architecture } from '../engine/arch/registry';
@@ -81,6 +81,10 @@ const api: EngineApi = {
     backend = await initBackend(preferred, { wasmPaths });
     tf.env().set('PROD', true);
     return backend;
+  },
+
+  async backendReason() {
+    return backendReason();
   },
 
   async backend() {
