@@ -1,6 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bytesSource } from '../../src/engine/bytes';
+import { loadModel } from '../../src/engine/model';
 import { cachedTensorCount } from '../../src/engine/forward';
 import { allHooks } from '../../src/engine/hooks';
 import type { Model } from '../../src/engine/model';
@@ -56,5 +60,33 @@ describe.each(ARCH_FIXTURES.flatMap((f) => ['cpu', 'wasm'].map((b) => [f, b] as 
     await runModel(model, req);
     await runModel(model, { inputIds: [ref.input_ids] });
     expect(live()).toBe(before);
+  });
+});
+
+describe('config forms', () => {
+  const load = async (fixture: string, edit: (c: Record<string, unknown>) => void) => {
+    const c = JSON.parse(readFileSync(join(fixtureDir(fixture), 'config.json'), 'utf8'));
+    edit(c);
+    return loadModel({ config: c, safetensors: bytesSource(new Uint8Array(readFileSync(join(fixtureDir(fixture), 'model.safetensors')))) });
+  };
+  it.each([
+    ['pythia-tiny', 'the older names only, as published Pythia configs', (c: Record<string, unknown>) => (delete c.rope_theta, delete c.partial_rotary_factor)],
+    ['pythia-tiny', 'the newer rope_parameters object', (c: Record<string, unknown>) => ((c.rope_parameters = { rope_type: 'default', rope_theta: 10000, partial_rotary_factor: 0.25 }), delete c.rope_theta, delete c.rotary_emb_base, delete c.rotary_pct, delete c.partial_rotary_factor)],
+    ['llama-tiny', 'rope_parameters instead of rope_theta', (c: Record<string, unknown>) => ((c.rope_parameters = { rope_type: 'default', rope_theta: 10000 }), delete c.rope_theta)],
+    ['gptneo-tiny', 'attention_types expanded when attention_layers is absent', (c: Record<string, unknown>) => delete c.attention_layers],
+  ] as const)('%s: %s gives the reference logits', async (fixture, _what, edit) => {
+    await tf.setBackend('cpu');
+    const ref = fixtureReference(fixture);
+    const model = await load(fixture, edit);
+    const r = await runModel(model, { inputIds: [ref.input_ids] });
+    expect(worstRatio(r.logits!.data, ref.logits.data)).toBeLessThanOrEqual(1);
+    model.dispose();
+  });
+  it('a rope base that differs changes the logits (the field is read)', async () => {
+    const ref = fixtureReference('llama-tiny');
+    const model = await load('llama-tiny', (c) => (c.rope_theta = 500));
+    const r = await runModel(model, { inputIds: [ref.input_ids] });
+    expect(worstRatio(r.logits!.data, ref.logits.data)).toBeGreaterThan(1);
+    model.dispose();
   });
 });
