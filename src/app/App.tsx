@@ -1,4 +1,5 @@
 import { useEffect } from 'react';
+import { answerLinkedModel } from './session-bind';
 import { useStore } from '../store/store';
 import { ActivationsPanel } from './ActivationsPanel';
 import { AnalysisPanel } from './AnalysisPanel';
@@ -40,6 +41,7 @@ export function App() {
   const status = useStore((s) => s.status);
   const error = useStore((s) => s.error);
   const notices = useStore((s) => s.notices);
+  const confirmModel = useStore((s) => s.confirmModel);
   const dismiss = useStore((s) => s.dismiss);
   const tab = useStore((s) => s.tab);
   const set = useStore((s) => s.set);
@@ -58,6 +60,18 @@ export function App() {
       {error && (
         <div className="error" data-testid="error" role="alert">
           {error} <button onClick={() => set({ error: null })}>dismiss</button>
+        </div>
+      )}
+      {confirmModel && (
+        <div className="notice confirm" data-testid="confirm-model" role="alertdialog">
+          This link opens a model from <strong>{confirmModel.origin}</strong> (<code>{confirmModel.url}</code>). Its files
+          would be downloaded into this page and run here; nothing has been fetched yet.{' '}
+          <button data-testid="confirm-model-load" onClick={() => void answerLinkedModel(true)}>
+            Load it
+          </button>{' '}
+          <button data-testid="confirm-model-cancel" onClick={() => void answerLinkedModel(false)}>
+            Not now
+          </button>
         </div>
       )}
       {notices.map((n, i) => (

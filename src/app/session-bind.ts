@@ -7,6 +7,7 @@ import { parseNodeId } from '../engine/nodeid';
 import { checkModelFiles, createUrlSync, fingerprintModelFiles, readSessionFromLocation, sessionToStore, storeToSession, type Session, type StoreFields, type UrlSync } from '../session';
 import { useStore, type State } from '../store/store';
 import { getEngine, initEngine, loadModel, refresh, runAnalysis, selectNode } from './controller';
+import { modelUrlVerdict } from './link-policy';
 import { DEFAULT_MODEL } from './models';
 
 /** The store keys a session is made of: a change to any of them rewrites the link. */
@@ -17,6 +18,42 @@ const ANALYSIS_INPUTS = ['prompt', 'target', 'distractor', 'method', 'steps', 'b
 let sync: UrlSync | null = null;
 /** A session waiting for the local files its model came from. */
 let pending: Session | null = null;
+/** What to do once the user agrees to load a model a link names from another origin. */
+let onConfirm: (() => Promise<void>) | null = null;
+
+/**
+ * Loads the model at `url` named by a link (not typed by the user), then `then()`: at once on this origin or the
+ * hub; elsewhere only after the user has seen the origin and confirmed (the working model stays meanwhile, and the
+ * link is left as it is). Non-http(s) URLs are refused with a notice.
+ */
+async function loadLinkedModel(url: string, then: () => Promise<void>): Promise<void> {
+  const v = modelUrlVerdict(url, location.href);
+  if (v.kind === 'refuse') {
+    useStore.getState().notify(v.message);
+    if (!useStore.getState().model) await loadModel({ kind: 'bundled', name: DEFAULT_MODEL });
+    return;
+  }
+  if (v.kind === 'load') {
+    await loadModel({ kind: 'url', url });
+    if (useStore.getState().model) await then();
+    return;
+  }
+  if (!useStore.getState().model) await loadModel({ kind: 'bundled', name: DEFAULT_MODEL });
+  useStore.getState().set({ confirmModel: { url: v.url, origin: v.origin } });
+  onConfirm = async () => {
+    await loadModel({ kind: 'url', url });
+    if (useStore.getState().model) await then();
+  };
+}
+
+/** The user's answer to "load the model this link names?". */
+export async function answerLinkedModel(load: boolean): Promise<void> {
+  const go = onConfirm;
+  onConfirm = null;
+  useStore.getState().set({ confirmModel: null });
+  if (load && go) await go();
+  else sync?.schedule();
+}
 
 export function sessionOfState(s: State = useStore.getState()): Session {
   return storeToSession(s as unknown as StoreFields);
@@ -72,8 +109,12 @@ export async function restoreSession(session: Session, notices: string[] = []): 
   }
   const cur = useStore.getState().modelRef;
   const same = useStore.getState().model && ((m.kind === 'bundled' && cur.kind === 'bundled' && cur.name === m.name) || (m.kind === 'url' && cur.kind === 'url' && cur.url === m.url));
-  if (!same) await loadModel(m.kind === 'bundled' ? { kind: 'bundled', name: m.name } : { kind: 'url', url: m.url });
-  if (useStore.getState().model) await applySession(session);
+  if (same) await applySession(session);
+  else if (m.kind === 'url') await loadLinkedModel(m.url, () => applySession(session));
+  else {
+    await loadModel({ kind: 'bundled', name: m.name });
+    if (useStore.getState().model) await applySession(session);
+  }
 }
 
 /** Local files from the picker: fingerprinted, checked against a waiting session, then loaded. */
@@ -107,7 +148,8 @@ export async function boot(): Promise<void> {
       await restoreSession(opened.session, opened.notices);
     } else {
       const url = params.get('modelUrl');
-      await loadModel(url ? { kind: 'url', url } : { kind: 'bundled', name: params.get('model') ?? DEFAULT_MODEL });
+      if (url) await loadLinkedModel(url, async () => {});
+      else await loadModel({ kind: 'bundled', name: params.get('model') ?? DEFAULT_MODEL });
     }
   } catch (e) {
     useStore.getState().set({ status: 'error', error: (e as Error).message });
@@ -127,9 +169,10 @@ function startUrlSync(): void {
       useStore.getState().set({ path: null, attribution: null, heads: null });
       return;
     }
-    if (s.status === 'ready' && s.model && SESSION_KEYS.some((k) => s[k] !== prev[k])) sync?.schedule();
+    // While the user has not answered about a linked model, the link stays the one they opened.
+    if (s.status === 'ready' && s.model && !s.confirmModel && SESSION_KEYS.some((k) => s[k] !== prev[k])) sync?.schedule();
   });
-  if (useStore.getState().status === 'ready') sync.schedule();
+  if (useStore.getState().status === 'ready' && !useStore.getState().confirmModel) sync.schedule();
 }
 
 /** Writes the link now and returns it (for "Copy link"). */

@@ -55,6 +55,8 @@ export interface ModelSlice {
   backend: BackendName | null;
   /** Why that backend was chosen (shown on hover). */
   backendReason: string;
+  /** A model a link names on another origin, waiting for the user's yes (nothing is fetched before). */
+  confirmModel: { url: string; origin: string } | null;
   requestedBackend: BackendName | 'auto';
   loading: { loaded: number; total: number } | null;
   status: 'loading' | 'ready' | 'error';
@@ -102,6 +104,7 @@ export const useStore = create<State>()((set) => ({
   model: null,
   backend: null,
   backendReason: '',
+  confirmModel: null,
   requestedBackend: 'auto',
   loading: null,
   status: 'loading',
