@@ -43,3 +43,25 @@ test('a data: model URL is refused with a notice and the app stays usable', asyn
   await expect(page.getByTestId('notice').first()).toContainText('only http(s) addresses are fetched');
   await expect(page.getByTestId('prediction-list').locator('li')).toHaveCount(10);
 });
+
+test('a link with edits the model cannot run drops them with a notice and never blocks the predictions', async ({ page }) => {
+  const edit = (hook: string, index: number, positions: number[] | null) => ({ hook, index, op: 'zero', positions, enabled: true });
+  const session = {
+    model: { kind: 'bundled', name: 'gpt2-tiny' },
+    prompt: 'The cat sat',
+    edits: [edit('blocks.99.mlp.hook_post', 3, null), edit('blocks.0.mlp.hook_post', 9_999_999, null), edit('blocks.0.mlp.hook_post', 3, [60_000]), edit('blocks.1.mlp.hook_post', 5, null)],
+  };
+  await page.goto(`/?t=edits#json=${encodeURIComponent(JSON.stringify(session))}`);
+  await waitReady(page);
+  await expect(page.getByTestId('prediction-list').locator('li')).toHaveCount(10);
+  const notices = page.getByTestId('notice');
+  await expect(notices.filter({ hasText: 'layer 99 does not exist' })).toHaveCount(1);
+  // The runnable edit stays and its effect is shown.
+  await expect(page.getByTestId('edits-list').locator('li')).toHaveCount(1);
+  await expect(page.getByTestId('prediction-list-edited')).toBeVisible();
+  await expect(page.getByTestId('error')).toHaveCount(0);
+  await page.getByTestId('prompt-input').fill('A dog');
+  await expect(page.getByTestId('token-chips')).toContainText('dog');
+  await expect(page.getByTestId('prediction-list').locator('li')).toHaveCount(10);
+  await expect(page.getByTestId('error')).toHaveCount(0);
+});

@@ -3,6 +3,7 @@
  * restoring saved sessions, and reopening sessions whose model came from local files.
  * (The format itself lives in src/session; see docs/sessions.md.)
  */
+import { validateEdit } from '../engine/edits';
 import { parseNodeId } from '../engine/nodeid';
 import { checkModelFiles, createUrlSync, fingerprintModelFiles, readSessionFromLocation, sessionToStore, storeToSession, type Session, type StoreFields, type UrlSync } from '../session';
 import { useStore, type State } from '../store/store';
@@ -65,6 +66,19 @@ async function applySession(session: Session): Promise<void> {
   const t = session.target;
   const [tok, dis] = await names([...(t ? [t.token] : []), ...(t?.distractor !== undefined ? [t.distractor] : [])]).catch(() => [] as string[]);
   const patch = sessionToStore(session);
+  // An edit this model cannot run (a layer, unit or position it does not have) is set aside with a notice; it
+  // never blocks the predictions.
+  const cfg = useStore.getState().model!.config;
+  const runnable = patch.edits.filter((e) => {
+    try {
+      validateEdit(e, cfg, cfg.nCtx);
+      return true;
+    } catch (err) {
+      useStore.getState().notify(`An edit in this link was dropped: ${(err as Error).message}.`);
+      return false;
+    }
+  });
+  patch.edits = runnable;
   const st = useStore.getState();
   st.set({
     prompt: patch.prompt,

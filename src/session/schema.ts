@@ -51,7 +51,7 @@ function ranged(key: string) {
 }
 
 /** Hooks an edit may target: any block hook, the embeddings and the final layer norm (never `logits`). */
-export const EDIT_HOOK_RE = /^(blocks\.\d+\.[a-z0-9_.]+|hook_embed|hook_pos_embed|ln_final\.hook_normalized)$/;
+export const EDIT_HOOK_RE = /^(blocks\.(?:0|[1-9]\d*)\.[a-z0-9_.]+|hook_embed|hook_pos_embed|ln_final\.hook_normalized)$/;
 
 export function isHttpUrl(s: string): boolean {
   try {

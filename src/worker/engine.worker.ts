@@ -10,7 +10,7 @@ import { loadModel, type Model } from '../engine/model';
 import { runModel } from '../engine/run';
 import type { RunResult } from '../engine/types';
 import { attribute } from '../analysis/attribution';
-import { generate } from '../analysis/generate';
+import { editsForWindow, generate } from '../analysis/generate';
 import { neuronCard } from '../analysis/neuron-card';
 import { findPath } from '../analysis/path';
 import { hookMeans, neuronDirection } from '../analysis/vectors';
@@ -65,7 +65,8 @@ async function predictNext(key: string | null, req: PredictRequest): Promise<Pre
   if (req.ids.length === 0 || pos < 0 || pos >= req.ids.length) fail('predictions need a prompt of at least one token');
   const means = await meansFor(m, req.edits);
   ticket.check();
-  const res = await runModel(m, { inputIds: [req.ids.slice(0, pos + 1)], edits: req.edits ?? [], logits: 'last', means });
+  // Edits at positions past the prompt do not apply to it (they would once the text reaches them).
+  const res = await runModel(m, { inputIds: [req.ids.slice(0, pos + 1)], edits: editsForWindow(req.edits ?? [], 0, pos + 1), logits: 'last', means });
   ticket.check();
   const logits = res.logits!.data;
   const probs = Float32Array.from(softmax(logits));
