@@ -6,6 +6,7 @@ import type { ByteSource } from './bytes';
 import { INDEX_FILE, parseShardIndex } from './checkpoint';
 import { fail } from './errors';
 import { loadModel, type LoadOptions, type Model } from './model';
+import { byteLevelBpeTokenizerJson, parseVocabJson } from './tokenizer-files';
 
 /** A file read range by range through a file handle: the whole file is never held in memory. */
 export async function fileSource(path: string): Promise<ByteSource & { close(): Promise<void> }> {
@@ -46,6 +47,9 @@ export async function loadModelDir(ref: string, opts: LoadOptions = {}): Promise
   else if (existsSync(indexPath)) names = parseShardIndex(await readFile(indexPath, 'utf8'), await readdir(dir));
   else fail(`model "${ref}": ${stPath} is missing (and there is no ${INDEX_FILE} of a sharded checkpoint)`);
   const tokPath = join(dir, 'tokenizer.json');
+  // Without tokenizer.json, a GPT-2-style folder's vocab.json + merges.txt make the same byte-level BPE tokenizer.
+  const [vocabPath, mergesPath] = [join(dir, 'vocab.json'), join(dir, 'merges.txt')];
+  const bpeFiles = async () => byteLevelBpeTokenizerJson(parseVocabJson(await readFile(vocabPath, 'utf8')), await readFile(mergesPath, 'utf8'));
   const files: Array<{ name: string; source: Awaited<ReturnType<typeof fileSource>> }> = [];
   try {
     for (const name of names) files.push({ name, source: await fileSource(join(dir, name)) });
@@ -54,7 +58,7 @@ export async function loadModelDir(ref: string, opts: LoadOptions = {}): Promise
         name: basename(dir),
         config: await readFile(cfgPath, 'utf8'),
         safetensors: files,
-        tokenizer: existsSync(tokPath) ? await readFile(tokPath, 'utf8') : null,
+        tokenizer: existsSync(tokPath) ? await readFile(tokPath, 'utf8') : existsSync(vocabPath) && existsSync(mergesPath) ? await bpeFiles() : null,
       },
       opts,
     );
