@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BlockHook } from './hooks';
-import { activation, linear, normAffine, normalize, product } from './ops';
+import { activation, gateProduct, linear, normAffine, normalize, product, withoutGrad } from './ops';
 import { applyRotary } from './rotary';
 import type { ModelConfig } from './types';
 import type { BlockWeights, Weights } from './weights';
@@ -68,11 +68,14 @@ export function maskCachedTensors(): number {
   return [...maskCache.values()].filter((m) => !m.isDisposed).length;
 }
 
-/** Raw scores q·k [B, H, S, Tk] → scaled and masked (attn.hook_attn_scores) → softmax (attn.hook_pattern). */
+/**
+ * Raw scores q·k [B, H, S, Tk] → scaled and masked (attn.hook_attn_scores) → softmax (attn.hook_pattern).
+ * With `lrp` rules (AH-rule) the pattern is a constant of the backward pass: no gradient reaches q and k.
+ */
 export function patternOf(raw: tf.Tensor, mask: tf.Tensor, cfg: ModelConfig, h: BlockHookFn): tf.Tensor {
   const scaled = cfg.attnScale === 1 ? raw : tf.mul(raw, cfg.attnScale);
   const scores = h('attn.hook_attn_scores', tf.add(scaled, mask));
-  return h('attn.hook_pattern', tf.softmax(scores, -1));
+  return h('attn.hook_pattern', cfg.rules === 'lrp' ? withoutGrad(scores, (s) => tf.softmax(s, -1)) : tf.softmax(scores, -1));
 }
 
 /** The pattern of raw scores [B, H, S, Tk] applied to vh [B, H, Tk, d_head] → z [B, S, H, d_head]. */
@@ -96,9 +99,9 @@ export function fullAttention(cfg: ModelConfig): Attention {
 /** One block on rows [B, S, D] at positions attn.offset.. ; returns resid_post. */
 export function block(b: BlockWeights, cfg: ModelConfig, layer: number, resid: tf.Tensor, attn: Attention, h: BlockHookFn): tf.Tensor {
   const [B, S] = resid.shape;
-  const { nHead: H, nKvHead: K, dHead: dh, norm, layerNormEps: eps } = cfg;
+  const { nHead: H, nKvHead: K, dHead: dh, norm, layerNormEps: eps, rules } = cfg;
   const residPre = h('hook_resid_pre', resid);
-  const x1 = normAffine(h('ln1.hook_normalized', normalize(residPre, norm, eps)), b.ln1);
+  const x1 = normAffine(h('ln1.hook_normalized', normalize(residPre, norm, eps, rules)), b.ln1);
   const [q0, k0, v0] = tf.split(linear(x1, b.attn.qkv), [H * dh, K * dh, K * dh], 2);
   let q = h('attn.hook_q', tf.reshape(q0, [B, S, H, dh]));
   let k = h('attn.hook_k', tf.reshape(k0, [B, S, K, dh]));
@@ -110,14 +113,14 @@ export function block(b: BlockWeights, cfg: ModelConfig, layer: number, resid: t
   const z = h('attn.hook_z', attn.attend(layer, q, k, v, h));
   const attnOut = h('hook_attn_out', linear(tf.reshape(z, [B, S, H * dh]), b.attn.o));
   const residMid = cfg.parallelResidual ? residPre : h('hook_resid_mid', tf.add(residPre, attnOut));
-  const x2 = normAffine(h('ln2.hook_normalized', normalize(residMid, norm, eps)), b.ln2);
+  const x2 = normAffine(h('ln2.hook_normalized', normalize(residMid, norm, eps, rules)), b.ln2);
   let post: tf.Tensor;
   if (b.mlp.gate) {
     const pre = h('mlp.hook_pre', linear(x2, b.mlp.gate));
     const lin = h('mlp.hook_pre_linear', linear(x2, b.mlp.in));
-    post = h('mlp.hook_post', tf.mul(activation(pre, cfg.activation), lin));
+    post = h('mlp.hook_post', gateProduct(activation(pre, cfg.activation, rules), lin, rules));
   } else {
-    post = h('mlp.hook_post', activation(h('mlp.hook_pre', linear(x2, b.mlp.in)), cfg.activation));
+    post = h('mlp.hook_post', activation(h('mlp.hook_pre', linear(x2, b.mlp.in)), cfg.activation, rules));
   }
   const mlpOut = h('hook_mlp_out', linear(post, b.mlp.out));
   return h('hook_resid_post', cfg.parallelResidual ? tf.add(tf.add(residPre, attnOut), mlpOut) : tf.add(residMid, mlpOut));
@@ -134,5 +137,5 @@ export function embed(w: Weights, cfg: ModelConfig, ids: tf.Tensor2D, offset: nu
 
 /** The final norm: `ln_final.hook_normalized` is the value before its weight and bias; returns the value after. */
 export function finalNorm(w: Weights, cfg: ModelConfig, resid: tf.Tensor, hook: (name: 'ln_final.hook_normalized', x: tf.Tensor) => tf.Tensor): tf.Tensor {
-  return normAffine(hook('ln_final.hook_normalized', normalize(resid, cfg.norm, cfg.layerNormEps)), w.lnFinal);
+  return normAffine(hook('ln_final.hook_normalized', normalize(resid, cfg.norm, cfg.layerNormEps, cfg.rules)), w.lnFinal);
 }

@@ -3,7 +3,7 @@
  * forward pass and the analysis code that recomputes parts of it (suffix runs), so both do the same arithmetic.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ModelConfig } from './types';
+import type { GradRules, ModelConfig } from './types';
 import type { Linear, Norm } from './weights';
 
 export function swapLast(t: tf.Tensor): tf.Tensor {
@@ -73,11 +73,30 @@ export function linear(x: tf.Tensor, p: Linear): tf.Tensor {
   return (p.bias ? tf.add(y, p.bias) : y).reshape([B, T, out]);
 }
 
+type CustomGradFn = Parameters<typeof tf.customGrad>[0];
+
+/**
+ * f(x) with no gradient into x: a stop-gradient. f runs outside the tape (as a custom-gradient kernel), so the
+ * backward pass neither records nor differentiates it; x receives zeros.
+ */
+export function withoutGrad(x: tf.Tensor, f: (x: tf.Tensor) => tf.Tensor): tf.Tensor {
+  const shape = x.shape;
+  const op = tf.customGrad(((xi: tf.Tensor) => ({ value: f(xi), gradFunc: () => tf.zeros(shape) })) as unknown as CustomGradFn);
+  return op(x);
+}
+
 /**
  * The normalisation before its weight and bias (what `ln*.hook_normalized` carries):
  * LayerNorm (x − mean)/sqrt(var + eps), RMSNorm x/sqrt(mean(x²) + eps).
+ * With `lrp` rules (LN-rule) the scale 1/sqrt(…) is a constant of the backward pass; the mean-centering is
+ * linear and is differentiated.
  */
-export function normalize(x: tf.Tensor, kind: ModelConfig['norm'], eps: number): tf.Tensor {
+export function normalize(x: tf.Tensor, kind: ModelConfig['norm'], eps: number, rules: GradRules = 'exact'): tf.Tensor {
+  if (rules === 'lrp') {
+    const centre = (v: tf.Tensor) => (kind === 'rmsnorm' ? v : tf.sub(v, tf.mean(v, -1, true)));
+    const scale = withoutGrad(x, (xi) => tf.rsqrt(tf.add(tf.mean(tf.square(centre(xi)), -1, true), eps)));
+    return tf.mul(centre(x), scale);
+  }
   if (kind === 'rmsnorm') return tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps)));
   const xc = tf.sub(x, tf.mean(x, -1, true));
   return tf.mul(xc, tf.rsqrt(tf.add(tf.mean(tf.square(xc), -1, true), eps)));
@@ -91,7 +110,24 @@ export function normAffine(x: tf.Tensor, p: Norm): tf.Tensor {
 
 const GELU_C = Math.sqrt(2 / Math.PI);
 
-export function activation(x: tf.Tensor, kind: ModelConfig['activation']): tf.Tensor {
+/**
+ * act(x)/x in closed form, finite everywhere: at x = 0 it is the limit act'(0) (½ for GELU and SiLU; 0 for ReLU,
+ * whose ratio is the step function).
+ */
+export function activationRatio(x: tf.Tensor, kind: ModelConfig['activation']): tf.Tensor {
+  if (kind === 'relu') return tf.cast(tf.greater(x, 0), 'float32');
+  if (kind === 'silu') return tf.sigmoid(x);
+  if (kind === 'gelu') return tf.mul(0.5, tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+  const cube = tf.mul(tf.mul(x, x), x);
+  return tf.sigmoid(tf.mul(tf.add(x, tf.mul(cube, 0.044715)), 2 * GELU_C));
+}
+
+/**
+ * The MLP nonlinearity. With `lrp` rules (identity rule) it is x · stopgrad(act(x)/x): the same value, and the
+ * backward pass multiplies by act(x)/x instead of act'(x).
+ */
+export function activation(x: tf.Tensor, kind: ModelConfig['activation'], rules: GradRules = 'exact'): tf.Tensor {
+  if (rules === 'lrp') return tf.mul(x, withoutGrad(x, (xi) => activationRatio(xi, kind)));
   if (kind === 'relu') return tf.relu(x);
   if (kind === 'silu') return tf.mul(x, tf.sigmoid(x));
   if (kind === 'gelu') return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
@@ -100,4 +136,17 @@ export function activation(x: tf.Tensor, kind: ModelConfig['activation']): tf.Te
   const cube = tf.mul(tf.mul(x, x), x);
   const inner = tf.mul(tf.add(x, tf.mul(cube, 0.044715)), 2 * GELU_C);
   return tf.mul(x, tf.sigmoid(inner));
+}
+
+/**
+ * a · b. With `lrp` rules (half rule) each factor receives half of the product's gradient times the other:
+ * y = ½(a·stopgrad(b) + stopgrad(a)·b), the same value.
+ */
+export function gateProduct(a: tf.Tensor, b: tf.Tensor, rules: GradRules = 'exact'): tf.Tensor {
+  if (rules !== 'lrp') return tf.mul(a, b);
+  const op = tf.customGrad(((ai: tf.Tensor, bi: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([ai, bi]);
+    return { value: tf.mul(ai, bi), gradFunc: (dy: tf.Tensor, [sa, sb]: tf.Tensor[]) => [tf.mul(tf.mul(dy, sb), 0.5), tf.mul(tf.mul(dy, sa), 0.5)] };
+  }) as unknown as CustomGradFn);
+  return op(a, b);
 }

@@ -4,7 +4,7 @@ import { fail } from './errors';
 import { forwardResidual, unembed, type HookFn } from './forward';
 import { hookInfo } from './hooks';
 import type { Model } from './model';
-import type { Edit, HookName, ModelConfig, RunRequest, RunResult, Target, TensorData } from './types';
+import type { Edit, GradRules, HookName, ModelConfig, RunRequest, RunResult, Target, TensorData } from './types';
 
 export interface NormalisedRequest {
   B: number;
@@ -13,6 +13,7 @@ export interface NormalisedRequest {
   capture: HookName[];
   targets: Array<Required<Pick<Target, 'kind' | 'token' | 'position'>> & { distractor?: number; hook?: HookName; index?: number }> | null;
   logits: 'all' | 'last' | 'none';
+  rules: GradRules;
 }
 
 /** Validates a request against a model's config; every problem is reported with the field it concerns. */
@@ -63,7 +64,9 @@ export function normaliseRequest(cfg: ModelConfig, req: RunRequest): NormalisedR
       return { kind: t.kind, token: t.token, position, distractor: t.distractor };
     });
   }
-  return { B, T, perBatchEdits, capture, targets, logits: req.logits ?? 'all' };
+  const rules = req.rules ?? 'exact';
+  if (rules !== 'exact' && rules !== 'lrp') fail(`rules: "${String(rules)}" is not exact or lrp`);
+  return { B, T, perBatchEdits, capture, targets, logits: req.logits ?? 'all', rules };
 }
 
 /** The per-sequence target values from logits rows [B, V]. */
@@ -95,8 +98,9 @@ async function read(t: tf.Tensor): Promise<TensorData> {
  * edits, captures and gradient target. Leaves no tensors behind and no state on the model.
  */
 export async function runModel(model: Model, req: RunRequest): Promise<RunResult> {
-  const cfg = model.config;
-  const n = normaliseRequest(cfg, req);
+  const n = normaliseRequest(model.config, req);
+  // The block reads the run's backward rules from the config it is given.
+  const cfg: ModelConfig = n.rules === 'exact' ? model.config : { ...model.config, rules: n.rules };
   const { B, T } = n;
   const maps = new Map<HookName, EditMaps>();
   const editedHooks = new Set(n.perBatchEdits.flat().map((e) => e.hook));

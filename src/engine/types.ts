@@ -70,7 +70,16 @@ export interface RunRequest {
   logits?: 'all' | 'last' | 'none';
   /** Per-hook mean activations over the hook's unit axis (length = hook's unit count), for `mean` edits. */
   means?: Record<HookName, Float32Array | number[]>;
+  /**
+   * Backward rules of the gradient: `exact` (default) differentiates the forward pass; `lrp` gives relevance
+   * coefficients (LN-, AH-, identity and half rules, docs/terminology.md "Relevance rules"). Forward values are
+   * the same either way.
+   */
+  rules?: GradRules;
 }
+
+/** How a backward pass treats the nonlinear steps of the block (see RunRequest.rules). */
+export type GradRules = 'exact' | 'lrp';
 
 /** A dense row-major array with its shape. */
 export interface TensorData {
@@ -134,4 +143,9 @@ export interface ModelConfig {
   tiedEmbeddings: boolean;
   /** Which projections carry biases (LayerNorm always has one, RMSNorm never). */
   bias: { qkv: boolean; o: boolean; mlp: boolean };
+  /**
+   * Not part of a checkpoint: the backward rules of one run (RunRequest.rules), set by runModel on a copy of the
+   * config so that the block reads them; absent means `exact`.
+   */
+  rules?: GradRules;
 }
