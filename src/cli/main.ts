@@ -26,9 +26,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const out = await cmd.run(args);
-    await new Promise<void>((resolve, reject) =>
-      process.stdout.write(JSON.stringify(out) + '\n', (err) => (err ? reject(err) : resolve())),
-    );
+    // A command returns the JSON object it prints, or a string printed as it is (patch --format csv).
+    const text = typeof out === 'string' ? out : JSON.stringify(out) + '\n';
+    await new Promise<void>((resolve, reject) => process.stdout.write(text, (err) => (err ? reject(err) : resolve())));
     return 0;
   } catch (e) {
     const msg = e instanceof PathlightError ? e.message : `internal error: ${(e as Error).message ?? String(e)}`;

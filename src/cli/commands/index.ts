@@ -2,6 +2,8 @@ import type { Args } from '../args';
 import { ATTRIBUTE_USAGE, attributeCommand } from './attribute';
 import { FAITHFULNESS_USAGE, faithfulnessCommand } from './faithfulness';
 import { PATH_USAGE, pathCommand } from './path';
+import { PATCH_USAGE, patchCommand } from './patch';
+import { DLA_USAGE, dlaCommand, LENS_USAGE, lensCommand } from './dla';
 import { runCommand } from './run';
 import { GENERATE_USAGE, generateCommand } from './generate';
 import { HEADS_USAGE, headsCommand } from './heads';
@@ -21,4 +23,7 @@ export const COMMANDS: Record<string, { run: (args: Args) => Promise<unknown>; u
   path: { run: pathCommand, usage: PATH_USAGE },
   faithfulness: { run: faithfulnessCommand, usage: FAITHFULNESS_USAGE },
   heads: { run: headsCommand, usage: HEADS_USAGE },
+  patch: { run: patchCommand, usage: PATCH_USAGE },
+  dla: { run: dlaCommand, usage: DLA_USAGE },
+  lens: { run: lensCommand, usage: LENS_USAGE },
 };
