@@ -1,3 +1,4 @@
+import { restoreSetAside } from './controller';
 import { useStore } from '../store/store';
 
 function describe(e: { hook: string; index: number | null; op: string; value?: number; positions: number[] | null }): string {
@@ -8,11 +9,18 @@ function describe(e: { hook: string; index: number | null; op: string; value?: n
 
 export function EditsPanel() {
   const edits = useStore((s) => s.edits);
+  const setAside = useStore((s) => s.setAside);
   const { removeEdit, toggleEdit, clearEdits } = useStore.getState();
   return (
     <div className="panel">
       <h2>Edits {edits.length > 0 && <button onClick={clearEdits}>clear</button>}</h2>
       {edits.length === 0 && <p className="muted">No edits. Click a node in the path graph to ablate, clamp or scale it.</p>}
+      {setAside && (
+        <p className="muted" data-testid="set-aside">
+          {setAside.edits.length} edit{setAside.edits.length > 1 ? 's' : ''} from {setAside.from} set aside (this model cannot run {setAside.edits.length > 1 ? 'them' : 'it'}).{' '}
+          <button onClick={restoreSetAside} data-testid="restore-set-aside">restore what runs here</button>
+        </p>
+      )}
       <ul className="edits" data-testid="edits-list">
         {edits.map((e) => (
           <li key={e.id} className={e.enabled ? '' : 'off'}>

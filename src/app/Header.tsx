@@ -40,10 +40,7 @@ export function Header() {
         <select
           data-testid="model-picker"
           value={ref.kind === 'bundled' ? ref.name : ''}
-          onChange={(e) => {
-            useStore.getState().set({ prompt: '' });
-            void loadModel({ kind: 'bundled', name: e.target.value });
-          }}
+          onChange={(e) => void loadModel({ kind: 'bundled', name: e.target.value })}
         >
           {ref.kind !== 'bundled' && <option value="">{ref.kind === 'local' ? ref.name : ref.url}</option>}
           {BUNDLED_MODELS.map((m) => (

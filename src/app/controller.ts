@@ -3,10 +3,11 @@
  * the prompt or the edits change. Every worker request is keyed so a newer one supersedes a stale one.
  */
 import { isBackendName, type BackendName } from '../engine/backend-names';
+import { validateEdit } from '../engine/edits';
 import type { Edit, RunRequest } from '../engine/types';
 import { klDivergence } from '../analysis/probability';
-import { activeEdits, useStore, type ModelRef } from '../store/store';
-import type { ModelSource, TokenProb } from '../worker/api';
+import { activeEdits, useStore, type ModelRef, type UiEdit } from '../store/store';
+import type { ModelInfo, ModelSource, TokenProb } from '../worker/api';
 import { Comlink, isSuperseded, startEngine, type Engine } from '../worker/client';
 import { BUNDLED_MODELS, modelBaseUrl, wasmBaseUrl } from './models';
 
@@ -32,8 +33,38 @@ export async function initEngine(requested: string | null): Promise<BackendName>
   return b;
 }
 
+let loadSeq = 0;
+
+/**
+ * The edits a model can run are kept across a model switch; the others are set aside (restorable with
+ * restoreSetAside when a model that runs them is loaded again).
+ */
+function keepRunnable(edits: UiEdit[], info: ModelInfo, from: string): { edits: UiEdit[]; setAside: { edits: UiEdit[]; from: string } | null } {
+  const keep: UiEdit[] = [];
+  const aside: UiEdit[] = [];
+  for (const e of edits) {
+    try {
+      validateEdit(e, info.config, info.config.nCtx);
+      keep.push(e);
+    } catch {
+      aside.push(e);
+    }
+  }
+  if (aside.length > 0) useStore.getState().notify(`${aside.length} edit${aside.length > 1 ? 's' : ''} from ${from} cannot run on ${info.name} and ${aside.length > 1 ? 'were' : 'was'} set aside (restore ${aside.length > 1 ? 'them' : 'it'} from the edit list).`);
+  return { edits: keep, setAside: aside.length ? { edits: aside, from } : useStore.getState().setAside };
+}
+
+/** Brings back the set-aside edits the loaded model can run. */
+export function restoreSetAside(): void {
+  const s = useStore.getState();
+  if (!s.setAside || !s.model) return;
+  const r = keepRunnable(s.setAside.edits, s.model, s.setAside.from);
+  useStore.getState().set({ edits: [...s.edits, ...r.edits], setAside: r.edits.length === s.setAside.edits.length ? null : { edits: s.setAside.edits.filter((e) => !r.edits.includes(e)), from: s.setAside.from } });
+}
+
 export async function loadModel(ref: ModelRef, files?: { config: File; safetensors: File; tokenizer?: File | null }): Promise<void> {
   const st = useStore.getState();
+  const seq = ++loadSeq;
   st.set({ status: 'loading', error: null, loading: null });
   try {
     await ready;
@@ -52,11 +83,16 @@ export async function loadModel(ref: ModelRef, files?: { config: File; safetenso
         if (useStore.getState().status === 'loading') useStore.getState().set({ loading: { loaded: p.loadedBytes, total: p.totalBytes } });
       }),
     );
+    if (seq !== loadSeq) return; // a newer load replaced this one
     const sample = ref.kind === 'bundled' ? BUNDLED_MODELS.find((m) => m.name === ref.name)?.samplePrompt : undefined;
-    const prompt = useStore.getState().prompt || sample || '';
-    useStore.getState().set({ model: info, modelRef: ref, status: 'ready', loading: null, prompt, target: null, distractor: null, edits: [] });
+    const prev = useStore.getState();
+    const prompt = prev.prompt || sample || '';
+    const kept = keepRunnable(prev.edits, info, prev.model?.name ?? 'the previous model');
+    useStore.getState().set({ model: info, modelRef: ref, status: 'ready', loading: null, prompt, target: null, distractor: null, edits: kept.edits, setAside: kept.setAside });
     await refresh();
   } catch (e) {
+    // A load replaced by a newer one (rapid model switches) ends quietly: the newer one reports.
+    if (seq !== loadSeq) return;
     // The previous model (if any) stays loaded in the worker; the app stays usable.
     const prev = useStore.getState().model;
     useStore.getState().set({ status: prev ? 'ready' : 'error', error: prev ? `Could not load the model: ${message(e)}` : message(e), loading: null });
@@ -152,6 +188,13 @@ export async function runAnalysis(): Promise<void> {
     return;
   }
   const target = { kind: t.distractor === undefined ? ('logit' as const) : ('logit_diff' as const), token: t.token, distractor: t.distractor };
+  const forPrompt = s.prompt;
+  /** A result is shown only for the prompt it was computed for: typing during a run discards it. */
+  const stale = () => {
+    if (useStore.getState().prompt === forPrompt) return false;
+    useStore.getState().set({ running: false, progress: null });
+    return true;
+  };
   useStore.getState().set({ running: true, progress: null, analysisError: null });
   const progress = Comlink.proxy((done: number, total: number) => useStore.getState().set({ progress: { done, total } }));
   const eng = getEngine();
@@ -160,9 +203,12 @@ export async function runAnalysis(): Promise<void> {
     const heads = eng.attribute('heads', { ids, target, method: 'gxa', kinds: ['head'] }).catch(() => null);
     if (s.method === 'path') {
       const path = await eng.path('analysis', { ids, target, steps: s.steps, beam: s.beam }, progress);
-      useStore.getState().set({ path, attribution: null, heads: await heads, running: false, progress: null });
+      const headScores = await heads;
+      if (stale()) return;
+      useStore.getState().set({ path, attribution: null, heads: headScores, running: false, progress: null });
     } else {
       const attribution = await eng.attribute('analysis', { ids, target, method: s.method, steps: s.steps }, progress);
+      if (stale()) return;
       useStore.getState().set({ attribution, path: null, heads: attribution, running: false, progress: null });
     }
   } catch (e) {

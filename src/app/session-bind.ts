@@ -5,7 +5,7 @@
  */
 import { validateEdit } from '../engine/edits';
 import { parseNodeId } from '../engine/nodeid';
-import { checkModelFiles, createUrlSync, fingerprintModelFiles, readSessionFromLocation, sessionToStore, storeToSession, type Session, type StoreFields, type UrlSync } from '../session';
+import { checkModelFiles, createUrlSync, fingerprintModelFiles, readSessionFromLocation, sessionToStore, sessionUrl, storeToSession, type Session, type StoreFields, type UrlSync } from '../session';
 import { useStore, type State } from '../store/store';
 import { getEngine, initEngine, loadModel, refresh, runAnalysis, selectNode } from './controller';
 import { modelUrlVerdict } from './link-policy';
@@ -81,7 +81,8 @@ async function applySession(session: Session): Promise<void> {
   patch.edits = runnable;
   const st = useStore.getState();
   st.set({
-    prompt: patch.prompt,
+    // A session without a prompt (a damaged link's defaults) keeps the model's sample prompt.
+    prompt: patch.prompt || st.prompt,
     target: patch.target ? { id: patch.target.id, token: tok ?? patch.target.token } : null,
     distractor: patch.distractor ? { id: patch.distractor.id, token: dis ?? patch.distractor.token } : null,
     method: patch.method,
@@ -152,8 +153,23 @@ export async function openLocalFiles(files: { config: File; safetensors: File; t
   }
 }
 
+const UNSAVED_KEY = 'pathlight:unsaved-session';
+
+/** A session written at pagehide for the address this page was loaded from (a reload right after a change). */
+function takeUnsaved(): void {
+  let saved: { from?: string; url?: string } | null = null;
+  try {
+    saved = JSON.parse(sessionStorage.getItem(UNSAVED_KEY) ?? 'null');
+    sessionStorage.removeItem(UNSAVED_KEY);
+  } catch {
+    return;
+  }
+  if (saved?.from === location.href && typeof saved.url === 'string' && new URL(saved.url).origin === location.origin) history.replaceState(history.state, '', saved.url);
+}
+
 /** Page start: a session link wins over ?model=; the link then follows the work. */
 export async function boot(): Promise<void> {
+  takeUnsaved();
   const params = new URLSearchParams(location.search);
   const opened = readSessionFromLocation();
   try {
@@ -187,6 +203,23 @@ function startUrlSync(): void {
     if (s.status === 'ready' && s.model && !s.confirmModel && SESSION_KEYS.some((k) => s[k] !== prev[k])) sync?.schedule();
   });
   if (useStore.getState().status === 'ready' && !useStore.getState().confirmModel) sync.schedule();
+  // A reload or close right after a change keeps it. A reload has already taken the old address when the page
+  // hears of it, so the unsaved session also goes to sessionStorage, tagged with that address; the reloaded page
+  // (same tab, same address) takes it from there (see boot).
+  addEventListener('pagehide', () => {
+    const s = useStore.getState();
+    if (s.confirmModel || s.status !== 'ready' || !s.model) return;
+    const from = location.href;
+    const url = new URL(sessionUrl(sessionOfState()), location.href).href;
+    if (url !== from) {
+      try {
+        sessionStorage.setItem(UNSAVED_KEY, JSON.stringify({ from, url }));
+      } catch {
+        // storage unavailable: the link below is all there is
+      }
+    }
+    sync?.flush();
+  });
 }
 
 /** Writes the link now and returns it (for "Copy link"). */

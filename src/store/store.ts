@@ -83,6 +83,8 @@ export interface PredictionSlice {
 
 export interface EditsSlice {
   edits: UiEdit[];
+  /** Edits a model switch set aside because the new model cannot run them, with the model they came from. */
+  setAside: { edits: UiEdit[]; from: string } | null;
 }
 
 export interface State extends ModelSlice, PromptSlice, PredictionSlice, EditsSlice, AnalysisSlice, GenerationSlice, ViewSlice {
@@ -120,6 +122,7 @@ export const useStore = create<State>()((set) => ({
   kl: null,
   predicting: false,
   edits: [],
+  setAside: null,
   method: 'path',
   steps: 20,
   beam: 1,
