@@ -109,16 +109,16 @@ export async function refresh(): Promise<void> {
     const tokens = await eng.tokenize(s.prompt);
     ids = tokens.ids;
     if (ids.length === 0) {
-      useStore.getState().set({ tokens, tokensPrompt: s.prompt, clean: null, edited: null, kl: null, promptError: 'Type a prompt to see predictions.' });
+      useStore.getState().set({ tokens, tokensPrompt: s.prompt, clean: null, edited: null, cleanDist: null, editedDist: null, kl: null, promptError: 'Type a prompt to see predictions.' });
       return;
     }
     if (ids.length > s.model.config.nCtx) {
-      useStore.getState().set({ tokens, tokensPrompt: s.prompt, clean: null, edited: null, kl: null, promptError: `The prompt is ${ids.length} tokens long; this model reads at most ${s.model.config.nCtx}. Shorten it to see predictions.` });
+      useStore.getState().set({ tokens, tokensPrompt: s.prompt, clean: null, edited: null, cleanDist: null, editedDist: null, kl: null, promptError: `The prompt is ${ids.length} tokens long; this model reads at most ${s.model.config.nCtx}. Shorten it to see predictions.` });
       return;
     }
     useStore.getState().set({ tokens, tokensPrompt: s.prompt, promptError: null, predicting: true });
   } catch (e) {
-    useStore.getState().set({ tokensPrompt: s.prompt, promptError: message(e), clean: null, edited: null });
+    useStore.getState().set({ tokensPrompt: s.prompt, promptError: message(e), clean: null, edited: null, cleanDist: null, editedDist: null });
     return;
   }
   const edits = activeEdits(s.edits);
@@ -131,6 +131,8 @@ export async function refresh(): Promise<void> {
     useStore.getState().set({
       clean: clean.top,
       edited: edited ? edited.top : null,
+      cleanDist: { probs: clean.probs, logits: clean.logits },
+      editedDist: edited ? { probs: edited.probs, logits: edited.logits } : null,
       kl: edited ? klDivergence(clean.probs, edited.probs) : null,
       predicting: false,
       // `error` (a failed model load) is left alone: a prediction finishing later must not hide it.

@@ -43,6 +43,12 @@ import type { LocalFingerprint } from '../session/schema';
 
 export type ModelRef = { kind: 'bundled'; name: string } | { kind: 'url'; url: string } | { kind: 'local'; name: string; fingerprint?: LocalFingerprint };
 
+/** One position's next-token distribution: probabilities and logits over the whole vocabulary. */
+export interface Distribution {
+  probs: Float32Array;
+  logits: Float32Array;
+}
+
 export interface UiEdit extends Edit {
   id: string;
   enabled: boolean;
@@ -76,6 +82,9 @@ export interface PromptSlice {
 export interface PredictionSlice {
   clean: TokenProb[] | null;
   edited: TokenProb[] | null;
+  /** The full clean and edited next-token distributions (probabilities and logits) behind those lists. */
+  cleanDist: Distribution | null;
+  editedDist: Distribution | null;
   /** KL(clean ‖ edited) of the full next-token distributions, when edits are active. */
   kl: number | null;
   predicting: boolean;
@@ -119,6 +128,8 @@ export const useStore = create<State>()((set) => ({
   distractor: null,
   clean: null,
   edited: null,
+  cleanDist: null,
+  editedDist: null,
   kl: null,
   predicting: false,
   edits: [],

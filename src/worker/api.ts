@@ -57,6 +57,8 @@ export interface Prediction {
   top: TokenProb[];
   /** Full probability vector at the position (transferred). */
   probs: Float32Array;
+  /** Full logit vector at the position (transferred): logits, log-probs and ranks of any token, e.g. the target. */
+  logits: Float32Array;
 }
 
 export type ProgressFn = (done: number, total: number) => void;

@@ -74,6 +74,7 @@ async function predictNext(key: string | null, req: PredictRequest): Promise<Pre
   return {
     top: order.map((id) => ({ id, token: m.tokenizer ? m.tokenizer.tokenString(id) : `#${id}`, prob: probs[id], logit: logits[id] })),
     probs,
+    logits: Float32Array.from(logits),
   };
 }
 
@@ -161,7 +162,7 @@ const api: EngineApi = {
 
   async predict(key, req: PredictRequest) {
     const out = await predictNext(key, req);
-    return Comlink.transfer(out, [out.probs.buffer as ArrayBuffer]);
+    return Comlink.transfer(out, [out.probs.buffer as ArrayBuffer, out.logits.buffer as ArrayBuffer]);
   },
 
   async topK(ids, k, key = null) {
