@@ -8,7 +8,7 @@ export interface Args {
 }
 
 /** Flags that take no value. */
-const BOOLEAN_FLAGS = new Set(['help', 'tiny', 'greedy', 'all-hooks']);
+const BOOLEAN_FLAGS = new Set(['help', 'tiny', 'greedy', 'all-hooks', 'progress']);
 
 export function parseArgs(argv: string[]): Args {
   const [command = 'help', ...rest] = argv;

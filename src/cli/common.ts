@@ -94,3 +94,25 @@ export function tensorJson(t: TensorData, batch = 0): { shape: number[]; data: n
 export function memoryCheck(): number {
   return tf.memory().numTensors;
 }
+
+/**
+ * Progress of long work on stderr, one line rewritten in place on a terminal (or one line per tenth with
+ * --progress when stderr is not a terminal); stdout keeps the JSON only.
+ */
+export function progressReporter(args: Args, label: string): ((done: number, total: number) => void) | undefined {
+  const tty = process.stderr.isTTY === true;
+  if (!tty && flag(args, 'progress') === undefined) return undefined;
+  const t0 = Date.now();
+  let lastTenth = -1;
+  return (done, total) => {
+    const s = (Date.now() - t0) / 1000;
+    const eta = done > 0 ? (s / done) * (total - done) : 0;
+    const line = `${label}: ${done}/${total} (${s.toFixed(1)} s, about ${eta.toFixed(0)} s left)`;
+    if (tty) process.stderr.write(`\r${line}${done === total ? '\n' : ''}`);
+    else {
+      const tenth = Math.floor((10 * done) / Math.max(1, total));
+      if (tenth !== lastTenth || done === total) process.stderr.write(`${line}\n`);
+      lastTenth = tenth;
+    }
+  };
+}

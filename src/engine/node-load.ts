@@ -10,7 +10,13 @@ import { byteLevelBpeTokenizerJson, parseVocabJson } from './tokenizer-files';
 
 /** A file read range by range through a file handle: the whole file is never held in memory. */
 export async function fileSource(path: string): Promise<ByteSource & { close(): Promise<void> }> {
-  const fh = await open(path, 'r');
+  await requireFile(path);
+  let fh;
+  try {
+    fh = await open(path, 'r');
+  } catch (e) {
+    fail(fsMessage(path, e));
+  }
   const { size } = await fh.stat();
   return {
     size,
@@ -28,6 +34,41 @@ export async function fileSource(path: string): Promise<ByteSource & { close(): 
   };
 }
 
+/** What went wrong opening or reading a file, in words (no internal error codes). */
+function fsMessage(path: string, e: unknown): string {
+  const code = (e as { code?: string }).code;
+  if (code === 'EACCES' || code === 'EPERM') return `${path} cannot be read (permission denied)`;
+  if (code === 'ENOENT') return `${path} does not exist`;
+  if (code === 'EISDIR') return `${path} is a folder, not a file`;
+  return `${path} could not be read: ${(e as Error).message}`;
+}
+
+/**
+ * Checks that a path is a regular file before opening it: a folder, a FIFO (which would block the read forever),
+ * a device or socket is refused with what it is.
+ */
+async function requireFile(path: string): Promise<void> {
+  let st;
+  try {
+    st = await stat(path);
+  } catch (e) {
+    fail(fsMessage(path, e));
+  }
+  if (st.isDirectory()) fail(`${path} is a folder, not a file`);
+  if (st.isFIFO()) fail(`${path} is a named pipe (FIFO), not a file: reading it would wait forever`);
+  if (!st.isFile()) fail(`${path} is not a regular file (a device or socket)`);
+}
+
+/** A text file of a model folder, refused like a weights file when it is not a readable regular file. */
+async function readText(path: string): Promise<string> {
+  await requireFile(path);
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    fail(fsMessage(path, e));
+  }
+}
+
 /** The folder of a bundled model (public/models/NAME) when `ref` is a bundled name, else `ref` itself. */
 export function resolveModelDir(ref: string, root = process.cwd()): string {
   const bundled = join(root, 'public', 'models', ref);
@@ -38,27 +79,33 @@ export function resolveModelDir(ref: string, root = process.cwd()): string {
 export async function loadModelDir(ref: string, opts: LoadOptions = {}): Promise<Model> {
   const dir = resolveModelDir(ref);
   if (!existsSync(dir) || !(await stat(dir)).isDirectory()) fail(`model "${ref}": no such bundled model or folder`);
+  let listing: string[];
+  try {
+    listing = await readdir(dir);
+  } catch (e) {
+    fail(`model "${ref}": the folder ${fsMessage(dir, e).slice(dir.length + 1)}`);
+  }
   const cfgPath = join(dir, 'config.json');
   if (!existsSync(cfgPath)) fail(`model "${ref}": ${cfgPath} is missing`);
   const stPath = join(dir, 'model.safetensors');
   const indexPath = join(dir, INDEX_FILE);
   let names: string[];
   if (existsSync(stPath)) names = ['model.safetensors'];
-  else if (existsSync(indexPath)) names = parseShardIndex(await readFile(indexPath, 'utf8'), await readdir(dir));
+  else if (existsSync(indexPath)) names = parseShardIndex(await readText(indexPath), listing);
   else fail(`model "${ref}": ${stPath} is missing (and there is no ${INDEX_FILE} of a sharded checkpoint)`);
   const tokPath = join(dir, 'tokenizer.json');
   // Without tokenizer.json, a GPT-2-style folder's vocab.json + merges.txt make the same byte-level BPE tokenizer.
   const [vocabPath, mergesPath] = [join(dir, 'vocab.json'), join(dir, 'merges.txt')];
-  const bpeFiles = async () => byteLevelBpeTokenizerJson(parseVocabJson(await readFile(vocabPath, 'utf8')), await readFile(mergesPath, 'utf8'));
+  const bpeFiles = async () => byteLevelBpeTokenizerJson(parseVocabJson(await readText(vocabPath)), await readText(mergesPath));
   const files: Array<{ name: string; source: Awaited<ReturnType<typeof fileSource>> }> = [];
   try {
     for (const name of names) files.push({ name, source: await fileSource(join(dir, name)) });
     return await loadModel(
       {
         name: basename(dir),
-        config: await readFile(cfgPath, 'utf8'),
+        config: await readText(cfgPath),
         safetensors: files,
-        tokenizer: existsSync(tokPath) ? await readFile(tokPath, 'utf8') : existsSync(vocabPath) && existsSync(mergesPath) ? await bpeFiles() : null,
+        tokenizer: existsSync(tokPath) ? await readText(tokPath) : existsSync(vocabPath) && existsSync(mergesPath) ? await bpeFiles() : null,
       },
       opts,
     );

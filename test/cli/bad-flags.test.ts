@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -51,5 +52,37 @@ describe('bad command-line inputs are refused with their own message', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(c.message);
+  });
+});
+
+describe('model folders whose files are not regular files', () => {
+  const folder = (make: (dir: string) => void) => {
+    const dir = mkdtempSync(join(tmpdir(), 'pathlight-files-'));
+    writeFileSync(join(dir, 'config.json'), readFileSync(join(FIXTURE_DIR, 'config.json')));
+    make(dir);
+    return dir;
+  };
+  it.each([
+    ['weights file is a folder', (d: string) => mkdirSync(join(d, 'model.safetensors')), /model.safetensors is a folder, not a file/],
+    ['weights file is a FIFO', (d: string) => execFileSync('mkfifo', [join(d, 'model.safetensors')]), /model.safetensors is a named pipe \(FIFO\), not a file: reading it would wait forever/],
+    ['config.json is a folder', (d: string) => (rmSync(join(d, 'config.json')), mkdirSync(join(d, 'config.json')), copyFileSync(join(FIXTURE_DIR, 'model.safetensors'), join(d, 'model.safetensors'))), /config.json is a folder, not a file/],
+  ] as const)('%s', (_name, make, message) => {
+    const r = cli(['run', '--model', folder(make), '--ids', '1,2']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/internal error|EISDIR/);
+  });
+});
+
+describe('long CLI work', () => {
+  it('generate past the context reports progress on stderr (--progress) and states the sliding window', () => {
+    const r = cli(['generate', '--model', FIXTURE_DIR, '--ids', '1,2,3', '--max-tokens', '80', '--progress']);
+    expect(r.code).toBe(0);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines[lines.length - 1]).toMatch(/^generate: 80\/80 /); // clean and edited in one batch, 80 steps
+    expect(lines.length).toBeGreaterThanOrEqual(10);
+    expect(r.json.clean.ids).toHaveLength(80);
+    expect(r.json.window).toMatchObject({ n_ctx: 64, windowed: true });
+    expect(r.json.window.note).toMatch(/only the last 64 tokens were fed/);
   });
 });

@@ -8,11 +8,11 @@ import type { Model } from '../../engine/model';
 import { parseNodeId } from '../../engine/nodeid';
 import type { Edit } from '../../engine/types';
 import { allowFlags, flag, flags, numberFlag, type Args } from '../args';
-import { openModel, parseEdit, promptIds, setupBackend } from '../common';
+import { openModel, parseEdit, promptIds, setupBackend, progressReporter } from '../common';
 
 export const GENERATE_USAGE =
   'generate --model M (--text "..." | --ids 1,2,3) [--max-tokens N] [--temperature X --top-k K --seed S] ' +
-  '[--edit HOOK:INDEX:zero|mean|clamp=V|scale=V|add=V[@POS]]... [--steer LAYER[.pre|.post]:FILE[#NAME]|LxNy:ALPHA[@POS]]... [--reference FILE] [--backend cpu|wasm|webgpu]';
+  '[--edit HOOK:INDEX:zero|mean|clamp=V|scale=V|add=V[@POS]]... [--steer LAYER[.pre|.post]:FILE[#NAME]|LxNy:ALPHA[@POS]]... [--reference FILE] [--backend cpu|wasm|webgpu] [--progress]';
 
 /**
  * `--steer LAYER[.pre|.post]:SOURCE:ALPHA[@POS]`: add α·v at blocks.LAYER.hook_resid_pre (default) or
@@ -69,7 +69,7 @@ function samplingFromArgs(args: Args): Sampling | null {
 
 /** `pathlight generate`: clean and edited continuations side by side, and the next-token distribution change. */
 export async function generateCommand(args: Args): Promise<unknown> {
-  allowFlags(args, ['model', 'ids', 'text', 'backend', 'max-tokens', 'temperature', 'top-k', 'seed', 'edit', 'steer', 'reference']);
+  allowFlags(args, ['model', 'ids', 'text', 'backend', 'max-tokens', 'temperature', 'top-k', 'seed', 'edit', 'steer', 'reference', 'progress']);
   const backend = await setupBackend(args);
   const model = await openModel(args);
   try {
@@ -101,7 +101,7 @@ export async function generateCommand(args: Args): Promise<unknown> {
       }
       means = await hookMeans(model, meanHooks, splitWindows(refIds, model.config.nCtx));
     }
-    const g = await generate(model, { inputIds: ids, edits: all, means, maxTokens, sampling });
+    const g = await generate(model, { inputIds: ids, edits: all, means, maxTokens, sampling }, { onProgress: progressReporter(args, 'generate') });
     const d = await compareNextToken(model, { inputIds: ids, edits: all, means, top: 10 });
     const tok = model.tokenizer;
     const side = (gen: number[]) => ({
