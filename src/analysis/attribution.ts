@@ -5,8 +5,11 @@
  * - `grad`: the gradient of the target (heads: its norm);
  * - `gxa`: gradient × activation (heads: the dot product of the two vectors) — one forward and one backward pass
  *   for every node at once (at the target position, the backward pass is position-grad.ts's one-position one);
- * - `ig`: integrated gradients of each layer's hook, scaled as a whole from 0 to its value (ig.ts);
- * - `ablate`: the exact change of the target when each node alone is zeroed or set to its mean (ablation.ts).
+ * - `ig`: integrated gradients of each layer's hook, scaled as a whole from 0 to its value (ig.ts), with each
+ *   hook's completeness gap (Σ IG against the exact F(x) − F(hook zeroed)) and a warning above 5%;
+ * - `ablate`: the exact effect of each node alone, F(x) − F(node zeroed or set to its mean) (ablation.ts).
+ * One sign convention for every method: a positive score means the node supports the target (gxa, IG and
+ * ablation all estimate or measure how much the target drops without it).
  * Scores are [T, units] per hook, zero at positions not attributed.
  */
 import { fail } from '../engine/errors';
@@ -15,7 +18,7 @@ import type { Model } from '../engine/model';
 import { runModel } from '../engine/run';
 import type { HookName, Target } from '../engine/types';
 import { ablationSweep } from './ablation';
-import { hookIntegratedGradients } from './ig';
+import { hookIntegratedGradients, IG_GAP_WARN, igCompleteness, suggestSteps, type HookCompleteness } from './ig';
 import { checkCancelled, type AnalysisOptions } from './options';
 import { positionGradients } from './position-grad';
 import { headHook, mlpHook, normReduce, positionsOf, sumReduce, times, toNodeScores, unbatch, type PositionSpec, type Scores } from './scores';
@@ -35,6 +38,11 @@ export interface AttributionRequest {
   method: Method;
   /** Integrated-gradient steps (midpoint rule); default 20. */
   steps?: number;
+  /**
+   * IG only: when set, the steps are doubled (from `steps`, up to 1024) until every hook's completeness gap is at
+   * most this (e.g. 0.05).
+   */
+  maxGap?: number;
   /** Only this layer; default every layer. */
   layer?: number;
   /** Where nodes are attributed (and, for ig, scaled); default the target position. */
@@ -52,6 +60,12 @@ export interface AttributionResult {
   /** The target's value on the unedited prompt. */
   targetValue: number;
   scores: Scores;
+  /** IG: the steps used (after any doubling for `maxGap`). */
+  steps?: number;
+  /** IG: per hook, Σ of its scores against F(x) − F(hook zeroed at the scaled positions). */
+  completeness?: Record<HookName, HookCompleteness>;
+  /** Problems worth knowing about the numbers (an IG completeness gap above 5%). */
+  warnings?: string[];
 }
 
 function hooksFor(model: Model, req: AttributionRequest): HookName[] {
@@ -75,6 +89,8 @@ export async function attribute(model: Model, req: AttributionRequest, opts: Ana
 
   if (req.method === 'ablate') {
     const r = await ablationSweep(model, { ids: req.ids, target, hooks, positions: keep, op: req.ablation ?? 'zero', means: req.means }, opts);
+    // ablationSweep measures F(ablated) − F(x); attribution scores are F(x) − F(ablated), the sign of gxa and IG.
+    for (const t of Object.values(r.scores)) for (let i = 0; i < t.data.length; i++) t.data[i] = t.data[i] === 0 ? 0 : -t.data[i];
     return { target, method: req.method, targetValue: r.targetValue, scores: r.scores };
   }
 
@@ -113,8 +129,20 @@ export async function attribute(model: Model, req: AttributionRequest, opts: Ana
   const isHead = (h: HookName) => hookInfo(h, model.config).layout === 'heads';
   const scores: Scores = {};
   if (req.method === 'ig') {
-    const r = await hookIntegratedGradients(model, req.ids, target, hooks, keep, req.steps ?? 20, opts);
-    for (const h of hooks) scores[h] = r[h];
+    let m = req.steps ?? 20;
+    for (;;) {
+      const r = await hookIntegratedGradients(model, req.ids, target, hooks, keep, m, opts);
+      for (const h of hooks) scores[h] = r[h];
+      const completeness = await igCompleteness(model, req.ids, target, scores, keep);
+      const worst = Math.max(...Object.values(completeness).map((c) => c.gap));
+      if (req.maxGap === undefined || worst <= req.maxGap || m >= 1024) {
+        const warnings = Object.entries(completeness)
+          .filter(([, c]) => c.gap > IG_GAP_WARN)
+          .map(([h, c]) => `integrated gradients of ${h} miss completeness by ${(100 * c.gap).toFixed(1)}% with m = ${m} steps (sum ${c.sum.toFixed(4)} vs F(x) − F(hook zeroed) ${c.exact.toFixed(4)}); try --steps ${suggestSteps(m, c.gap)} or --steps auto`);
+        return { target, method: req.method, targetValue, scores, steps: m, completeness, warnings };
+      }
+      m = Math.min(1024, 2 * m);
+    }
   } else {
     for (const h of hooks) {
       const a = unbatch(clean.activations[h]);

@@ -6,6 +6,7 @@
  */
 import { hookInfo } from '../engine/hooks';
 import type { Model } from '../engine/model';
+import { runModel } from '../engine/run';
 import type { Edit, HookName, TensorData } from '../engine/types';
 import { checkCancelled, type AnalysisOptions } from './options';
 import { suffixBatch, SuffixRunner, suffixTarget, type SuffixTarget } from './suffix';
@@ -119,5 +120,48 @@ export async function hookIntegratedGradients(
   } finally {
     runner.dispose();
   }
+  return out;
+}
+
+/** IG completeness gaps above this are reported as warnings. */
+export const IG_GAP_WARN = 0.05;
+
+/** A step count for which the midpoint rule's error (∝ 1/m²) would bring `gap` at m steps under IG_GAP_WARN. */
+export function suggestSteps(m: number, gap: number): number {
+  return Math.min(1024, Math.max(2 * m, Math.ceil(1.2 * m * Math.sqrt(gap / IG_GAP_WARN))));
+}
+
+/** How complete one hook's integrated gradients are. */
+export interface HookCompleteness {
+  /** Σ of the hook's scores (every unit, the scaled positions). */
+  sum: number;
+  /** F(x) − F(the hook zeroed at the scaled positions): what the sum tends to as the steps grow. */
+  exact: number;
+  /** |sum − exact| / max(|exact|, 1e-4). */
+  gap: number;
+}
+
+/**
+ * The completeness gap of per-hook integrated gradients (`scores` from hookIntegratedGradients, each hook scaled
+ * alone at `positions` ≤ the target's): one batched run with each hook zeroed there.
+ */
+export async function igCompleteness(model: Model, ids: number[], target: ResolvedTarget, scores: Record<HookName, TensorData>, positions: number[]): Promise<Record<HookName, HookCompleteness>> {
+  const pos = positions.filter((x) => x <= target.position);
+  const hooks = Object.keys(scores);
+  const out: Record<HookName, HookCompleteness> = {};
+  if (pos.length === 0 || hooks.length === 0) return out;
+  const edits: Edit[][] = [[], ...hooks.map((h): Edit[] => [{ hook: h, index: null, op: 'zero', positions: pos }])];
+  const values: number[] = [];
+  for (let i = 0; i < edits.length; i += 32) {
+    const chunk = edits.slice(i, i + 32);
+    const r = await runModel(model, { inputIds: chunk.map(() => ids), edits: chunk, target, logits: 'none' });
+    values.push(...r.targetValues!);
+  }
+  hooks.forEach((h, i) => {
+    const exact = values[0] - values[i + 1];
+    let sum = 0;
+    for (const x of scores[h].data) sum += x;
+    out[h] = { sum, exact, gap: Math.abs(sum - exact) / Math.max(Math.abs(exact), 1e-4) };
+  });
   return out;
 }

@@ -16,7 +16,7 @@ import { formatNodeId, type NodeId } from '../engine/nodeid';
 import type { Model } from '../engine/model';
 import type { Edit, HookName, Target } from '../engine/types';
 import { Rng } from '../train/rng';
-import { integratedTerms, type IgJob } from './ig';
+import { IG_GAP_WARN, integratedTerms, suggestSteps, type IgJob } from './ig';
 import { checkCancelled, type AnalysisOptions } from './options';
 import { mlpHook, mlpHooks, type PositionSpec } from './scores';
 import { suffixBatch, SuffixRunner, suffixTarget, type SuffixTarget } from './suffix';
@@ -54,11 +54,33 @@ export interface PathNode {
   /** Token position; null for a neuron taken at every position. */
   position: number | null;
   /**
-   * NeuronPath: the joint attribution of the path up to and including this node. Baselines: their own criterion
-   * (activation for the activation path; the per-layer IG for the layer-IG and random paths).
+   * NeuronPath: the search's joint score of the path up to and including this node (`scoreKind` says which).
+   * With the default layer-scaled search it is the path's and this neuron's IG terms in a run where the whole of
+   * this layer is scaled along with the path — a ranking score, not the effect of removing the path (`removal`).
+   * With `joint: 'exact'` it is that removal effect. Baselines: their own criterion (activation for the
+   * activation path; grad × act for the gxa path; the per-layer IG for the layer-IG and random paths).
    */
   score: number;
+  /**
+   * Path nodes (best path and beams): F(x) − F(this node and the path's nodes before it zeroed at the path
+   * positions), the exact effect of removing the path up to here.
+   */
+  removal?: number;
   node: NodeId;
+}
+
+/** What PathNode.score of NeuronPath's nodes is. */
+export type PathScoreKind = 'layer_scaled_joint_ig' | 'exact_removal';
+
+/** Integrated gradients of one layer scaled alone: Σ of its terms against the exact F(x) − F(layer zeroed). */
+export interface IgCompleteness {
+  layer: number;
+  /** Σ over the layer's neurons (at the path positions) of their IG. */
+  sum: number;
+  /** F(x) − F(the layer zeroed at the path positions). */
+  exact: number;
+  /** |sum − exact| / max(|exact|, 1e-4). */
+  gap: number;
 }
 
 export interface PathEdge {
@@ -79,12 +101,20 @@ export interface PathResult {
   /** Per layer, the best alternatives to the path's neuron given the path's prefix (joint scores). */
   runners_up: PathNode[][];
   edges: PathEdge[];
-  baselines: { activation: PathNode[]; layer_ig: PathNode[]; random: PathNode[] };
+  /** `gxa`: the largest grad × act in each layer (absent in results saved before it existed). */
+  baselines: { activation: PathNode[]; layer_ig: PathNode[]; random: PathNode[]; gxa?: PathNode[] };
   /** Per layer, every neuron's joint score with the best path's prefix (for drawing the layer). */
   layerScores: Float32Array[];
   /** Per layer, every neuron's own integrated gradient (that layer scaled alone). */
   layerIg?: Float32Array[];
+  /** What the path nodes' `score` is (absent in results saved before it existed: layer-scaled). */
+  scoreKind?: PathScoreKind;
+  /** Per layer, how far the per-layer IG (`layerIg`) is from completeness with this run's steps. */
+  igCompleteness?: IgCompleteness[];
+  /** Problems worth knowing about the numbers (e.g. an IG completeness gap above 5%). */
+  warnings?: string[];
 }
+
 
 /** Indices of the k largest values, ties to the lower index. */
 export function topK(values: ArrayLike<number>, k: number, exclude: ReadonlySet<number> = new Set()): number[] {
@@ -201,6 +231,39 @@ export async function findPath(model: Model, req: PathRequest, opts: AnalysisOpt
       }
     }
 
+    // grad × act at the path positions, every layer: one backward pass.
+    const gx = await runner.run({ edits: [[]], targets: [tgt], capture: hooks, start });
+    const gxaPath = hooks.map((h, l) => {
+      const g = gx.grads[h].data;
+      const sum = new Float32Array(N);
+      for (const t of pos) for (let n = 0; n < N; n++) sum[n] += act[l][t * N + n] * g[(t - start) * N + n];
+      const n = topK(sum, 1)[0];
+      return node(l, n, sum[n]);
+    });
+
+    // Exact effects in one batch: each beam's prefixes removed, and each layer zeroed (IG completeness).
+    const zero = (l: number, n: number | null): Edit => ({ hook: mlpHook(l), index: n, op: 'zero', positions: pos });
+    const sets: Edit[][] = [];
+    beams.forEach((b) => b.nodes.forEach((_, l) => sets.push(b.nodes.slice(0, l + 1).map((n, j) => zero(j, n)))));
+    for (let l = 0; l < L; l++) sets.push([zero(l, null)]);
+    const effects: number[] = [];
+    const batch = suffixBatch(cfg, p + 1 - start, p + 1);
+    for (let i = 0; i < sets.length; i += batch) {
+      checkCancelled(opts);
+      const chunk = sets.slice(i, i + batch);
+      const r = await runner.run({ edits: chunk, targets: chunk.map(() => tgt), start });
+      for (const v of r.targetValues) effects.push(cleanValue - v);
+    }
+    beams.forEach((b, bi) => b.nodes.forEach((_, l) => (beamPaths[bi][l].removal = effects[bi * L + l])));
+    const igCompleteness: IgCompleteness[] = layerIg.map((ig, l) => {
+      const exactL = effects[beams.length * L + l];
+      const sum = ig.reduce((a, x) => a + x, 0);
+      return { layer: l, sum, exact: exactL, gap: Math.abs(sum - exactL) / Math.max(Math.abs(exactL), 1e-4) };
+    });
+    const warnings = igCompleteness
+      .filter((c) => c.gap > IG_GAP_WARN)
+      .map((c) => `integrated gradients of layer ${c.layer} miss completeness by ${(100 * c.gap).toFixed(1)}% with m = ${m} steps (sum ${c.sum.toFixed(4)} vs F(x) − F(layer zeroed) ${c.exact.toFixed(4)}); try --steps ${suggestSteps(m, c.gap)}`);
+
     // Baselines.
     const activation = act.map((a, l) => {
       const sum = new Float32Array(N);
@@ -228,9 +291,12 @@ export async function findPath(model: Model, req: PathRequest, opts: AnalysisOpt
       beams: beamPaths,
       runners_up: runners,
       edges,
-      baselines: { activation, layer_ig: layerIgPath, random },
+      baselines: { activation, layer_ig: layerIgPath, random, gxa: gxaPath },
       layerScores: best.joints.map((j) => j.slice()),
       layerIg,
+      scoreKind: exact ? 'exact_removal' : 'layer_scaled_joint_ig',
+      igCompleteness,
+      warnings,
     };
   } finally {
     runner.dispose();

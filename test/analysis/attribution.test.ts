@@ -123,10 +123,11 @@ describe('attribution on the gpt2-tiny fixture', () => {
     for (const [hook, unit] of [['blocks.0.mlp.hook_post', 5], ['blocks.0.mlp.hook_post', 200], ['blocks.0.attn.hook_z', 3]] as const) {
       const one = await runModel(model, { inputIds: [ids], edits: [{ hook, index: unit, op: 'zero', positions: [P] }], target, logits: 'none' });
       const U = hook.includes('attn') ? 4 : 256;
-      expect(zero.scores[hook].data[P * U + unit]).toBeCloseTo(one.targetValues![0] - base, 4);
+      // One sign convention with gxa and IG: F(x) − F(node zeroed), positive when the node supports the target.
+      expect(zero.scores[hook].data[P * U + unit]).toBeCloseTo(base - one.targetValues![0], 4);
     }
     const m1 = await runModel(model, { inputIds: [ids], edits: [{ hook: 'blocks.0.mlp.hook_post', index: 6, op: 'mean', positions: [P] }], target, logits: 'none', means });
-    expect(mean.scores['blocks.0.mlp.hook_post'].data[P * 256 + 6]).toBeCloseTo(m1.targetValues![0] - base, 4);
+    expect(mean.scores['blocks.0.mlp.hook_post'].data[P * 256 + 6]).toBeCloseTo(base - m1.targetValues![0], 4);
     // Every head at every position, one run each, against the batched sweep.
     const edits: Edit[][] = [];
     for (let t = 0; t < T; t++) for (let l = 0; l < 2; l++) for (let h = 0; h < 4; h++) edits.push([{ hook: `blocks.${l}.attn.hook_z`, index: h, op: 'zero', positions: [t] }]);
@@ -137,7 +138,7 @@ describe('attribution on the gpt2-tiny fixture', () => {
       for (let l = 0; l < 2; l++) {
         for (let h = 0; h < 4; h++, i++) {
           const got = all.scores[`blocks.${l}.attn.hook_z`].data[t * 4 + h];
-          expect(got).toBeCloseTo(ind.targetValues![i] - c.targetValues![0], 4);
+          expect(got).toBeCloseTo(c.targetValues![0] - ind.targetValues![i], 4);
           if (t > 8) expect(got).toBe(0);
         }
       }

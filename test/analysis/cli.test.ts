@@ -74,15 +74,18 @@ describe('pathlight attribute / path / faithfulness', () => {
     const lib = await findPath(model, { ids, target: { kind: 'logit', token: ref.target.token }, steps: 8, beam: 2, seed: 4 });
     expect(r.json.path).toHaveLength(2);
     for (const [i, n] of r.json.path.entries()) {
-      expect(Object.keys(n)).toEqual(['hook', 'index', 'position', 'score', 'node']);
+      expect(Object.keys(n)).toEqual(['hook', 'index', 'position', 'score', 'removal', 'node']);
       expect(n).toMatchObject({ hook: lib.path[i].hook, index: lib.path[i].index, position: T - 1, node: lib.path[i].node });
       expect(n.score).toBeCloseTo(lib.path[i].score, 5);
+      expect(n.removal).toBeCloseTo(lib.path[i].removal!, 5);
     }
     expect(r.json.runners_up.map((l: any[]) => l.map((n) => n.index))).toEqual(lib.runners_up.map((l) => l.map((n) => n.index)));
     expect(r.json.edges).toHaveLength(1);
     expect(r.json.edges[0].weight).toBeCloseTo(lib.edges[0].weight, 5);
     expect(r.json.beams).toHaveLength(2);
-    for (const b of ['activation', 'layer_ig', 'random'] as const) expect(r.json.baselines[b].map((n: any) => n.index)).toEqual(lib.baselines[b].map((n) => n.index));
+    for (const b of ['activation', 'layer_ig', 'random', 'gxa'] as const) expect(r.json.baselines[b].map((n: any) => n.index)).toEqual(lib.baselines[b]!.map((n) => n.index));
+    expect(r.json.score_kind).toBe('layer_scaled_joint_ig');
+    expect(r.json.ig_completeness).toHaveLength(2);
     expect(r.json.layerScores).toBeUndefined();
   });
 
@@ -95,9 +98,11 @@ describe('pathlight attribute / path / faithfulness', () => {
     expect(r.json.rows[1].token).toBe(7);
     expect(r.json.summary.map((s: any) => `${s.method}/${s.manipulation}`)).toEqual([
       'neuronpath/remove', 'neuronpath/enhance', 'activation/remove', 'activation/enhance',
-      'layer_ig/remove', 'layer_ig/enhance', 'random/remove', 'random/enhance',
+      'layer_ig/remove', 'layer_ig/enhance', 'gxa/remove', 'gxa/enhance', 'random/remove', 'random/enhance',
     ]);
-    expect(r.json.paired).toHaveLength(6);
+    expect(r.json.paired).toHaveLength(8);
+    expect(r.json.random.map((x: any) => [x.manipulation, x.paths])).toEqual([['remove', 20], ['enhance', 20]]);
+    expect(r.json.summary.every((s: any) => s.ci95[0] <= s.mean + 1e-12 && s.mean <= s.ci95[1] + 1e-12)).toBe(true);
   });
 
   it('heads prints every head\'s pattern scores, equal to the library, on a prompt and on repeated random sequences', async () => {

@@ -74,10 +74,10 @@ async function headAttribution(model: Model, seqs: Repeated[]) {
       ablation: await attribute(model, { ids, target, method: 'ablate', kinds: ['head'], positions: 'all' }),
     };
     for (const k of ['gxa', 'ig', 'ablation'] as const) {
-      const sign = k === 'ablation' ? -1 : 1; // ablation scores are target(ablated) − target: a drop is importance
+      // One sign convention: ablation scores are target − target(ablated), like gxa and IG (a drop is importance).
       for (const l of [0, 1]) {
         const d = runs[k].scores[`blocks.${l}.attn.hook_z`].data;
-        for (let t = 0; t <= q; t++) for (let h = 0; h < H; h++) out[k][l][h] += sign * d[t * H + h];
+        for (let t = 0; t <= q; t++) for (let h = 0; h < H; h++) out[k][l][h] += d[t * H + h];
       }
     }
   }

@@ -204,8 +204,8 @@ describe('NeuronPath on the gpt2-tiny fixture', () => {
     expect(live()).toBe(before);
     expect(r.rows).toHaveLength(3);
     expect(r.rows[2].token).toBe(3);
-    expect(r.summary).toHaveLength(8);
-    expect(r.paired).toHaveLength(6);
+    expect(r.summary).toHaveLength(10);
+    expect(r.paired).toHaveLength(8);
     // Row 1, NeuronPath removed: the same edit by hand.
     const row = r.rows[1];
     const edits: Edit[] = row.paths!.neuronpath.map((id, l) => ({ hook: mlp(l), index: Number(/N(\d+)/.exec(id)![1]), op: 'zero', positions: [6] }));

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { attribute, METHODS, type Method } from '../../analysis/attribution';
+import { IG_GAP_WARN } from '../../analysis/ig';
 import { referenceMeans } from '../../analysis/means';
 import type { PositionSpec } from '../../analysis/scores';
 import { TARGET_KINDS } from '../../analysis/targets';
@@ -13,7 +14,7 @@ import { allowFlags, flag, numberFlag, requireFlag, type Args } from '../args';
 import { openModel, parseToken, promptIds, setupBackend } from '../common';
 
 export const ATTRIBUTE_USAGE =
-  'attribute --model M (--text T | --ids 1,2,3) --target TOK [--distractor TOK] [--target-kind logit|logit_diff|logprob] [--position P] --method act|grad|gxa|ig|ablate [--steps m] [--layer L] [--positions last|all|P] [--kinds neuron,head] [--ablation zero|mean [--reference FILE]]';
+  'attribute --model M (--text T | --ids 1,2,3) --target TOK [--distractor TOK] [--target-kind logit|logit_diff|logprob] [--position P] --method act|grad|gxa|ig|ablate [--steps m|auto] [--layer L] [--positions last|all|P] [--kinds neuron,head] [--ablation zero|mean [--reference FILE]]';
 
 /** `--positions last|all|P` (default: the target position). */
 export function positionsFlag(args: Args, T: number): PositionSpec {
@@ -76,11 +77,15 @@ export async function attributeCommand(args: Args): Promise<unknown> {
       const hooks = Array.from({ length: L }, (_, l) => [`blocks.${l}.mlp.hook_post`, `blocks.${l}.attn.hook_z`]).flat();
       means = await referenceMeans(model, hooks, readFileSync(file, 'utf8'));
     }
+    // --steps auto: IG from 20 steps, doubled until every hook's completeness gap is at most 5%.
+    const auto = flag(args, 'steps') === 'auto';
+    if (auto && method !== 'ig') fail('--steps auto is only used with --method ig');
     const r = await attribute(model, {
       ids,
       target: targetFlags(args, model, ids.length),
       method,
-      steps: numberFlag(args, 'steps', 20, { integer: true, min: 1, max: 1024 }),
+      steps: auto ? 20 : numberFlag(args, 'steps', 20, { integer: true, min: 1, max: 1024 }),
+      maxGap: auto ? IG_GAP_WARN : undefined,
       layer,
       positions: positionsFlag(args, ids.length),
       kinds: kinds as Array<'neuron' | 'head'>,
@@ -91,7 +96,7 @@ export async function attributeCommand(args: Args): Promise<unknown> {
       input_ids: ids,
       target: targetJson(model, r.target, r.targetValue),
       method: r.method,
-      ...(method === 'ig' ? { steps: numberFlag(args, 'steps', 20, { integer: true }) } : {}),
+      ...(method === 'ig' ? { steps: r.steps, completeness: r.completeness, warnings: r.warnings } : {}),
       ...(method === 'ablate' ? { ablation } : {}),
       scores: Object.fromEntries(Object.entries(r.scores).map(([h, t]) => [h, jsonTensor(t)])),
     };

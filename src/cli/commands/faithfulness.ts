@@ -8,7 +8,7 @@ import { parseToken } from '../common';
 import { withModel } from './attribute';
 
 export const FAITHFULNESS_USAGE =
-  'faithfulness --model M --prompts FILE [--steps m] [--limit n] [--seed s] [--target-kind logit|logprob] [--joint layer|exact]  (FILE: one prompt per line, optionally TAB and the target TOK; without a tokenizer, ids separated by commas)';
+  'faithfulness --model M --prompts FILE [--steps m] [--limit n] [--seed s] [--target-kind logit|logprob] [--joint layer|exact] [--random-paths R]  (FILE: one prompt per line, optionally TAB and the target TOK; without a tokenizer, ids separated by commas)';
 
 /** One prompt per non-empty line; `PROMPT<TAB>TOK` fixes the target, otherwise it is the model's top-1 token. */
 export function readPromptFile(text: string, model: Model): FaithfulnessPrompt[] {
@@ -32,7 +32,7 @@ export function readPromptFile(text: string, model: Model): FaithfulnessPrompt[]
 }
 
 export async function faithfulnessCommand(args: Args): Promise<unknown> {
-  allowFlags(args, ['model', 'prompts', 'backend', 'steps', 'seed', 'limit', 'target-kind', 'joint']);
+  allowFlags(args, ['model', 'prompts', 'backend', 'steps', 'seed', 'limit', 'target-kind', 'joint', 'random-paths']);
   return withModel(args, async (model) => {
     const file = requireFlag(args, 'prompts');
     let text: string;
@@ -53,7 +53,8 @@ export async function faithfulnessCommand(args: Args): Promise<unknown> {
       seed: numberFlag(args, 'seed', 1, { integer: true }),
       targetKind: kind,
       joint,
+      randomPaths: numberFlag(args, 'random-paths', 20, { integer: true, min: 0, max: 1000 }),
     });
-    return { prompts: prompts.length, target_kind: kind, joint, summary: r.summary, paired: r.paired, rows: r.rows };
+    return { prompts: prompts.length, target_kind: kind, joint, summary: r.summary, paired: r.paired, random: r.random, rows: r.rows };
   });
 }

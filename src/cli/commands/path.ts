@@ -8,7 +8,12 @@ import { positionsFlag, targetFlags, targetJson, withModel } from './attribute';
 export const PATH_USAGE =
   'path --model M (--text T | --ids 1,2,3) --target TOK [--distractor TOK] [--target-kind logit|logit_diff|logprob] [--position P] [--steps m] [--beam k] [--runners-up r] [--positions last|all|P] [--joint layer|exact] [--seed s]';
 
-const nodeJson = (n: PathNode) => ({ hook: n.hook, index: n.index, position: n.position, score: n.score, node: n.node });
+const nodeJson = (n: PathNode) => ({ hook: n.hook, index: n.index, position: n.position, score: n.score, ...(n.removal !== undefined ? { removal: n.removal } : {}), node: n.node });
+
+const SCORE_MEANING = {
+  layer_scaled_joint_ig: "path[].score: the layer-scaled search score (the path's and the neuron's IG terms with the whole layer scaled along with the path), a ranking score; path[].removal: the exact effect F(x) − F(path up to that node zeroed)",
+  exact_removal: 'path[].score = path[].removal: the exact effect F(x) − F(path up to that node zeroed)',
+} as const;
 
 export async function pathCommand(args: Args): Promise<unknown> {
   allowFlags(args, ['model', 'ids', 'text', 'backend', 'target', 'distractor', 'target-kind', 'position', 'steps', 'beam', 'runners-up', 'positions', 'joint', 'seed']);
@@ -32,6 +37,8 @@ export async function pathCommand(args: Args): Promise<unknown> {
       target: targetJson(model, r.target, r.targetValue),
       positions: r.positions,
       joint,
+      score_kind: r.scoreKind,
+      score_meaning: SCORE_MEANING[r.scoreKind!],
       path: r.path.map(nodeJson),
       runners_up: r.runners_up.map((layer) => layer.map(nodeJson)),
       edges: r.edges,
@@ -40,7 +47,10 @@ export async function pathCommand(args: Args): Promise<unknown> {
         activation: r.baselines.activation.map(nodeJson),
         layer_ig: r.baselines.layer_ig.map(nodeJson),
         random: r.baselines.random.map(nodeJson),
+        gxa: r.baselines.gxa!.map(nodeJson),
       },
+      ig_completeness: r.igCompleteness,
+      warnings: r.warnings,
     };
   });
 }
