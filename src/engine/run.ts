@@ -87,6 +87,15 @@ function targetValues(rows: tf.Tensor2D, targets: NonNullable<NormalisedRequest[
   return tf.sum(tf.mul(src, tf.tensor2d(sel, [B, V])), 1);
 }
 
+/** Refuses a result holding NaN or Infinity, naming the edits that led there (weights are checked finite at load). */
+function checkFinite(data: Float32Array, what: string, edits: Edit[][]): void {
+  for (let i = 0; i < data.length; i++) {
+    if (Number.isFinite(data[i])) continue;
+    const used = [...new Set(edits.flat().map((e) => `${e.hook}[${e.index ?? '*'}] ${e.op}${e.value !== undefined ? ` ${e.value}` : ''}`))];
+    fail(`the run gave ${data[i]} in the ${what}: ${used.length ? `the edits (${used.join('; ')}) push values out of float32 range` : 'the model overflows float32 on this input'}`);
+  }
+}
+
 /** Copies a tensor's values out (a copy, so no two results share a buffer and all can be transferred). */
 async function read(t: tf.Tensor): Promise<TensorData> {
   const data = ((await t.data()) as Float32Array).slice();
@@ -194,7 +203,10 @@ export async function runModel(model: Model, req: RunRequest): Promise<RunResult
 
   const result: RunResult = { activations: {}, grads: {} };
   try {
-    if (outputs.logits) result.logits = await read(outputs.logits);
+    if (outputs.logits) {
+      result.logits = await read(outputs.logits);
+      checkFinite(result.logits.data, 'logits', n.perBatchEdits);
+    }
     if (outputs.tv) result.targetValues = (await read(outputs.tv)).data;
     for (const h of n.capture) {
       result.activations[h] = await read(outputs.captured[h]);

@@ -42,6 +42,7 @@ const CASES: Array<{ name: string; args: string[]; message: RegExp }> = [
   { name: 'hook with a leading zero (capture)', args: ['run', '--model', FIXTURE_DIR, '--ids', '1,2', '--capture', 'blocks.01.mlp.hook_post'], message: /unknown hook "blocks.01.mlp.hook_post"/ },
   { name: 'hook with a leading zero (edit)', args: ['run', '--model', FIXTURE_DIR, '--ids', '1,2', '--edit', 'blocks.01.mlp.hook_post:3:zero'], message: /unknown hook "blocks.01.mlp.hook_post"/ },
   { name: 'integer flag in hexadecimal', args: ['generate', '--model', FIXTURE_DIR, '--ids', '1,2', '--max-tokens', '0x8'], message: /--max-tokens: "0x8" is not an integer/ },
+  { name: 'an edit that overflows float32', args: ['run', '--model', FIXTURE_DIR, '--ids', '1,2,3', '--edit', 'blocks.0.mlp.hook_post:*:scale=1e308'], message: /the run gave NaN in the logits: the edits \(blocks.0.mlp.hook_post\[\*\] scale 1e\+308\) push values out of float32 range/ },
   { name: 'heads on a one-token context', args: ['heads', '--model', oneTokenModel()], message: /context is 1 token\(s\); the scores need sequences of at least 2/ },
 ];
 
