@@ -14,7 +14,7 @@ import { loadModelDir } from '../src/engine/node-load';
 import { runModel } from '../src/engine/run';
 import type { Target } from '../src/engine/types';
 import { inductionSequence } from '../src/train/induction-data';
-import { Rng } from '../src/train/rng';
+import { Rng } from '../src/analysis/rng';
 import { writeSection } from './bench-doc';
 
 const argv = process.argv.slice(2);

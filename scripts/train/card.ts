@@ -17,7 +17,7 @@ import { trainLanguageId } from '../../src/analysis/language-id';
 import { runModel } from '../../src/engine/run';
 import { bigramLoss, greedyContinue, inductionAccuracy, windowLoss } from '../../src/train/evaluate';
 import { INDUCTION_CHARS, inductionEvalSet } from '../../src/train/induction-data';
-import { Rng } from '../../src/train/rng';
+import { Rng } from '../../src/analysis/rng';
 import { charEncoder, evalWindows, POLYGLOT_LANGS } from '../../src/train/text-data';
 import { lineChartSvg } from '../../src/train/svg';
 import type { HistoryPoint, TrainerState } from '../../src/train/trainer';

@@ -5,7 +5,7 @@ import type { ModelConfig } from '../../src/engine/types';
 import type { Weights } from '../../src/engine/weights';
 import { inductionAccuracy, windowLoss } from '../../src/train/evaluate';
 import { INDUCTION_CHARS, inductionEvalSet, inductionSequence } from '../../src/train/induction-data';
-import type { Rng } from '../../src/train/rng';
+import type { Rng } from '../../src/analysis/rng';
 import { POLYGLOT_LANGS, charEncoder, evalWindows, sampleTextBatch } from '../../src/train/text-data';
 import type { Batch, TrainSettings } from '../../src/train/trainer';
 import { gpt2Config } from '../../src/engine/arch/gpt2';

@@ -8,7 +8,7 @@ import { fail } from '../engine/errors';
 import type { Model } from '../engine/model';
 import { runModel } from '../engine/run';
 import type { Edit } from '../engine/types';
-import { Rng } from '../train/rng';
+import { Rng } from './rng';
 import { checkCancelled, MAX_BATCH, type AnalysisOptions } from './options';
 import { findPath, type PathNode } from './path';
 import { argmaxAt, softmaxAt, type TargetKind } from './targets';

@@ -23,7 +23,7 @@ import type { Model } from '../engine/model';
 import { runModel } from '../engine/run';
 import { attendRows, block, embed, finalNorm, headsFirst, maskData, repeatKv, type Attention, type BlockHookFn } from '../engine/block';
 import type { Edit, HookName } from '../engine/types';
-import { Rng } from '../train/rng';
+import { Rng } from './rng';
 import { checkCancelled, type AnalysisOptions } from './options';
 
 /** Progress and cancellation, the same for every analysis function (see options.ts). */

@@ -16,7 +16,7 @@ import { fail } from '../engine/errors';
 import type { Model } from '../engine/model';
 import { runModel } from '../engine/run';
 import type { Edit } from '../engine/types';
-import { Rng } from '../train/rng';
+import { Rng } from './rng';
 import { generateBatch } from './generate';
 import { checkCancelled, type AnalysisOptions } from './options';
 import { identifyLanguage, type LanguageId } from './language-id';

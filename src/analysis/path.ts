@@ -15,7 +15,7 @@ import { fail } from '../engine/errors';
 import { formatNodeId, type NodeId } from '../engine/nodeid';
 import type { Model } from '../engine/model';
 import type { Edit, HookName, Target } from '../engine/types';
-import { Rng } from '../train/rng';
+import { Rng } from './rng';
 import { IG_GAP_WARN, integratedTerms, suggestSteps, type IgJob } from './ig';
 import { checkCancelled, type AnalysisOptions } from './options';
 import { mlpHook, mlpHooks, type PositionSpec } from './scores';

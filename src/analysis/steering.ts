@@ -8,7 +8,7 @@ import type { Model } from '../engine/model';
 import type { Edit, HookName, ModelConfig } from '../engine/types';
 import { compareNextToken, type DistributionResult } from './distribution';
 import { generate, generateBatch, type AnalysisOptions, type GenerateResult, type Means, type Sampling } from './generate';
-import { Rng } from '../train/rng';
+import { Rng } from './rng';
 import { identifyLanguage, type LanguageId } from './language-id';
 import { assignTargets, type SwitchPrompt } from './lape';
 import { contrastiveVector, hookMeans, neuronDirection, type ContrastiveRequest } from './vectors';

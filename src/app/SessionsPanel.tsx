@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
-import { attributionCsv, attributionJson, downloadBlob, downloadText, openSessionStore, pathCsv, pathJson, svgString, svgToPng, type SavedSessionInfo, type SessionStore } from '../session';
+import { openSessionStore, type SavedSessionInfo, type SessionStore } from '../session';
+import { attributionCsv, attributionJson, downloadBlob, downloadText, pathCsv, pathJson, svgString, svgToPng } from './export';
 import { useStore } from '../store/store';
 import { currentLink, restoreSession, sessionOfState } from './session-bind';
 

@@ -1,6 +1,5 @@
 /** The session layer's public API (see docs/sessions.md). */
 export { decodeSession, encodeSession, encodeSessionReadable, isSessionFragment, MAX_FRAGMENT_CHARS, type Decoded } from './codec';
-export { attributionCsv, attributionJson, downloadBlob, downloadText, faithfulnessCsv, faithfulnessJson, faithfulnessPairedCsv, faithfulnessSummaryCsv, pathCsv, pathEdgesCsv, pathJson, safeFileName, svgString, svgToPng } from './export';
 export { checkModelFiles, fingerprintModelFiles, pickModelFiles, type FileCheck, type ModelFiles } from './local-files';
 export { normalizeSession, type Normalized } from './normalize';
 export { CURRENT_VERSION, defaultSession, LIMITS, modelLabel, Session, toEngineEdit, type LocalFingerprint, type SessionEdit, type SessionModel } from './schema';

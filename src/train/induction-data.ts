@@ -1,4 +1,4 @@
-import { Rng } from './rng';
+import { Rng } from '../analysis/rng';
 
 /** Tokens of the induction task: 64 characters so prompts can be typed. */
 export const INDUCTION_CHARS = [...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/'];

@@ -1,4 +1,4 @@
-import { Rng } from './rng';
+import { Rng } from '../analysis/rng';
 
 export const POLYGLOT_LANGS = ['en', 'de', 'es', 'it'] as const;
 export type Lang = (typeof POLYGLOT_LANGS)[number];

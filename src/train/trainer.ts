@@ -5,7 +5,7 @@ import type { ModelConfig } from '../engine/types';
 import { gpt2FromFlat } from '../engine/arch/gpt2';
 import type { Weights } from '../engine/weights';
 import { AdamW } from './adamw';
-import { Rng } from './rng';
+import { Rng } from '../analysis/rng';
 import { learningRate } from './schedule';
 
 export interface TrainSettings {

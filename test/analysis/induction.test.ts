@@ -18,7 +18,7 @@ import type { Model } from '../../src/engine/model';
 import { loadModelDir } from '../../src/engine/node-load';
 import { runModel } from '../../src/engine/run';
 import { inductionEvalSet } from '../../src/train/induction-data';
-import { Rng } from '../../src/train/rng';
+import { Rng } from '../../src/analysis/rng';
 import { circuitModel, CIRCUIT_V } from './circuit-model';
 
 const DIR = process.env.PATHLIGHT_INDUCTION_DIR ?? join(__dirname, '..', '..', 'public', 'models', 'induction');

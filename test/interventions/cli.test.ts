@@ -11,7 +11,7 @@ import type { Model } from '../../src/engine/model';
 import { loadModelDir } from '../../src/engine/node-load';
 import { encodeSafetensors } from '../../src/engine/safetensors-write';
 import { gpt2ToFlat } from '../../src/engine/arch/gpt2';
-import { Rng } from '../../src/train/rng';
+import { Rng } from '../../src/analysis/rng';
 import { cli } from '../cli/run-cli';
 import { CHARS, FIXTURE_DIR, tinyCharModel, useBackend } from './helpers';
 

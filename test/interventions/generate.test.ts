@@ -7,7 +7,7 @@ import type { Model } from '../../src/engine/model';
 import { loadModelDir } from '../../src/engine/node-load';
 import { runModel } from '../../src/engine/run';
 import type { Edit } from '../../src/engine/types';
-import { Rng } from '../../src/train/rng';
+import { Rng } from '../../src/analysis/rng';
 import { FIXTURE_DIR, liveTensors, tinyCharModel, useBackend } from './helpers';
 
 const PROMPT = [5, 77, 300, 12, 9, 411];

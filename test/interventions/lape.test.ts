@@ -16,7 +16,7 @@ import {
 } from '../../src/analysis/lape';
 import type { Model } from '../../src/engine/model';
 import { runModel } from '../../src/engine/run';
-import { Rng } from '../../src/train/rng';
+import { Rng } from '../../src/analysis/rng';
 import { liveTensors, tinyCharModel, useBackend } from './helpers';
 
 /** Pseudo-languages over disjoint letters. */

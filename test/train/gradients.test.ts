@@ -10,7 +10,7 @@ import { initFlat } from '../../src/engine/init';
 import type { ModelConfig } from '../../src/engine/types';
 import type { Weights } from '../../src/engine/weights';
 import { gpt2Config, gpt2FromFlat } from '../../src/engine/arch/gpt2';
-import { Rng } from '../../src/train/rng';
+import { Rng } from '../../src/analysis/rng';
 
 const cfg: ModelConfig = gpt2Config({ nLayer: 2, nHead: 4, dModel: 32, dMlp: 64, vocabSize: 40, nCtx: 16 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { INDUCTION_CHARS, inductionEvalSet, inductionSequence } from '../../src/train/induction-data';
-import { Rng } from '../../src/train/rng';
+import { Rng } from '../../src/analysis/rng';
 
 describe('induction data', () => {
   it('repeats a span: the token after each repeated position equals the one after its first occurrence', () => {

@@ -1,6 +1,6 @@
 import { headPatternScores } from '../../analysis/head-patterns';
 import { inductionSequence } from '../../train/induction-data';
-import { Rng } from '../../train/rng';
+import { Rng } from '../../analysis/rng';
 import { fail } from '../../engine/errors';
 import { allowFlags, flag, numberFlag, type Args } from '../args';
 import { openModel, promptIds, setupBackend } from '../common';

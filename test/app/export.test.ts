@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { FaithfulnessResult } from '../../src/analysis/faithfulness';
 import type { PathNode, PathResult } from '../../src/analysis/path';
-import { attributionCsv, attributionJson, attributionRows, csvCell, faithfulnessCsv, faithfulnessJson, faithfulnessPairedCsv, faithfulnessSummaryCsv, pathCsv, pathEdgesCsv, pathJson, safeFileName, serializeSvg, styleDiff, toCsv, type NodeLike } from '../../src/session/export';
+import { attributionCsv, attributionJson, attributionRows, csvCell, faithfulnessCsv, faithfulnessJson, faithfulnessPairedCsv, faithfulnessSummaryCsv, pathCsv, pathEdgesCsv, pathJson, safeFileName, serializeSvg, styleDiff, toCsv, type NodeLike } from '../../src/app/export';
 
 /** A minimal RFC 4180 parser, to check that what toCsv writes reads back as the same cells. */
 function parseCsv(text: string): string[][] {
