@@ -3,13 +3,12 @@
  * distractor, or the log-probability of t. The position defaults to the last one.
  */
 import { fail } from '../engine/errors';
-import type { ModelConfig, Target } from '../engine/types';
+import { LOGIT_TARGET_KINDS, type ModelConfig, type Target } from '../engine/types';
 
 /** A target whose position is resolved to an index into the prompt. */
 export type ResolvedTarget = Target & { position: number };
 
-export const TARGET_KINDS = ['logit', 'logit_diff', 'logprob'] as const;
-export type TargetKind = (typeof TARGET_KINDS)[number];
+export { LOGIT_TARGET_KINDS as TARGET_KINDS, type LogitTargetKind as TargetKind } from '../engine/types';
 
 /**
  * Resolves the position (undefined or negative = the last one) and checks the target against the prompt length
@@ -18,7 +17,7 @@ export type TargetKind = (typeof TARGET_KINDS)[number];
 export function resolveTarget(t: Target, T: number, cfg?: ModelConfig): ResolvedTarget {
   const position = t.position === undefined || t.position < 0 ? T - 1 : t.position;
   if (!Number.isInteger(position) || position >= T) fail(`target position ${t.position} is outside the prompt (0..${T - 1})`);
-  if (!(TARGET_KINDS as readonly string[]).includes(t.kind)) fail(`target kind "${t.kind}" is not one of ${TARGET_KINDS.join(', ')}`);
+  if (!(LOGIT_TARGET_KINDS as readonly string[]).includes(t.kind)) fail(`target kind "${t.kind}" is not one of ${LOGIT_TARGET_KINDS.join(', ')}`);
   if (t.kind === 'logit_diff' && t.distractor === undefined) fail('a logit_diff target needs a distractor token');
   if (cfg) {
     for (const tok of t.kind === 'logit_diff' ? [t.token, t.distractor!] : [t.token]) {

@@ -1,3 +1,4 @@
+import { VIEW_TABS } from '../session';
 import { useEffect } from 'react';
 import { answerLinkedModel } from './session-bind';
 import { useStore } from '../store/store';
@@ -89,7 +90,7 @@ export function App() {
         </section>
         <section className="col-right">
           <nav className="tabs">
-            {(['graph', 'heatmap', 'attention'] as const).map((t) => (
+            {VIEW_TABS.map((t) => (
               <button key={t} className={tab === t ? 'active' : ''} onClick={() => set({ tab: t })} data-testid={`tab-${t}`}>
                 {t === 'graph' ? 'Path graph' : t === 'heatmap' ? 'Activations' : 'Attention'}
               </button>

@@ -5,7 +5,7 @@
  */
 import { validateEdit } from '../engine/edits';
 import { parseNodeId } from '../engine/nodeid';
-import { checkModelFiles, createUrlSync, fingerprintModelFiles, readSessionFromLocation, sessionToStore, sessionUrl, storeToSession, type Session, type StoreFields, type UrlSync } from '../session';
+import { checkModelFiles, createUrlSync, fingerprintModelFiles, readSessionFromLocation, sessionToStore, sessionUrl, storeToSession, type Session, type UrlSync } from '../session';
 import { useStore, type State } from '../store/store';
 import { getEngine, initEngine, loadModel, refresh, runAnalysis, selectNode } from './controller';
 import { modelUrlVerdict } from './link-policy';
@@ -57,7 +57,7 @@ export async function answerLinkedModel(load: boolean): Promise<void> {
 }
 
 export function sessionOfState(s: State = useStore.getState()): Session {
-  return storeToSession(s as unknown as StoreFields);
+  return storeToSession(s);
 }
 
 /** Applies a session to the loaded model: prompt, target, edits, view, then reruns what was on screen. */

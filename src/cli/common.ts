@@ -1,6 +1,6 @@
 /** What every CLI command shares: opening the model, choosing the backend, reading prompts, formatting tensors. */
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, type BackendName } from '../engine/backend';
+import { BACKEND_ORDER, initBackend, type BackendName } from '../engine/backend';
 import { fail } from '../engine/errors';
 import type { Model } from '../engine/model';
 import { loadModelDir } from '../engine/node-load';
@@ -8,7 +8,7 @@ import type { Edit, TensorData } from '../engine/types';
 import { flag, requireFlag, type Args } from './args';
 import { prepareNodeWebGpu } from './node-webgpu';
 
-const BACKENDS = ['cpu', 'wasm', 'webgl', 'webgpu'] as const;
+const BACKENDS = BACKEND_ORDER;
 
 export async function setupBackend(args: Args): Promise<BackendName> {
   const b = flag(args, 'backend') ?? 'wasm';

@@ -1,14 +1,14 @@
 import { fail } from './errors';
 import { hookInfo, type HookInfo } from './hooks';
-import type { Edit, HookName, ModelConfig } from './types';
+import { EDIT_OPS, type Edit, type HookName, type ModelConfig } from './types';
 
-const OPS = new Set(['zero', 'clamp', 'scale', 'mean', 'add']);
+const OPS = new Set<string>(EDIT_OPS);
 
 /** Checks one edit against a model and a sequence length; throws a message naming the bad field. */
 export function validateEdit(e: Edit, cfg: ModelConfig, T: number): HookInfo {
   const info = hookInfo(e.hook, cfg);
   if (e.hook === 'logits') fail('edits on "logits" are not supported');
-  if (!OPS.has(e.op)) fail(`edit on ${e.hook}: unknown operation "${String(e.op)}" (zero, clamp, scale, mean, add)`);
+  if (!OPS.has(e.op)) fail(`edit on ${e.hook}: unknown operation "${String(e.op)}" (${EDIT_OPS.join(', ')})`);
   if (e.index !== null && (!Number.isInteger(e.index) || e.index < 0 || e.index >= info.units)) {
     fail(`edit on ${e.hook}: index ${e.index} is out of range (0..${info.units - 1})`);
   }

@@ -4,7 +4,7 @@ import { fail } from './errors';
 import { forwardResidual, unembed, type HookFn } from './forward';
 import { hookInfo } from './hooks';
 import type { Model } from './model';
-import type { Edit, GradRules, HookName, ModelConfig, RunRequest, RunResult, Target, TensorData } from './types';
+import { TARGET_KINDS, type Edit, type GradRules, type HookName, type ModelConfig, type RunRequest, type RunResult, type Target, type TensorData } from './types';
 
 export interface NormalisedRequest {
   B: number;
@@ -51,7 +51,7 @@ export function normaliseRequest(cfg: ModelConfig, req: RunRequest): NormalisedR
     targets = list.map((t) => {
       const position = t.position === undefined || t.position === -1 ? T - 1 : t.position;
       if (!Number.isInteger(position) || position < 0 || position >= T) fail(`target position ${t.position} is outside the prompt (0..${T - 1})`);
-      if (!['logit', 'logit_diff', 'logprob', 'activation'].includes(t.kind)) fail(`target kind "${t.kind}" is not one of logit, logit_diff, logprob, activation`);
+      if (!(TARGET_KINDS as readonly string[]).includes(t.kind)) fail(`target kind "${t.kind}" is not one of ${TARGET_KINDS.join(', ')}`);
       if (t.kind === 'activation') {
         const info = hookInfo(t.hook ?? '', cfg);
         if (info.layout !== 'tokens') fail(`activation target: ${t.hook} is not a [T, N] hook`);

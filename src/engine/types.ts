@@ -15,7 +15,8 @@ export type HookName = string;
  * - `add`: add `value` (scalar, to the selected units) or `value` × `vector` (a direction over the
  *   hook's last dimension; `index` must then be null). Residual-stream steering is an `add` edit.
  */
-export type EditOp = 'zero' | 'clamp' | 'scale' | 'mean' | 'add';
+export const EDIT_OPS = ['zero', 'clamp', 'scale', 'mean', 'add'] as const;
+export type EditOp = (typeof EDIT_OPS)[number];
 
 export interface Edit {
   hook: HookName;
@@ -36,7 +37,11 @@ export interface Edit {
  * `position`; `activation` reads one unit of a hook (`hook`, `index`) at `position`, for gradients of an
  * internal activation (path edges).
  */
-export type TargetKind = 'logit' | 'logit_diff' | 'logprob' | 'activation';
+/** Targets read from the next-token prediction (attribution, paths, patching, the workbench). */
+export const LOGIT_TARGET_KINDS = ['logit', 'logit_diff', 'logprob'] as const;
+export type LogitTargetKind = (typeof LOGIT_TARGET_KINDS)[number];
+export const TARGET_KINDS = [...LOGIT_TARGET_KINDS, 'activation'] as const;
+export type TargetKind = (typeof TARGET_KINDS)[number];
 
 export interface Target {
   kind: TargetKind;

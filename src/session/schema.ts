@@ -10,6 +10,8 @@
 import { z } from 'zod';
 import { parseNodeId } from '../engine/nodeid';
 import type { Edit } from '../engine/types';
+import { BACKEND_CHOICES } from '../engine/backend-names';
+import { EDIT_OPS, LOGIT_TARGET_KINDS } from '../engine/types';
 
 export const CURRENT_VERSION = 2;
 
@@ -92,12 +94,12 @@ export const SessionModel = z.discriminatedUnion('kind', [
 ]);
 export type SessionModel = z.infer<typeof SessionModel>;
 
-export const BACKENDS = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const;
+export const BACKENDS = BACKEND_CHOICES;
 
 export const SessionTarget = z
   .strictObject({
     token: index(LIMITS.maxToken),
-    kind: z.enum(['logit', 'logit_diff', 'logprob']),
+    kind: z.enum(LOGIT_TARGET_KINDS),
     distractor: index(LIMITS.maxToken).optional(),
     /** Position whose next token is read; absent = the last. */
     position: index(LIMITS.maxPosition).optional(),
@@ -127,7 +129,7 @@ export const SessionEdit = z
   .strictObject({
     hook: z.string().max(64).regex(EDIT_HOOK_RE, 'not an editable hook'),
     index: index(LIMITS.maxUnit).nullable(),
-    op: z.enum(['zero', 'clamp', 'scale', 'mean', 'add']),
+    op: z.enum(EDIT_OPS),
     value: ranged('edits.*.value').optional(),
     vector: z.array(finite).min(1).max(LIMITS.vectorLength).optional(),
     positions: z.array(index(LIMITS.maxPosition)).max(LIMITS.editPositions).nullable(),
@@ -141,7 +143,9 @@ export const SessionEdit = z
   });
 export type SessionEdit = z.infer<typeof SessionEdit>;
 
+/** The workbench's view tabs (the app and the store use this list). */
 export const VIEW_TABS = ['graph', 'heatmap', 'attention'] as const;
+export type ViewTab = (typeof VIEW_TABS)[number];
 
 export const SessionView = z.strictObject({
   tab: z.enum(VIEW_TABS),
@@ -243,7 +247,7 @@ export const SessionV1 = z.object({
     z.object({
       hook: z.string(),
       index: z.int().nullable(),
-      op: z.enum(['zero', 'clamp', 'scale', 'mean', 'add']),
+      op: z.enum(EDIT_OPS),
       value: z.number().optional(),
       positions: z.array(z.int()).nullable(),
       off: z.boolean().optional(),

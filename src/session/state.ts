@@ -5,7 +5,7 @@
  */
 import { PathlightError } from '../engine/errors';
 import type { Edit } from '../engine/types';
-import type { LocalFingerprint, MethodName, Session, SessionEdit } from './schema';
+import type { LocalFingerprint, MethodName, Session, SessionEdit, ViewTab } from './schema';
 
 export type StoreModelRef = { kind: 'bundled'; name: string } | { kind: 'url'; url: string } | { kind: 'local'; name: string; fingerprint?: LocalFingerprint };
 
@@ -38,7 +38,7 @@ export interface StoreFields {
   edits: StoreEdit[];
   /** One node (today's store) or several. */
   selected: string | string[] | null;
-  tab: 'graph' | 'heatmap' | 'attention';
+  tab: ViewTab;
   viewLayer: number;
   viewHead: number;
   zoom?: { k: number; x: number; y: number } | null;

@@ -5,6 +5,8 @@ import type { Edit } from '../engine/types';
 import type { AttributionResult } from '../analysis/attribution';
 import type { PathResult } from '../analysis/path';
 import type { NodeId } from '../engine/nodeid';
+import type { ViewTab } from '../session/schema';
+import type { StoreEdit } from '../session/state';
 import type { GenerateUiResult, ModelInfo, NeuronCardUi, TokenProb, TokenView } from '../worker/api';
 
 export type AnalysisMethod = 'path' | 'gxa' | 'ig' | 'act' | 'grad' | 'ablate';
@@ -34,7 +36,7 @@ export interface GenerationSlice {
 }
 
 export interface ViewSlice {
-  tab: 'graph' | 'heatmap' | 'attention';
+  tab: ViewTab;
   viewLayer: number;
   viewHead: number;
 }
@@ -49,11 +51,8 @@ export interface Distribution {
   logits: Float32Array;
 }
 
-export interface UiEdit extends Edit {
-  id: string;
-  enabled: boolean;
-  label?: string;
-}
+/** An edit in the workbench: the session's edit (on/off, label) with the id the edit list keys it by. */
+export type UiEdit = StoreEdit & { id: string };
 
 export interface ModelSlice {
   modelRef: ModelRef;
