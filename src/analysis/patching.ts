@@ -25,7 +25,7 @@ import { checkCancelled, type AnalysisOptions } from './options';
 import { patchEdits, patchHooks, unitShape, type PatchHookKind } from './patching-units';
 import { suffixBatch, SuffixRunner, suffixTarget } from './suffix';
 
-export { PATCH_HOOK_KINDS, type PatchHookKind } from './patching-units';
+export { ALL_PATCH_HOOK_KINDS, PATCH_HOOK_KINDS, type PatchHookKind } from './patching-units';
 
 export const PATCH_METHODS = ['exact', 'atp', 'relp'] as const;
 export type PatchMethod = (typeof PATCH_METHODS)[number];
@@ -44,7 +44,7 @@ export interface PatchRequest {
   metric?: PatchMetric;
   method: PatchMethod;
   direction?: PatchDirection;
-  /** Which units; default all three kinds. */
+  /** Which units; default mlp, heads and resid (`mlp_out` only when listed). */
   hooks?: PatchHookKind[];
   /** Only these layers; default every layer. */
   layers?: number[];
@@ -203,7 +203,7 @@ export async function exactPatching(model: Model, plan: PatchPlan, opts: Analysi
       const jobs: Array<{ hook: HookName; unit: number; edits: Edit[] }> = [];
       for (const h of hooks) {
         const { units, width, layer, kind } = unitShape(h, cfg);
-        // The last block's heads and neurons at a position before the last reach no later layer: no effect.
+        // The last block's heads, neurons and MLP output at a position before the last reach no later layer: no effect.
         if (p < T - 1 && layer === cfg.nLayer - 1 && kind !== 'resid') continue;
         const a = runner.clean[h].data;
         const s = source[h];

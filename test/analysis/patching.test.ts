@@ -232,6 +232,31 @@ describe('patching: a hand-checkable two-layer model and the request checks', ()
     expect(maxAbs(r.scores['blocks.0.hook_resid_pre'].data)).toBeGreaterThan(1e-3);
   });
 
+  it('mlp_out on request: a block\'s whole MLP output, exact and atp against whole-prompt runs', async () => {
+    const clean = [1, 2, 3, 4];
+    const corrupted = [1, 7, 3, 4];
+    const exact = await patch(model, { clean, corrupted, target: 4, method: 'exact', hooks: ['mlp_out'] });
+    const atp = await patch(model, { clean, corrupted, target: 4, method: 'atp', hooks: ['mlp_out'] });
+    expect(Object.keys(exact.scores)).toEqual(['blocks.0.hook_mlp_out', 'blocks.1.hook_mlp_out']);
+    const hooks = Object.keys(exact.scores);
+    const tgt: Target = { kind: 'logit', token: 4 };
+    const runs = await runModel(model, { inputIds: [corrupted, clean], capture: hooks, target: tgt, logits: 'none' });
+    const D = model.config.dModel;
+    for (const h of hooks) {
+      const a = runs.activations[h].data;
+      const g = runs.grads[h].data;
+      for (let p = 1; p < 4; p++) {
+        const edits: Edit[] = Array.from({ length: D }, (_, c) => ({ hook: h, index: c, op: 'clamp', value: a[4 * D + p * D + c], positions: [p] }));
+        const e = await runModel(model, { inputIds: [corrupted], edits, target: tgt, logits: 'none' });
+        expect(exact.scores[h].data[p]).toBeCloseTo(e.targetValues![0] - runs.targetValues![0], 4);
+        let dot = 0;
+        for (let c = 0; c < D; c++) dot += (a[4 * D + p * D + c] - a[p * D + c]) * g[p * D + c];
+        expect(atp.scores[h].data[p]).toBeCloseTo(dot, 5);
+      }
+    }
+    expect(maxAbs(exact.scores['blocks.0.hook_mlp_out'].data)).toBeGreaterThan(1e-3);
+  });
+
   it('refuses prompts of different lengths, naming both', async () => {
     await expect(patch(model, { clean: [1, 2, 3], corrupted: [1, 2], target: 4, method: 'exact' })).rejects.toThrow(/clean prompt has 3 tokens, the corrupted prompt 2/);
     await expect(patch(model, { clean: [1, 2], corrupted: [1, 3], target: 4, method: 'exact', metric: 'logit_diff' })).rejects.toThrow(/distractor/);

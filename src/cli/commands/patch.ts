@@ -1,5 +1,5 @@
 /** `pathlight patch`: activation patching (exact), attribution patching (atp) and relevance patching (relp) on a clean/corrupted pair. */
-import { PATCH_HOOK_KINDS, PATCH_METHODS, PATCH_METRICS, patch, type PatchHookKind, type PatchMethod, type PatchMetric, type PatchResult } from '../../analysis/patching';
+import { ALL_PATCH_HOOK_KINDS, PATCH_HOOK_KINDS, PATCH_METHODS, PATCH_METRICS, patch, type PatchHookKind, type PatchMethod, type PatchMetric, type PatchResult } from '../../analysis/patching';
 import { fail } from '../../engine/errors';
 import { hookInfo } from '../../engine/hooks';
 import type { Model } from '../../engine/model';
@@ -8,7 +8,7 @@ import { parseToken } from '../common';
 import { jsonTensor, withModel } from './attribute';
 
 export const PATCH_USAGE =
-  'patch --model M (--clean TEXT | --clean-ids IDS) (--corrupted TEXT | --corrupted-ids IDS) --target TOK|#ID [--distractor TOK|#ID] [--metric logit|logit_diff|logprob] --method exact|atp|relp [--direction denoising|noising] [--hooks mlp,heads,resid] [--layers L,...] [--positions all|last|P] [--format json|csv]';
+  'patch --model M (--clean TEXT | --clean-ids IDS) (--corrupted TEXT | --corrupted-ids IDS) --target TOK|#ID [--distractor TOK|#ID] [--metric logit|logit_diff|logprob] --method exact|atp|relp [--direction denoising|noising] [--hooks mlp,heads,resid,mlp_out] [--layers L,...] [--positions all|last|P] [--format json|csv]';
 
 /** Token ids from `--NAME TEXT` (through the tokenizer) or `--NAME-ids 1,2,3`; exactly one of the two. */
 export function promptFrom(args: Args, model: Model, name: string): number[] {
@@ -64,7 +64,7 @@ export async function patchCommand(args: Args): Promise<unknown> {
   const direction = flag(args, 'direction') ?? 'denoising';
   if (direction !== 'denoising' && direction !== 'noising') fail(`--direction: "${direction}" is not denoising or noising`);
   const hooks = (flag(args, 'hooks') ?? PATCH_HOOK_KINDS.join(',')).split(',').map((s) => s.trim()).filter((s) => s !== '');
-  for (const k of hooks) if (!(PATCH_HOOK_KINDS as readonly string[]).includes(k)) fail(`--hooks: "${k}" is not one of ${PATCH_HOOK_KINDS.join(', ')}`);
+  for (const k of hooks) if (!(ALL_PATCH_HOOK_KINDS as readonly string[]).includes(k)) fail(`--hooks: "${k}" is not one of ${ALL_PATCH_HOOK_KINDS.join(', ')}`);
   let out: PatchResult | null = null;
   let csv = '';
   const json = await withModel(args, async (model) => {
