@@ -1,7 +1,7 @@
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 import { parseNodeId } from '../engine/nodeid';
 import { useStore, type AnalysisMethod } from '../store/store';
-import { graphFromAttribution, graphFromPath } from '../views/graph-data';
+import { graphFromAttribution, graphFromPath, markEdited, MAX_NEURONS_PER_LAYER, PER_LAYER_LIMIT } from '../views/graph-data';
 import { PathGraphView } from '../views/PathGraphView';
 import { cancelAnalysis, currentTarget, runAnalysis, selectNode } from './controller';
 
@@ -18,12 +18,12 @@ export function AnalysisPanel() {
   const s = useStore();
   const target = currentTarget();
   const targetToken = s.target?.token ?? s.clean?.[0]?.token;
+  const [perLayer, setPerLayer] = useState(MAX_NEURONS_PER_LAYER);
   const graph = useMemo(() => {
     if (!s.model) return null;
-    if (s.path) return graphFromPath(s.path, s.heads, s.model.config.nLayer);
-    if (s.attribution) return graphFromAttribution(s.attribution, s.model.config.nLayer);
-    return null;
-  }, [s.path, s.attribution, s.heads, s.model]);
+    const g = s.path ? graphFromPath(s.path, s.heads, s.model.config.nLayer, perLayer) : s.attribution ? graphFromAttribution(s.attribution, s.model.config.nLayer, perLayer) : null;
+    return g && markEdited(g, s.edits.filter((e) => e.enabled));
+  }, [s.path, s.attribution, s.heads, s.model, perLayer, s.edits]);
   return (
     <div className="panel">
       <h2>Find the path</h2>
@@ -52,6 +52,9 @@ export function AnalysisPanel() {
           target: {target ? JSON.stringify(targetToken ?? `#${target.token}`) : '—'}
           {s.distractor ? ` vs ${JSON.stringify(s.distractor.token)}` : ''}
         </span>
+        <label title="neurons drawn per layer (the rest are pruned by |score|)">
+          per layer <input type="number" data-testid="per-layer" min={1} max={PER_LAYER_LIMIT} value={perLayer} onChange={(e) => setPerLayer(Math.max(1, Math.min(PER_LAYER_LIMIT, Number(e.target.value) || MAX_NEURONS_PER_LAYER)))} />
+        </label>
         <button data-testid="run-path" onClick={() => void runAnalysis()} disabled={!s.clean || s.running} title="Run (Ctrl+Enter)">
           Run
         </button>
@@ -67,7 +70,7 @@ export function AnalysisPanel() {
         <>
           <PathGraphView data={graph} selected={s.selected} onSelect={(n) => void selectNode(n.id, n.kind, n.layer, n.index)} />
           <p className="muted legend">
-            Circles: MLP neurons at the target position (blue promotes the target, red suppresses; size by |attribution|); squares: attention heads (grad × act).
+            Circles: MLP neurons at the target position (blue promotes the target, red suppresses; size by |attribution|); squares: attention heads (grad × act; hover for the head); dashed violet ring: an active edit.
             {s.path && ' Dark outline: the path; faint: runners-up. Scroll to zoom, drag to pan. Click a node to inspect and edit it.'}
           </p>
           {s.path && (

@@ -84,9 +84,6 @@ export function App() {
         <section className="col-left">
           <PromptPanel />
           <PredictionsPanel />
-          <EditsPanel />
-          <GenerationPanel />
-          <SessionsPanel />
         </section>
         <section className="col-right">
           <nav className="tabs">
@@ -98,6 +95,12 @@ export function App() {
           </nav>
           {tab === 'graph' ? <AnalysisPanel /> : <ActivationsPanel />}
           <NeuronCardPanel />
+        </section>
+        {/* The edit → effect loop stays in view: edits and the continuation beside the graph and card. */}
+        <section className="col-side">
+          <EditsPanel />
+          <GenerationPanel />
+          <SessionsPanel />
         </section>
       </main>
       <footer className="muted">Shortcuts: Ctrl+Enter run · Ctrl+Z undo last edit · Ctrl+Shift+Backspace clear edits</footer>

@@ -34,15 +34,16 @@ async function loadLinkedModel(url: string, then: () => Promise<void>): Promise<
     if (!useStore.getState().model) await loadModel({ kind: 'bundled', name: DEFAULT_MODEL });
     return;
   }
+  // The absolute address: a relative ?modelUrl= must not end up in the link as a URL other pages cannot open.
   if (v.kind === 'load') {
-    await loadModel({ kind: 'url', url });
+    await loadModel({ kind: 'url', url: v.url });
     if (useStore.getState().model) await then();
     return;
   }
   if (!useStore.getState().model) await loadModel({ kind: 'bundled', name: DEFAULT_MODEL });
   useStore.getState().set({ confirmModel: { url: v.url, origin: v.origin } });
   onConfirm = async () => {
-    await loadModel({ kind: 'url', url });
+    await loadModel({ kind: 'url', url: v.url });
     if (useStore.getState().model) await then();
   };
 }

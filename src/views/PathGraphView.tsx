@@ -1,6 +1,6 @@
 import { useEffect, useRef } from 'react';
 import type { GraphData, GraphNode } from './graph-data';
-import { drawPathGraph } from './path-graph';
+import { drawPathGraph, resetZoom } from './path-graph';
 
 /** React owns this div; drawPathGraph owns the SVG inside it. */
 export function PathGraphView({ data, selected, onSelect }: { data: GraphData; selected: string | null; onSelect: (n: GraphNode) => void }) {
@@ -10,5 +10,12 @@ export function PathGraphView({ data, selected, onSelect }: { data: GraphData; s
   useEffect(() => {
     if (ref.current) drawPathGraph(ref.current, data, selected, { onSelect: (n) => handler.current(n) });
   }, [data, selected]);
-  return <div ref={ref} className="graph-container" data-testid="path-graph" />;
+  return (
+    <div className="graph-wrap">
+      <button className="zoom-reset" data-testid="zoom-reset" onClick={() => ref.current && resetZoom(ref.current)} title="back to the whole graph">
+        reset zoom
+      </button>
+      <div ref={ref} className="graph-container" data-testid="path-graph" />
+    </div>
+  );
 }

@@ -15,6 +15,8 @@ export interface GraphNode {
   score: number;
   /** Role in a path search. */
   role: 'path' | 'runner' | 'top';
+  /** An active edit changes this unit at this position. */
+  edited?: boolean;
 }
 
 export interface GraphEdge {
@@ -32,8 +34,10 @@ export interface GraphData {
   maxAbs: number;
 }
 
-/** At most this many neurons per layer are drawn; the rest are pruned by |score|. */
+/** Neurons drawn per layer by default; the rest are pruned by |score| (the graph's "per layer" setting changes it). */
 export const MAX_NEURONS_PER_LAYER = 10;
+/** The most neurons per layer the graph draws at any setting. */
+export const PER_LAYER_LIMIT = 32;
 
 function topIndices(values: ArrayLike<number>, k: number): number[] {
   return Array.from({ length: values.length }, (_, i) => i)
@@ -55,7 +59,8 @@ function headNodes(heads: AttributionResult | null, nLayer: number, position: nu
   return out;
 }
 
-export function graphFromPath(r: PathResult, heads: AttributionResult | null, nLayer: number): GraphData {
+export function graphFromPath(r: PathResult, heads: AttributionResult | null, nLayer: number, perLayer = MAX_NEURONS_PER_LAYER): GraphData {
+  const cap = Math.max(1, Math.min(PER_LAYER_LIMIT, perLayer));
   const p = r.target.position;
   const nodes: GraphNode[] = [];
   const edges: GraphEdge[] = [];
@@ -64,7 +69,7 @@ export function graphFromPath(r: PathResult, heads: AttributionResult | null, nL
     const chosen = new Set<number>([pathNode.index]);
     nodes.push({ id: pathNode.node, kind: 'neuron', layer: l, index: pathNode.index, position: p, score: r.layerScores[l]?.[pathNode.index] ?? pathNode.score, role: 'path' });
     for (const ru of r.runners_up[l] ?? []) {
-      if (chosen.size >= MAX_NEURONS_PER_LAYER || chosen.has(ru.index)) continue;
+      if (chosen.size >= cap || chosen.has(ru.index)) continue;
       chosen.add(ru.index);
       nodes.push({ id: ru.node, kind: 'neuron', layer: l, index: ru.index, position: p, score: ru.score, role: 'runner' });
     }
@@ -78,7 +83,8 @@ export function graphFromPath(r: PathResult, heads: AttributionResult | null, nL
   return { layers: nLayer, nodes, edges, maxAbs: Math.max(1e-9, ...nodes.map((n) => Math.abs(n.score))) };
 }
 
-export function graphFromAttribution(r: AttributionResult, nLayer: number): GraphData {
+export function graphFromAttribution(r: AttributionResult, nLayer: number, perLayer = MAX_NEURONS_PER_LAYER): GraphData {
+  const cap = Math.max(1, Math.min(PER_LAYER_LIMIT, perLayer));
   const p = r.target.position;
   const nodes: GraphNode[] = [];
   for (let l = 0; l < nLayer; l++) {
@@ -86,10 +92,18 @@ export function graphFromAttribution(r: AttributionResult, nLayer: number): Grap
     if (!s) continue;
     const N = s.shape[1];
     const row = s.data.subarray(p * N, (p + 1) * N);
-    for (const i of topIndices(row, MAX_NEURONS_PER_LAYER)) {
+    for (const i of topIndices(row, cap)) {
       nodes.push({ id: formatNodeId({ kind: 'neuron', layer: l, index: i, position: p }), kind: 'neuron', layer: l, index: i, position: p, score: row[i], role: 'top' });
     }
   }
   nodes.push(...headNodes(r, nLayer, p));
   return { layers: nLayer, nodes, edges: [], maxAbs: Math.max(1e-9, ...nodes.map((n) => Math.abs(n.score))) };
+}
+
+/** Marks the nodes an active edit changes (same hook and unit, every position or the node's). */
+export function markEdited(g: GraphData, edits: ReadonlyArray<{ hook: string; index: number | null; positions: number[] | null }>): GraphData {
+  if (edits.length === 0) return g;
+  const hookOf = (n: GraphNode) => (n.kind === 'neuron' ? `blocks.${n.layer}.mlp.hook_post` : `blocks.${n.layer}.attn.hook_z`);
+  const hit = (n: GraphNode) => edits.some((e) => e.hook === hookOf(n) && (e.index === null || e.index === n.index) && (e.positions === null || e.positions.includes(n.position)));
+  return { ...g, nodes: g.nodes.map((n) => (hit(n) ? { ...n, edited: true } : n)) };
 }

@@ -1,51 +1,91 @@
 /**
- * The path graph: layers as columns, neurons as circles (size by |attribution|, colour by sign), heads as
- * squares below them, the path highlighted, runners-up faint, edges weighted; zoom and pan.
- * React owns the container element; this function owns everything inside it (D3 joins).
+ * The path graph: layers as columns, neurons as circles (size by |attribution|, colour by sign), each layer's heads
+ * as a compact grid of squares below them, the path highlighted, runners-up faint, edges weighted, edited nodes
+ * ringed; zoom and pan. The layout scales with the layer and head counts: columns keep a minimum width (the SVG
+ * grows and the container scrolls), labels sit under their circles and are dropped where they would not fit, so no
+ * two overlap and none is clipped. React owns the container element; this function owns everything inside it.
  */
 import * as d3 from 'd3';
+import { divergingColour } from './colours';
 import type { GraphData, GraphNode } from './graph-data';
 
 export interface GraphHandlers {
   onSelect: (n: GraphNode) => void;
 }
 
-const W = 900;
-const H = 420;
+/** Narrowest column: room for a circle, its label and the gap to the next column. */
+const MIN_COL = 64;
+const TOP = 30;
 
-function colour(score: number, maxAbs: number): string {
-  const t = Math.min(1, Math.abs(score) / maxAbs);
-  return score >= 0 ? d3.interpolateBlues(0.35 + 0.6 * t) : d3.interpolateReds(0.35 + 0.6 * t);
+const zooms = new WeakMap<HTMLElement, d3.ZoomBehavior<SVGSVGElement, unknown>>();
+
+/** Back to the unzoomed, unpanned view. */
+export function resetZoom(el: HTMLElement): void {
+  const z = zooms.get(el);
+  const svg = d3.select(el).select<SVGSVGElement>('svg.path-graph');
+  if (z && !svg.empty()) svg.call(z.transform, d3.zoomIdentity);
+}
+
+interface Layout {
+  W: number;
+  H: number;
+  colW: number;
+  rMax: number;
+  rowH: number;
+  sq: number;
+  headCols: number;
+  headTop: number;
+  headLabels: boolean;
+}
+
+function layout(el: HTMLElement, data: GraphData): Layout {
+  const colW = Math.max(MIN_COL, (el.clientWidth || 900) / Math.max(1, data.layers));
+  const perLayer = Math.max(1, ...d3.rollup(data.nodes.filter((n) => n.kind === 'neuron'), (v) => v.length, (n) => n.layer).values());
+  const heads = Math.max(0, ...d3.rollup(data.nodes.filter((n) => n.kind === 'head'), (v) => v.length, (n) => n.layer).values());
+  const rMax = Math.min(12, colW * 0.16);
+  const rowH = 2 * rMax + 16;
+  // Heads: as many per row as fit at 12 px or more, at most 8; labels only when few and large enough.
+  const headCols = Math.max(1, Math.min(heads, 8, Math.floor((colW - 8) / 12)));
+  const sq = Math.min(16, (colW - 8) / headCols - 2);
+  const headLabels = heads <= 4 && sq >= 14 && headCols === heads;
+  const headRows = heads ? Math.ceil(heads / headCols) : 0;
+  const headTop = TOP + perLayer * rowH + 10;
+  const H = headTop + headRows * (sq + 3) + (headLabels ? 18 : 4) + 8;
+  return { W: colW * data.layers, H, colW, rMax, rowH, sq, headCols, headTop, headLabels };
 }
 
 export function drawPathGraph(el: HTMLElement, data: GraphData, selected: string | null, h: GraphHandlers): void {
+  const L = layout(el, data);
   let svg = d3.select(el).select<SVGSVGElement>('svg.path-graph');
   if (svg.empty()) {
-    svg = d3.select(el).append('svg').attr('class', 'path-graph').attr('viewBox', `0 0 ${W} ${H}`).attr('width', '100%').attr('preserveAspectRatio', 'xMidYMid meet');
-    svg.append('rect').attr('class', 'bg').attr('width', W).attr('height', H).attr('fill', 'white');
+    svg = d3.select(el).append('svg').attr('class', 'path-graph');
+    svg.append('rect').attr('class', 'bg').attr('fill', 'white');
     const g = svg.append('g').attr('class', 'zoom');
     g.append('g').attr('class', 'layers');
     g.append('g').attr('class', 'edges');
     g.append('g').attr('class', 'nodes');
-    svg.call(
-      d3.zoom<SVGSVGElement, unknown>().scaleExtent([0.5, 8]).on('zoom', (ev) => g.attr('transform', ev.transform.toString())),
-    );
+    const z = d3.zoom<SVGSVGElement, unknown>().scaleExtent([0.25, 8]).on('zoom', (ev) => g.attr('transform', ev.transform.toString()));
+    svg.call(z);
+    zooms.set(el, z);
   }
+  svg.attr('viewBox', `0 0 ${L.W} ${L.H}`).attr('width', L.W).attr('height', L.H);
+  svg.select('rect.bg').attr('width', L.W).attr('height', L.H);
   const g = svg.select<SVGGElement>('g.zoom');
-  const colW = W / Math.max(1, data.layers);
-  const x = (l: number) => colW * (l + 0.5);
+  const x = (l: number) => L.colW * (l + 0.5);
   const neuronsByLayer = d3.group(data.nodes.filter((n) => n.kind === 'neuron'), (n) => n.layer);
   const headsByLayer = d3.group(data.nodes.filter((n) => n.kind === 'head'), (n) => n.layer);
   const pos = new Map<string, [number, number]>();
   for (const [l, ns] of neuronsByLayer) {
     const sorted = [...ns].sort((a, b) => (a.role === 'path' ? -1 : b.role === 'path' ? 1 : Math.abs(b.score) - Math.abs(a.score)));
-    sorted.forEach((n, i) => pos.set(n.id, [x(l), 40 + (i * (H - 150)) / Math.max(1, sorted.length - 1 || 1)]));
+    sorted.forEach((n, i) => pos.set(n.id, [x(l), TOP + L.rMax + 2 + i * L.rowH]));
   }
   for (const [l, ns] of headsByLayer) {
-    const w = Math.min(colW - 20, ns.length * 22);
-    ns.forEach((n, i) => pos.set(n.id, [x(l) - w / 2 + (i + 0.5) * (w / ns.length), H - 40]));
+    const sorted = [...ns].sort((a, b) => a.index - b.index);
+    const cols = Math.min(L.headCols, sorted.length);
+    const w = cols * (L.sq + 2);
+    sorted.forEach((n, i) => pos.set(n.id, [x(l) - w / 2 + ((i % cols) + 0.5) * (L.sq + 2), L.headTop + L.sq / 2 + Math.floor(i / cols) * (L.sq + 3)]));
   }
-  const r = (n: GraphNode) => 4 + 14 * Math.sqrt(Math.abs(n.score) / data.maxAbs);
+  const r = (n: GraphNode) => 3 + (L.rMax - 3) * Math.sqrt(Math.min(1, Math.abs(n.score) / data.maxAbs));
 
   g.select('g.layers')
     .selectAll('text')
@@ -55,7 +95,7 @@ export function drawPathGraph(el: HTMLElement, data: GraphData, selected: string
     .attr('y', 16)
     .attr('text-anchor', 'middle')
     .attr('class', 'layer-label')
-    .text((l) => `layer ${l}`);
+    .text((l) => (L.colW >= 80 ? `layer ${l}` : `L${l}`));
 
   const maxW = Math.max(1e-9, ...data.edges.map((e) => Math.abs(e.weight)));
   g.select('g.edges')
@@ -66,7 +106,7 @@ export function drawPathGraph(el: HTMLElement, data: GraphData, selected: string
     .attr('y1', (e) => pos.get(e.from)![1])
     .attr('x2', (e) => pos.get(e.to)![0])
     .attr('y2', (e) => pos.get(e.to)![1])
-    .attr('stroke', (e) => (e.role === 'path' ? (e.weight >= 0 ? '#2563eb' : '#dc2626') : '#cbd5e1'))
+    .attr('stroke', (e) => (e.role === 'path' ? divergingColour(e.weight, maxW, 0.55) : '#cbd5e1'))
     .attr('stroke-width', (e) => (e.role === 'path' ? 1.5 + 5 * (Math.abs(e.weight) / maxW) : 1))
     .attr('stroke-opacity', (e) => (e.role === 'path' ? 0.9 : 0.5))
     .selectAll('title')
@@ -82,7 +122,8 @@ export function drawPathGraph(el: HTMLElement, data: GraphData, selected: string
       const e = enter.append('g').attr('class', 'node');
       // A transparent hit area over the shape and its label, so the whole node takes clicks.
       e.append('rect').attr('class', 'hit').attr('fill', 'transparent');
-      e.append('circle');
+      e.append('circle').attr('class', 'edit-ring');
+      e.append('circle').attr('class', 'neuron-shape');
       e.append('rect').attr('class', 'head-shape');
       e.append('text').attr('class', 'node-label');
       e.append('title');
@@ -90,6 +131,7 @@ export function drawPathGraph(el: HTMLElement, data: GraphData, selected: string
     })
     .attr('data-node-id', (n) => n.id)
     .attr('data-role', (n) => n.role)
+    .attr('data-edited', (n) => (n.edited ? 'true' : null))
     .attr('transform', (n) => `translate(${pos.get(n.id)![0]},${pos.get(n.id)![1]})`)
     .attr('tabindex', 0)
     .attr('role', 'button')
@@ -99,34 +141,45 @@ export function drawPathGraph(el: HTMLElement, data: GraphData, selected: string
       if (ev.key === 'Enter' || ev.key === ' ') h.onSelect(n);
     });
   nodes
-    .select('circle')
+    .select('circle.neuron-shape')
     .attr('display', (n) => (n.kind === 'neuron' ? null : 'none'))
     .attr('r', r)
-    .attr('fill', (n) => colour(n.score, data.maxAbs))
+    .attr('fill', (n) => divergingColour(n.score, data.maxAbs))
     .attr('fill-opacity', (n) => (n.role === 'runner' ? 0.45 : 1))
     .attr('stroke', (n) => (n.id === selected ? '#f59e0b' : n.role === 'path' ? '#111827' : '#94a3b8'))
     .attr('stroke-width', (n) => (n.id === selected ? 4 : n.role === 'path' ? 2.5 : 1));
+  // Edited units: a dashed violet ring around the shape.
+  nodes
+    .select('circle.edit-ring')
+    .attr('display', (n) => (n.edited ? null : 'none'))
+    .attr('r', (n) => (n.kind === 'neuron' ? r(n) + 3 : L.sq / 2 + 3))
+    .attr('fill', 'none')
+    .attr('stroke', '#7c3aed')
+    .attr('stroke-width', 2)
+    .attr('stroke-dasharray', '3 2');
   nodes
     .select('rect.hit')
-    .attr('x', (n) => (n.kind === 'neuron' ? -r(n) - 2 : -10))
-    .attr('y', (n) => (n.kind === 'neuron' ? -Math.max(12, r(n) + 2) : -10))
-    .attr('width', (n) => (n.kind === 'neuron' ? r(n) + 2 + 40 : 20))
-    .attr('height', (n) => (n.kind === 'neuron' ? 2 * Math.max(12, r(n) + 2) : 36));
+    .attr('x', (n) => (n.kind === 'neuron' ? -Math.max(r(n), 14) : -L.sq / 2))
+    .attr('y', (n) => (n.kind === 'neuron' ? -r(n) - 1 : -L.sq / 2))
+    .attr('width', (n) => (n.kind === 'neuron' ? 2 * Math.max(r(n), 14) : L.sq))
+    .attr('height', (n) => (n.kind === 'neuron' ? r(n) + 1 + L.rMax + 14 : L.sq + (L.headLabels ? 14 : 0)));
   nodes
     .select('rect.head-shape')
     .attr('display', (n) => (n.kind === 'head' ? null : 'none'))
-    .attr('x', -8)
-    .attr('y', -8)
-    .attr('width', 16)
-    .attr('height', 16)
-    .attr('fill', (n) => colour(n.score, data.maxAbs))
+    .attr('x', -L.sq / 2)
+    .attr('y', -L.sq / 2)
+    .attr('width', L.sq)
+    .attr('height', L.sq)
+    .attr('fill', (n) => divergingColour(n.score, data.maxAbs))
     .attr('stroke', (n) => (n.id === selected ? '#f59e0b' : '#64748b'))
     .attr('stroke-width', (n) => (n.id === selected ? 3 : 1));
+  // Labels under the shape, centred: neurons always, heads only while a layer's few heads have room.
   nodes
     .select('text')
-    .attr('x', (n) => (n.kind === 'neuron' ? r(n) + 4 : 0))
-    .attr('y', (n) => (n.kind === 'neuron' ? 4 : 22))
-    .attr('text-anchor', (n) => (n.kind === 'neuron' ? 'start' : 'middle'))
+    .attr('x', 0)
+    .attr('y', (n) => (n.kind === 'neuron' ? L.rMax + 12 : L.sq / 2 + 11))
+    .attr('text-anchor', 'middle')
+    .attr('display', (n) => (n.kind === 'neuron' || L.headLabels ? null : 'none'))
     .text((n) => (n.kind === 'neuron' ? `N${n.index}` : `H${n.index}`));
-  nodes.select('title').text((n) => `${n.id} (${n.kind}${n.role === 'path' ? ', on the path' : n.role === 'runner' ? ', runner-up' : ''})\nscore ${n.score.toFixed(4)}`);
+  nodes.select('title').text((n) => `${n.id} (${n.kind}${n.role === 'path' ? ', on the path' : n.role === 'runner' ? ', runner-up' : ''}${n.edited ? ', edited' : ''})\nscore ${n.score.toFixed(4)}`);
 }
