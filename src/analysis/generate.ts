@@ -24,7 +24,7 @@ import { runModel } from '../engine/run';
 import { attendRows, block, embed, finalNorm, headsFirst, maskData, repeatKv, type Attention, type BlockHookFn } from '../engine/block';
 import type { Edit, HookName } from '../engine/types';
 import { Rng } from './rng';
-import { checkCancelled, type AnalysisOptions } from './options';
+import { betweenSteps, type AnalysisOptions } from './options';
 
 /** Progress and cancellation, the same for every analysis function (see options.ts). */
 export type { AnalysisOptions };
@@ -147,7 +147,7 @@ export async function generateBatch(model: Model, req: BatchGenerateRequest, opt
     const cache = req.cache === false ? null : new KvCache(model);
     try {
       for (let step = 0; step < req.maxTokens; step++) {
-        checkCancelled(opts);
+        await betweenSteps(opts);
         const len = seqs[idx[0]].length;
         const offset = Math.max(0, len - cfg.nCtx);
         if (offset > 0) windowed = true;
