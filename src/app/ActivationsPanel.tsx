@@ -3,16 +3,18 @@ import { layerPatternScores, type LayerPatternScores } from '../analysis/pattern
 import { useStore } from '../store/store';
 import type { HeatmapData } from '../views/heatmap';
 import { HeatmapView } from '../views/HeatmapView';
-import { getEngine } from './controller';
+import { visibleToken } from '../views/tokens';
+import { getEngine, selectNode } from './controller';
 
-const TOP = 24;
-const label = (t: string) => JSON.stringify(t).slice(1, -1);
+const label = visibleToken;
 
 /** Tabs: activations heatmap (tokens × the layer's most active neurons) and attention patterns per head. */
 export function ActivationsPanel() {
   const s = useStore();
   const [data, setData] = useState<HeatmapData | null>(null);
   const [scores, setScores] = useState<LayerPatternScores | null>(null);
+  const [topN, setTopN] = useState(24);
+  const [neurons, setNeurons] = useState<number[]>([]);
   const ids = s.tokens?.ids;
   const L = s.model?.config.nLayer ?? 0;
   const H = s.model?.config.nHead ?? 0;
@@ -31,7 +33,8 @@ export function ActivationsPanel() {
           const [, T, N] = a.shape;
           const peak = new Float32Array(N);
           for (let t = 0; t < T; t++) for (let n = 0; n < N; n++) peak[n] = Math.max(peak[n], Math.abs(a.data[t * N + n]));
-          const top = Array.from(peak.keys()).sort((x, y) => peak[y] - peak[x]).slice(0, TOP);
+          const top = Array.from(peak.keys()).sort((x, y) => peak[y] - peak[x]).slice(0, topN);
+          setNeurons(top);
           const values = new Float32Array(T * top.length);
           for (let t = 0; t < T; t++) top.forEach((n, j) => (values[t * top.length + j] = a.data[t * N + n]));
           setData({ rows: tokens, cols: top.map((n) => `N${n}`), values, diverging: true, title: `${hook}: tokens × the ${top.length} neurons with the largest |activation|` });
@@ -54,7 +57,7 @@ export function ActivationsPanel() {
     return () => {
       live = false;
     };
-  }, [ids, s.tab, s.viewLayer, s.viewHead, s.model]);
+  }, [ids, s.tab, s.viewLayer, s.viewHead, s.model, topN]);
   if (s.tab === 'graph') return null;
   return (
     <div className="panel">
@@ -75,6 +78,11 @@ export function ActivationsPanel() {
                 <option key={h} value={h}>{h}</option>
               ))}
             </select>
+          </label>
+        )}
+        {s.tab === 'heatmap' && (
+          <label title="neurons shown: the layer's largest |activation| on this prompt">
+            neurons <input type="number" data-testid="heatmap-neurons" min={4} max={256} value={topN} onChange={(e) => setTopN(Math.max(4, Math.min(256, Number(e.target.value) || 24)))} />
           </label>
         )}
       </div>
@@ -101,7 +109,18 @@ export function ActivationsPanel() {
           </tbody>
         </table>
       )}
-      {data && <HeatmapView data={data} testId={s.tab === 'heatmap' ? 'activation-heatmap' : 'attention-pattern'} />}
+      {data && (
+        <HeatmapView
+          data={data}
+          testId={s.tab === 'heatmap' ? 'activation-heatmap' : 'attention-pattern'}
+          // A cell opens the card of that neuron at that token (activations), or of the head (attention).
+          onCell={(row, col) => {
+            const layer = Math.min(s.viewLayer, L - 1);
+            if (s.tab === 'heatmap' && neurons[col] !== undefined) void selectNode(`L${layer}.N${neurons[col]}@${row}`, 'neuron', layer, neurons[col]);
+            else if (s.tab === 'attention') void selectNode(`L${layer}.H${Math.min(s.viewHead, H - 1)}@${row}`, 'head', layer, Math.min(s.viewHead, H - 1));
+          }}
+        />
+      )}
     </div>
   );
 }

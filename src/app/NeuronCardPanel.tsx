@@ -1,7 +1,9 @@
 import { useState } from 'react';
 import { parseNodeId, nodeHook } from '../engine/nodeid';
 import { useStore } from '../store/store';
+import { divergingFill } from '../views/colours';
 import { getEngine } from './controller';
+import { HeadPattern } from './HeadCard';
 
 const show = (t: string) => JSON.stringify(t).slice(1, -1);
 
@@ -13,7 +15,7 @@ function Strip({ tokens, values, at }: { tokens: string[]; values: ArrayLike<num
       {tokens.map((t, i) => {
         const v = values[i] ?? 0;
         const a = Math.min(1, Math.abs(v) / max);
-        const bg = v >= 0 ? `rgba(37,99,235,${a})` : `rgba(220,38,38,${a})`;
+        const bg = divergingFill(v, max);
         return (
           <span key={i} style={{ background: bg, color: a > 0.6 ? 'white' : undefined, outline: i === at ? '2px solid #f59e0b' : undefined }} title={`${i}: ${v.toFixed(3)}`}>
             {show(t)}
@@ -83,7 +85,7 @@ export function NeuronCardPanel() {
           </>
         )}
       </div>
-      {node.kind === 'head' && <p className="muted">Head {selected}: its attention pattern is in the Attention tab.</p>}
+      {node.kind === 'head' && <HeadPattern layer={node.layer} head={node.index} />}
       {loading && <p className="muted">computing the card…</p>}
       {card && tokens && (
         <>

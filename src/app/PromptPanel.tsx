@@ -1,3 +1,4 @@
+import { visibleToken } from '../views/tokens';
 import { useState } from 'react';
 import { useStore } from '../store/store';
 import { getEngine } from './controller';
@@ -63,7 +64,7 @@ export function PromptPanel() {
         <div className="chips" data-testid="token-chips">
           {tokens.tokens.map((t, i) => (
             <span key={i} className="chip" title={`position ${i}, id ${tokens.ids[i]}`}>
-              {t.replace(/ /g, '·').replace(/\n/g, '⏎')}
+              {visibleToken(t)}
             </span>
           ))}
         </div>

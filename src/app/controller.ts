@@ -229,7 +229,8 @@ export async function selectNode(id: string, kind: 'neuron' | 'head', layer: num
   const s = useStore.getState();
   useStore.getState().set({ selected: id, card: null });
   if (kind === 'head') {
-    useStore.getState().set({ tab: 'attention', viewLayer: layer, viewHead: index });
+    // The head's card opens beside the graph (its pattern); the Attention tab follows the same head.
+    useStore.getState().set({ viewLayer: layer, viewHead: index });
     return;
   }
   const ids = s.tokens?.ids;

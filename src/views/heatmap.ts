@@ -3,24 +3,38 @@
  * (query × key). React owns the container; this owns the canvas and SVG inside it.
  */
 import * as d3 from 'd3';
+import { divergingColour } from './colours';
 
 export interface HeatmapData {
   rows: string[];
   cols: string[];
   /** Row-major [rows, cols]. */
   values: Float32Array;
-  /** Symmetric diverging colours around 0 (activations) or sequential from 0 (probabilities). */
+  /** The workbench's diverging scale around 0 (activations: blue positive, red negative) or sequential from 0 (probabilities). */
   diverging: boolean;
   title: string;
+}
+
+export interface HeatmapHandlers {
+  /** A cell was clicked (row, column). */
+  onCell?: (row: number, col: number) => void;
+}
+
+const LEGEND_W = 120;
+
+function cellColour(d: HeatmapData, maxAbs: number): (v: number) => string {
+  if (d.diverging) return (v) => divergingColour(v, maxAbs, 0);
+  const s = d3.scaleSequential(d3.interpolateBlues).domain([0, maxAbs]);
+  return (v) => s(v);
 }
 
 const CELL = 16;
 const M = { l: 90, t: 60 };
 
-export function drawHeatmap(el: HTMLElement, d: HeatmapData): void {
+export function drawHeatmap(el: HTMLElement, d: HeatmapData, handlers: HeatmapHandlers = {}): void {
   const R = d.rows.length;
   const C = d.cols.length;
-  const w = M.l + C * CELL + 10;
+  const w = Math.max(M.l + C * CELL + 10, M.l + LEGEND_W + 60);
   const h = M.t + R * CELL + 10;
   let root = d3.select(el).select<HTMLDivElement>('div.heatmap');
   if (root.empty()) {
@@ -33,7 +47,7 @@ export function drawHeatmap(el: HTMLElement, d: HeatmapData): void {
   ctx.clearRect(0, 0, w, h);
   let maxAbs = 1e-9;
   for (const v of d.values) maxAbs = Math.max(maxAbs, Math.abs(v));
-  const colour = d.diverging ? d3.scaleDiverging(d3.interpolateRdBu).domain([maxAbs, 0, -maxAbs]) : d3.scaleSequential(d3.interpolateBlues).domain([0, maxAbs]);
+  const colour = cellColour(d, maxAbs);
   for (let r = 0; r < R; r++) {
     for (let c = 0; c < C; c++) {
       ctx.fillStyle = colour(d.values[r * C + c]);
@@ -70,6 +84,27 @@ export function drawHeatmap(el: HTMLElement, d: HeatmapData): void {
     .attr('y', 14)
     .attr('font-size', 12)
     .text((t) => t);
+  // Legend: the colour scale with its ends and zero.
+  const lo = d.diverging ? -maxAbs : 0;
+  const legend = svg.selectAll<SVGGElement, number>('g.legend').data([0]).join((e) => {
+    const g = e.append('g').attr('class', 'legend');
+    g.append('defs').append('linearGradient').attr('id', 'heat-legend-grad');
+    g.append('rect').attr('class', 'bar');
+    g.append('text').attr('class', 'lo');
+    g.append('text').attr('class', 'hi');
+    return g;
+  });
+  legend.attr('transform', `translate(${M.l},22)`).attr('data-testid', 'heatmap-legend');
+  legend
+    .select('linearGradient')
+    .selectAll('stop')
+    .data(d3.range(11))
+    .join('stop')
+    .attr('offset', (i) => `${i * 10}%`)
+    .attr('stop-color', (i) => colour(lo + ((maxAbs - lo) * i) / 10));
+  legend.select('rect.bar').attr('width', LEGEND_W).attr('height', 8).attr('fill', 'url(#heat-legend-grad)').attr('stroke', '#ccd');
+  legend.select('text.lo').attr('x', -4).attr('y', 8).attr('text-anchor', 'end').attr('font-size', 10).text(lo.toPrecision(2));
+  legend.select('text.hi').attr('x', LEGEND_W + 4).attr('y', 8).attr('font-size', 10).text(`${maxAbs.toPrecision(2)}${d.diverging ? ' (blue +, red −)' : ''}`);
   // Hover: the value of the cell under the pointer, as the hit area's tooltip.
   const hit = svg
     .selectAll<SVGRectElement, number>('rect.hit')
@@ -83,6 +118,12 @@ export function drawHeatmap(el: HTMLElement, d: HeatmapData): void {
     .attr('y', M.t)
     .attr('width', C * CELL)
     .attr('height', R * CELL);
+  hit.style('cursor', handlers.onCell ? 'pointer' : 'default').on('click', function (ev: MouseEvent) {
+    const [px, py] = d3.pointer(ev, this);
+    const c = Math.floor((px - M.l) / CELL);
+    const r = Math.floor((py - M.t) / CELL);
+    if (r >= 0 && r < R && c >= 0 && c < C) handlers.onCell?.(r, c);
+  });
   hit.on('mousemove', function (ev: MouseEvent) {
     const [px, py] = d3.pointer(ev, this);
     const c = Math.floor((px - M.l) / CELL);

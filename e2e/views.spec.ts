@@ -1,0 +1,36 @@
+import { expect, test } from '@playwright/test';
+import { waitReady, watchConsole } from './helpers';
+
+test('a head click opens its card beside the graph; heatmap cells open neuron cards; one colour legend', async ({ page }) => {
+  const errors = watchConsole(page);
+  await page.goto('/?model=polyglot');
+  await waitReady(page);
+  await page.getByTestId('prompt-input').fill('Der Hund ist');
+  await expect(page.getByTestId('prediction-list').locator('li')).toHaveCount(10);
+  await page.getByTestId('run-path').click();
+  const head = page.locator('[data-testid=path-graph] g.node[data-node-id^="L1.H2"]');
+  await expect(head).toBeVisible({ timeout: 120_000 });
+  await head.click();
+  await expect(page.getByTestId('neuron-card')).toContainText('L1.H2');
+  await expect(page.getByTestId('head-card-pattern').locator('canvas')).toBeVisible();
+  await expect(page.getByTestId('path-graph')).toBeVisible(); // the graph stays
+  await page.getByTestId('ablate-zero').click();
+  await expect(page.getByTestId('edits-list').locator('li')).toHaveCount(1);
+  await expect(page.locator('[data-testid=path-graph] g.node[data-edited=true]')).toHaveCount(1);
+
+  await page.getByTestId('tab-heatmap').click();
+  const heat = page.getByTestId('activation-heatmap');
+  await expect(heat.locator('canvas')).toBeVisible();
+  await expect(heat.getByTestId('heatmap-legend')).toContainText('blue +, red −');
+  await expect(heat.locator('text.row').first()).toHaveText('D');
+  await expect(heat.locator('text.row').nth(3)).toHaveText('·'); // the space, visible
+  await page.getByTestId('heatmap-neurons').fill('8');
+  await expect(heat.locator('text.col')).toHaveCount(8);
+  const firstCol = await heat.locator('text.col').first().textContent();
+  // The first cell of row 2 (third token): that neuron's card at that position.
+  const box = (await heat.locator('rect.hit').boundingBox())!;
+  await page.mouse.click(box.x + 8, box.y + 2 * 16 + 8);
+  // The heatmap shows the layer of the head clicked last (layer 1).
+  await expect(page.getByTestId('neuron-card')).toContainText(`L1.${firstCol}@2`);
+  expect(errors).toEqual([]);
+});
