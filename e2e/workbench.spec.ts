@@ -50,6 +50,14 @@ for (const model of [MODEL, 'gptneo-tiny', 'pythia-tiny', 'llama-tiny']) {
     await expect(page.getByTestId('edits-list').locator('li')).toHaveCount(2);
     await page.locator('body').press('Control+z');
     await expect(page.getByTestId('edits-list').locator('li')).toHaveCount(1);
+    // Redo, then undo a toggle: one history for every action.
+    await page.locator('body').press('Control+Shift+z');
+    await expect(page.getByTestId('edits-list').locator('li')).toHaveCount(2);
+    await page.locator('body').press('Control+z');
+    await page.getByTestId('edits-list').locator('li input[type=checkbox]').first().uncheck();
+    await expect(page.getByTestId('edits-list').locator('li.off')).toHaveCount(1);
+    await page.getByTestId('undo').click();
+    await expect(page.getByTestId('edits-list').locator('li.off')).toHaveCount(0);
 
     // Heatmap and attention views.
     await page.getByTestId('tab-heatmap').click();

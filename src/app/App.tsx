@@ -1,3 +1,4 @@
+import { stepHistory } from './history-actions';
 import { VIEW_TABS } from '../session';
 import { useEffect } from 'react';
 import { answerLinkedModel } from './session-bind';
@@ -13,7 +14,10 @@ import { PredictionsPanel } from './PredictionsPanel';
 import { PromptPanel } from './PromptPanel';
 import { SessionsPanel } from './SessionsPanel';
 
-/** Ctrl/⌘+Enter: run; Ctrl/⌘+Z outside text fields: undo the last edit; Ctrl/⌘+Shift+Backspace: clear edits. */
+/**
+ * Ctrl/⌘+Enter: run; outside text fields Ctrl/⌘+Z: undo the last action on edits or the selection, Ctrl/⌘+Shift+Z
+ * (or Ctrl+Y): redo; Ctrl/⌘+Shift+Backspace: clear edits (undoable).
+ */
 function useShortcuts() {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -23,9 +27,12 @@ function useShortcuts() {
       if (e.key === 'Enter') {
         e.preventDefault();
         void runAnalysis();
-      } else if (e.key.toLowerCase() === 'z' && !typing && !e.shiftKey) {
+      } else if (e.key.toLowerCase() === 'z' && !typing) {
         e.preventDefault();
-        useStore.getState().undoEdit();
+        stepHistory(e.shiftKey ? 'redo' : 'undo');
+      } else if (e.key.toLowerCase() === 'y' && !typing) {
+        e.preventDefault();
+        stepHistory('redo');
       } else if (e.key === 'Backspace' && e.shiftKey) {
         e.preventDefault();
         useStore.getState().clearEdits();
@@ -103,7 +110,7 @@ export function App() {
           <SessionsPanel />
         </section>
       </main>
-      <footer className="muted">Shortcuts: Ctrl+Enter run · Ctrl+Z undo last edit · Ctrl+Shift+Backspace clear edits</footer>
+      <footer className="muted">Shortcuts: Ctrl+Enter run · Ctrl+Z undo · Ctrl+Shift+Z redo · Ctrl+Shift+Backspace clear edits</footer>
     </div>
   );
 }

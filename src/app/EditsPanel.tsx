@@ -1,3 +1,5 @@
+import { canRedo, canUndo } from '../store/history';
+import { stepHistory } from './history-actions';
 import { restoreSetAside } from './controller';
 import { useStore } from '../store/store';
 
@@ -10,10 +12,19 @@ function describe(e: { hook: string; index: number | null; op: string; value?: n
 export function EditsPanel() {
   const edits = useStore((s) => s.edits);
   const setAside = useStore((s) => s.setAside);
+  useStore((s) => s.selected); // undo/redo availability changes with selections too
   const { removeEdit, toggleEdit, clearEdits } = useStore.getState();
   return (
     <div className="panel">
-      <h2>Edits {edits.length > 0 && <button onClick={clearEdits}>clear</button>}</h2>
+      <h2>
+        Edits {edits.length > 0 && <button onClick={clearEdits}>clear</button>}{' '}
+        <button onClick={() => stepHistory('undo')} disabled={!canUndo()} data-testid="undo" title="undo (Ctrl+Z)">
+          undo
+        </button>{' '}
+        <button onClick={() => stepHistory('redo')} disabled={!canRedo()} data-testid="redo" title="redo (Ctrl+Shift+Z)">
+          redo
+        </button>
+      </h2>
       {edits.length === 0 && <p className="muted">No edits. Click a node in the path graph to ablate, clamp or scale it.</p>}
       {setAside && (
         <p className="muted" data-testid="set-aside">
