@@ -34,3 +34,37 @@ test('a head click opens its card beside the graph; heatmap cells open neuron ca
   await expect(page.getByTestId('neuron-card')).toContainText(`L1.${firstCol}@2`);
   expect(errors).toEqual([]);
 });
+
+test('graph export is enabled after Run and after a restored link, and the SVG names the model and prompt', async ({ page, context }) => {
+  await page.goto('/?model=polyglot');
+  await waitReady(page);
+  await page.getByTestId('prompt-input').fill('Die Katze');
+  await expect(page.getByTestId('prediction-list').locator('li')).toHaveCount(10);
+  await expect(page.getByTestId('export-svg')).toBeDisabled();
+  await page.getByTestId('run-path').click();
+  await expect(page.locator('[data-testid=path-graph] g.node[data-role=path]').first()).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByTestId('export-svg')).toBeEnabled();
+  const read = async (p: typeof page) => {
+    const [dl] = await Promise.all([p.waitForEvent('download'), p.getByTestId('export-svg').click()]);
+    const stream = await dl.createReadStream();
+    const chunks: Buffer[] = [];
+    for await (const c of stream) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  };
+  const svg = await read(page);
+  expect(svg).toContain('polyglot (gpt2)');
+  expect(svg).toContain(`prompt: "Die Katze"`);
+  expect(svg).toMatch(/<metadata>.*"app":"Pathlight"/);
+  expect(svg).toContain('promotes the target');
+  // The same after reopening the link in a new page.
+  const link = await page.evaluate(() => {
+    (document.querySelector('[data-testid=copy-link]') as HTMLButtonElement)?.click();
+    return location.href;
+  });
+  const other = await context.newPage();
+  await other.goto(link);
+  await waitReady(other);
+  await expect(other.locator('[data-testid=path-graph] g.node[data-role=path]').first()).toBeVisible({ timeout: 120_000 });
+  await expect(other.getByTestId('export-svg')).toBeEnabled();
+  expect(await read(other)).toContain('Die Katze');
+});

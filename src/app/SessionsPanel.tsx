@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { openSessionStore, type SavedSessionInfo, type SessionStore } from '../session';
 import { attributionCsv, attributionJson, downloadBlob, downloadText, pathCsv, pathJson, svgString, svgToPng } from './export';
 import { useStore } from '../store/store';
+import { provenanceOf, withProvenanceCsv, withProvenanceJson, withProvenanceSvg } from './provenance';
 import { currentLink, restoreSession, sessionOfState } from './session-bind';
 
 /** Share link, saved sessions (IndexedDB), and exports of the current results. */
@@ -27,6 +28,10 @@ export function SessionsPanel() {
   }, []);
 
   const graphSvg = () => document.querySelector<SVGSVGElement>('[data-testid=path-graph] svg');
+  // Exports are offered whenever there is a result (the graph's SVG is looked up at the click).
+  const hasResult = path !== null || attribution !== null;
+  const prov = () => provenanceOf(useStore.getState());
+  const missingGraph = () => notify('The graph is not on screen: open the Path graph tab to export it.');
   const stamp = () => new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
 
   return (
@@ -123,33 +128,38 @@ export function SessionsPanel() {
       <div className="controls">
         <span className="muted">Export:</span>
         <button
-          disabled={!graphSvg()}
+          data-testid="export-svg"
+          disabled={!hasResult}
           onClick={() => {
             const svg = graphSvg();
-            if (svg) downloadText(`pathlight-graph-${stamp()}.svg`, svgString(svg), 'image/svg+xml');
+            if (svg) downloadText(`pathlight-graph-${stamp()}.svg`, withProvenanceSvg(svgString(svg), prov()), 'image/svg+xml');
+            else missingGraph();
           }}
         >
           graph SVG
         </button>
         <button
-          disabled={!graphSvg()}
+          data-testid="export-png"
+          disabled={!hasResult}
           onClick={async () => {
             const svg = graphSvg();
-            if (svg) downloadBlob(`pathlight-graph-${stamp()}.png`, await svgToPng(svg, 2));
+            const p = prov();
+            if (svg) downloadBlob(`pathlight-graph-${stamp()}.png`, await svgToPng(svg, 2, '#ffffff', (t) => withProvenanceSvg(t, p)));
+            else missingGraph();
           }}
         >
           graph PNG
         </button>
         {path && (
           <>
-            <button onClick={() => downloadText(`pathlight-path-${stamp()}.json`, pathJson(path), 'application/json')}>path JSON</button>
-            <button onClick={() => downloadText(`pathlight-path-${stamp()}.csv`, pathCsv(path), 'text/csv')}>path CSV</button>
+            <button onClick={() => downloadText(`pathlight-path-${stamp()}.json`, withProvenanceJson(pathJson(path), prov()), 'application/json')}>path JSON</button>
+            <button onClick={() => downloadText(`pathlight-path-${stamp()}.csv`, withProvenanceCsv(pathCsv(path), prov()), 'text/csv')}>path CSV</button>
           </>
         )}
         {attribution && (
           <>
-            <button onClick={() => downloadText(`pathlight-attribution-${stamp()}.json`, attributionJson(attribution), 'application/json')}>attribution JSON</button>
-            <button onClick={() => downloadText(`pathlight-attribution-${stamp()}.csv`, attributionCsv(attribution), 'text/csv')}>attribution CSV</button>
+            <button onClick={() => downloadText(`pathlight-attribution-${stamp()}.json`, withProvenanceJson(attributionJson(attribution), prov()), 'application/json')}>attribution JSON</button>
+            <button onClick={() => downloadText(`pathlight-attribution-${stamp()}.csv`, withProvenanceCsv(attributionCsv(attribution), prov()), 'text/csv')}>attribution CSV</button>
           </>
         )}
       </div>

@@ -253,9 +253,10 @@ export function svgString(svg: SVGSVGElement, opts: { background?: string } = {}
 }
 
 /** Renders the SVG to a PNG at `scale` × its on-screen size, on a white background (browser only). */
-export async function svgToPng(svg: SVGSVGElement, scale = 2, background = '#ffffff'): Promise<Blob> {
-  const box = svg.getBoundingClientRect();
-  const text = svgString(svg, { background });
+export async function svgToPng(svg: SVGSVGElement, scale = 2, background = '#ffffff', decorate: (svgText: string) => string = (t) => t): Promise<Blob> {
+  const text = decorate(svgString(svg, { background }));
+  const size = (k: string) => Number(new RegExp(`<svg[^>]*\\s${k}="([\\d.]+)"`).exec(text)?.[1] ?? 0);
+  const box = { width: size('width') || svg.getBoundingClientRect().width, height: size('height') || svg.getBoundingClientRect().height };
   const img = new Image();
   img.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(text)}`;
   await img.decode();
