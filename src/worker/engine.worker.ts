@@ -17,6 +17,9 @@ import { hookMeans, neuronDirection } from '../analysis/vectors';
 import { softmax } from '../analysis/probability';
 import type { EngineApi, LoadProgress, ModelSource, Prediction, PredictRequest } from './api';
 import { Supersede } from './cancel';
+import { PRIORITIES, Scheduler } from './scheduler';
+
+const scheduler = new Scheduler();
 import { fetchText, fetchWeights } from './fetch-model';
 import { resultBuffers } from './transfer';
 
@@ -57,7 +60,12 @@ function requireModel(): Model {
 }
 
 /** Next-token distribution at a position (default last) with the top k; superseded like every keyed request. */
-async function predictNext(key: string | null, req: PredictRequest): Promise<Prediction> {
+/** Predictions come first: they run at the top priority, and every long task steps aside for them. */
+function predictNext(key: string | null, req: PredictRequest): Promise<Prediction> {
+  return scheduler.run(PRIORITIES.predict, () => predictNow(key, req));
+}
+
+async function predictNow(key: string | null, req: PredictRequest): Promise<Prediction> {
   const ticket = streams.take(key);
   await ticket.yield();
   const m = requireModel();
@@ -154,8 +162,10 @@ const api: EngineApi = {
 
   async run(key, req) {
     const ticket = streams.take(key);
-    await ticket.yield();
-    const res: RunResult = await runModel(requireModel(), req);
+    const res: RunResult = await scheduler.run(PRIORITIES.analysis, async () => {
+      ticket.check();
+      return runModel(requireModel(), req);
+    });
     ticket.check();
     return Comlink.transfer(res, resultBuffers(res));
   },
@@ -175,20 +185,23 @@ const api: EngineApi = {
 
   async path(key, req, onProgress) {
     const t = streams.take(key);
-    const r = await findPath(requireModel(), req, { signal: t.signal, onProgress });
+    const r = await scheduler.run(PRIORITIES.analysis, (pause) => findPath(requireModel(), req, { signal: t.signal, onProgress, pause }));
     return Comlink.transfer(r, r.layerScores.map((a) => a.buffer as ArrayBuffer));
   },
 
   async attribute(key, req, onProgress) {
     const t = streams.take(key);
-    const r = await attribute(requireModel(), req, { signal: t.signal, onProgress });
+    const r = await scheduler.run(PRIORITIES.analysis, (pause) => attribute(requireModel(), req, { signal: t.signal, onProgress, pause }));
     return Comlink.transfer(r, Object.values(r.scores).map((s) => s.data.buffer as ArrayBuffer));
   },
 
   async generate(key, req, onProgress) {
     const t = streams.take(key);
     const m = requireModel();
-    const r = await generate(m, { inputIds: req.ids, edits: req.edits, means: await meansFor(m, req.edits), maxTokens: req.maxTokens, sampling: req.sampling }, { signal: t.signal, onProgress });
+    // The continuation is background work: it steps aside at every token for predictions and analyses.
+    const r = await scheduler.run(PRIORITIES.background, async (pause) =>
+      generate(m, { inputIds: req.ids, edits: req.edits, means: await meansFor(m, req.edits), maxTokens: req.maxTokens, sampling: req.sampling }, { signal: t.signal, onProgress, pause }),
+    );
     t.check();
     return { ...r, cleanTokens: names(m, r.clean), editedTokens: names(m, r.edited) };
   },
@@ -196,7 +209,7 @@ const api: EngineApi = {
   async neuronCard(key, req, onProgress) {
     const t = streams.take(key);
     const m = requireModel();
-    const c = await neuronCard(m, { ...req, corpus }, { signal: t.signal, onProgress });
+    const c = await scheduler.run(PRIORITIES.analysis, (pause) => neuronCard(m, { ...req, corpus }, { signal: t.signal, onProgress, pause }));
     t.check();
     return {
       ...c,
