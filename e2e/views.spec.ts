@@ -68,3 +68,28 @@ test('graph export is enabled after Run and after a restored link, and the SVG n
   await expect(other.getByTestId('export-svg')).toBeEnabled();
   expect(await read(other)).toContain('Die Katze');
 });
+
+test('a model without a reference text: the card says its contexts come from the prompt, mean ablation waits for a text the user gives', async ({ page }) => {
+  const errors = watchConsole(page);
+  await page.goto('/?model=gpt2-tiny');
+  await waitReady(page);
+  await page.getByTestId('prompt-input').fill('The cat sat on the mat');
+  await expect(page.getByTestId('prediction-list').locator('li')).toHaveCount(10);
+  await page.getByTestId('run-path').click();
+  const node = page.locator('[data-testid=path-graph] g.node[data-role=path]').last();
+  await expect(node).toBeVisible({ timeout: 120_000 });
+  await node.click();
+  await expect(page.getByTestId('card-source')).toContainText('no reference text');
+  await expect(page.getByTestId('ablate-mean')).toBeDisabled();
+  await page.getByTestId('reference-text').locator('summary').click();
+  const text = Array.from({ length: 40 }, (_, i) => `The quick brown fox ${i} jumps over the lazy dog, again and again, line ${i}.`).join('\n');
+  await page.getByTestId('reference-text').locator('textarea').fill(text);
+  await page.getByTestId('reference-use').click();
+  await expect(page.getByTestId('card-source')).toContainText('From pasted text');
+  await expect(page.getByTestId('ablate-mean')).toBeEnabled();
+  await page.getByTestId('ablate-mean').click();
+  await expect(page.getByTestId('edits-list').locator('li')).toHaveCount(1);
+  await expect(page.getByTestId('prediction-list-edited')).toBeVisible();
+  await expect(page.getByTestId('error')).toHaveCount(0);
+  expect(errors).toEqual([]);
+});

@@ -16,6 +16,8 @@ export interface NeuronCardRequest {
   index: number;
   /** Reference corpus as windows of token ids (at most n_ctx each). */
   corpus: number[][];
+  /** Where that text came from (shown on the card). */
+  corpusName?: string;
   /** How many top contexts, promoted and suppressed tokens; default 8. */
   top?: number;
 }
@@ -32,6 +34,8 @@ export interface NeuronContext {
   /** Token ids around the position (up to 24 before, 4 after); `at` indexes the position in them. */
   ids: number[];
   at: number;
+  /** The neuron's activation at each of those tokens (the card shades the whole context). */
+  values: number[];
 }
 
 export interface NeuronCard {
@@ -46,6 +50,8 @@ export interface NeuronCard {
   /** Mean over the corpus, and mean over positions where it is positive (the "active" value). */
   mean: number;
   meanActive: number;
+  /** What text the contexts, histogram and means come from: the reference text, or (without one) the prompt alone. */
+  source: { kind: 'reference' | 'prompt'; name: string; windows: number; tokens: number };
 }
 
 /** Activations of every neuron of a layer over a corpus, cached per model and layer. */
@@ -54,7 +60,10 @@ const corpusCache = new WeakMap<Model, Map<string, Float32Array>>();
 async function corpusActivations(model: Model, layer: number, corpus: number[][], opts: AnalysisOptions): Promise<Float32Array> {
   let cache = corpusCache.get(model);
   if (!cache) corpusCache.set(model, (cache = new Map()));
-  const key = `${layer}|${corpus.length}|${corpus[0]?.length ?? 0}`;
+  // Keyed by the text itself (a cheap hash of every id): two prompts of one length must not share an entry.
+  let h = 2166136261;
+  for (const w of corpus) for (const id of w) h = Math.imul(h ^ id, 16777619) >>> 0;
+  const key = `${layer}|${corpus.length}|${h}`;
   const hit = cache.get(key);
   if (hit) return hit;
   const N = model.config.dMlp;
@@ -101,6 +110,7 @@ export async function neuronCard(model: Model, req: NeuronCardRequest, opts: Ana
   logitT.dispose();
 
   const corpus = req.corpus.length ? req.corpus : [req.ids];
+  const source = { kind: req.corpus.length ? ('reference' as const) : ('prompt' as const), name: req.corpus.length ? req.corpusName ?? 'reference text' : 'the prompt', windows: corpus.length, tokens: corpus.reduce((s, w) => s + w.length, 0) };
   const all = await corpusActivations(model, req.layer, corpus, opts);
   const values = new Float32Array(all.length / N);
   for (let i = 0; i < values.length; i++) values[i] = all[i * N + req.index];
@@ -132,7 +142,9 @@ export async function neuronCard(model: Model, req: NeuronCardRequest, opts: Ana
   const contexts = where.slice(0, k).map((c) => {
     const w = corpus[c.window];
     const from = Math.max(0, c.position - 24);
-    return { ...c, ids: w.slice(from, Math.min(w.length, c.position + 5)), at: c.position - from };
+    const to = Math.min(w.length, c.position + 5);
+    const base = corpus.slice(0, c.window).reduce((s, x) => s + x.length, 0);
+    return { ...c, ids: w.slice(from, to), at: c.position - from, values: Array.from(values.subarray(base + from, base + to)) };
   });
   return {
     layer: req.layer,
@@ -144,5 +156,6 @@ export async function neuronCard(model: Model, req: NeuronCardRequest, opts: Ana
     histogram: { lo, hi, counts },
     mean: sum / values.length,
     meanActive: active ? activeSum / active : 0,
+    source,
   };
 }

@@ -1,8 +1,9 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
+import type { CorpusInfo } from '../worker/api';
 import { parseNodeId, nodeHook } from '../engine/nodeid';
 import { useStore } from '../store/store';
 import { divergingFill } from '../views/colours';
-import { getEngine } from './controller';
+import { getEngine, selectNode } from './controller';
 import { HeadPattern } from './HeadCard';
 
 const show = (t: string) => JSON.stringify(t).slice(1, -1);
@@ -36,6 +37,13 @@ export function NeuronCardPanel() {
   const [scale, setScale] = useState(-1);
   const [alpha, setAlpha] = useState(4);
   const [allPositions, setAllPositions] = useState(false);
+  const model = useStore((s) => s.model);
+  const [corpus, setCorpus] = useState<CorpusInfo | null>(null);
+  useEffect(() => {
+    void getEngine()
+      .corpusInfo()
+      .then(setCorpus, () => setCorpus(null));
+  }, [model, card]);
   if (!selected) return null;
   let node;
   try {
@@ -60,7 +68,14 @@ export function NeuronCardPanel() {
       </div>
       <div className="controls">
         <button data-testid="ablate-zero" onClick={() => edit('zero')}>Ablate (zero)</button>
-        <button data-testid="ablate-mean" onClick={() => edit('mean')} disabled={node.kind === 'head'}>Ablate (mean)</button>
+        <button
+          data-testid="ablate-mean"
+          onClick={() => edit('mean')}
+          disabled={node.kind === 'head' || !corpus}
+          title={node.kind === 'head' ? 'mean ablation is for neurons' : corpus ? `set to its mean over ${corpus.name}` : 'needs a reference text (this model has none): give one below'}
+        >
+          Ablate (mean)
+        </button>
         <label>
           clamp <input type="range" min={-5} max={10} step={0.1} value={clamp} onChange={(e) => setClamp(Number(e.target.value))} /> {clamp.toFixed(1)}
         </label>
@@ -86,6 +101,7 @@ export function NeuronCardPanel() {
         )}
       </div>
       {node.kind === 'head' && <HeadPattern layer={node.layer} head={node.index} />}
+      {node.kind === 'neuron' && <ReferenceText corpus={corpus} onSet={setCorpus} />}
       {loading && <p className="muted">computing the card…</p>}
       {card && tokens && (
         <>
@@ -107,9 +123,14 @@ export function NeuronCardPanel() {
             </div>
           </div>
           <h3>Top-activating contexts</h3>
+          <p className="muted" data-testid="card-source">
+            {card.source.kind === 'reference'
+              ? `From ${card.source.name}: ${card.source.windows} windows, ${card.source.tokens} tokens (contexts, histogram and means).`
+              : `This model has no reference text: the contexts and histogram below are from the prompt alone (${card.source.tokens} tokens). Give a reference text for more.`}
+          </p>
           {card.contexts.map((c, i) => (
             <div key={i} className="context">
-              <span className="muted">{c.value.toFixed(2)}</span> <Strip tokens={card.contextTokens[i]} values={card.contextTokens[i].map((_, j) => (j === c.at ? c.value : 0))} at={c.at} />
+              <span className="muted">{c.value.toFixed(2)}</span> <Strip tokens={card.contextTokens[i]} values={c.values} at={c.at} />
             </div>
           ))}
         </>
@@ -139,4 +160,50 @@ function Histogram({ counts, lo, hi }: { counts: number[]; lo: number; hi: numbe
 async function steer(layer: number, index: number, alpha: number, positions: number[] | null) {
   const dir = await getEngine().neuronDirection(layer, index);
   useStore.getState().addEdit({ hook: `blocks.${layer}.hook_resid_post`, index: null, op: 'add', value: alpha, vector: Array.from(dir), positions }, `steer +${alpha}·dir(L${layer}.N${index}) @resid_post`);
+}
+
+/** A reference text for the cards and mean ablation: pasted or read from a .txt / .jsonl file, processed in the worker. */
+function ReferenceText({ corpus, onSet }: { corpus: CorpusInfo | null; onSet: (c: CorpusInfo) => void }) {
+  const [text, setText] = useState('');
+  const [busy, setBusy] = useState(false);
+  const notify = useStore((s) => s.notify);
+  const use = async (t: string, name: string) => {
+    setBusy(true);
+    try {
+      onSet(await getEngine().setReference(t, name));
+      useStore.getState().set({ card: null });
+      const sel = useStore.getState().selected;
+      if (sel) {
+        const n = parseNodeId(sel);
+        await selectNode(sel, n.kind, n.layer, n.index);
+      }
+    } catch (e) {
+      notify(`The reference text was not used: ${(e as Error).message}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <details className="reference" data-testid="reference-text">
+      <summary>{corpus ? `reference text: ${corpus.name} (${corpus.windows} windows)` : 'no reference text — give one'}</summary>
+      <textarea value={text} onChange={(e) => setText(e.target.value)} placeholder="paste text the model should be read on" rows={3} />
+      <div className="controls">
+        <button disabled={busy || text.trim() === ''} onClick={() => void use(text, 'pasted text')} data-testid="reference-use">
+          use this text
+        </button>
+        <input
+          type="file"
+          accept=".txt,.jsonl,text/plain"
+          onChange={async (e) => {
+            const f = e.target.files?.[0];
+            if (!f) return;
+            const raw = await f.text();
+            // .jsonl: the "text" field of each line.
+            const body = /\.jsonl$/i.test(f.name) ? raw.split('\n').filter(Boolean).map((l) => { try { return String(JSON.parse(l).text ?? ''); } catch { return ''; } }).join('\n') : raw;
+            await use(body, f.name);
+          }}
+        />
+      </div>
+    </details>
+  );
 }

@@ -17,6 +17,13 @@ export interface ModelFileSet {
   tokenizer?: File | Blob | null;
 }
 
+/** The reference text behind neuron cards and mean ablation. */
+export interface CorpusInfo {
+  name: string;
+  windows: number;
+  tokens: number;
+}
+
 export interface ModelInfo {
   name: string;
   config: ModelConfig;
@@ -108,6 +115,10 @@ export interface EngineApi {
   attribute(key: string | null, req: AttributionRequest, onProgress?: ProgressFn): Promise<AttributionResult>;
   generate(key: string | null, req: GenerateUiRequest, onProgress?: ProgressFn): Promise<GenerateUiResult>;
   neuronCard(key: string | null, req: { ids: number[]; layer: number; index: number }, onProgress?: ProgressFn): Promise<NeuronCardUi>;
+  /** Makes `text` the reference corpus (top contexts, histograms, means for mean ablation) until the next model load. */
+  setReference(text: string, name: string): Promise<CorpusInfo>;
+  /** The reference corpus in use, or null when the model has none (mean ablation is then unavailable). */
+  corpusInfo(): Promise<CorpusInfo | null>;
   /** Output direction of an MLP neuron (its row of the MLP output projection). */
   neuronDirection(layer: number, index: number): Promise<Float32Array>;
   /** Mean activation of a hook over the model's reference corpus (for mean ablation). */

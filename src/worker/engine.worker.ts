@@ -15,7 +15,7 @@ import { neuronCard } from '../analysis/neuron-card';
 import { findPath } from '../analysis/path';
 import { hookMeans, neuronDirection } from '../analysis/vectors';
 import { softmax } from '../analysis/probability';
-import type { EngineApi, LoadProgress, ModelSource, Prediction, PredictRequest } from './api';
+import type { CorpusInfo, EngineApi, LoadProgress, ModelSource, Prediction, PredictRequest } from './api';
 import { Supersede } from './cancel';
 import { PRIORITIES, Scheduler } from './scheduler';
 
@@ -28,15 +28,21 @@ let model: Model | null = null;
 let loadCtrl: AbortController | null = null;
 /** The model's reference corpus (corpus.txt next to the weights) as windows of token ids; may be empty. */
 let corpus: number[][] = [];
+/** Where the corpus came from: the model's corpus.txt, or a reference text the user gave. */
+let corpusName = 'corpus.txt';
 
-function corpusWindows(m: Model, text: string | null): number[][] {
+function corpusInfo(): CorpusInfo | null {
+  return corpus.length ? { name: corpusName, windows: corpus.length, tokens: corpus.reduce((s, w) => s + w.length, 0) } : null;
+}
+
+function corpusWindows(m: Model, text: string | null, max = 64): number[][] {
   if (!text || !m.tokenizer) return [];
   const T = Math.min(64, m.config.nCtx);
   const out: number[][] = [];
   for (const line of text.split('\n')) {
     const ids = m.tokenizer.encode(line);
-    for (let i = 0; i + T <= ids.length && out.length < 64; i += T) out.push(ids.slice(i, i + T));
-    if (out.length >= 64) break;
+    for (let i = 0; i + T <= ids.length && out.length < max; i += T) out.push(ids.slice(i, i + T));
+    if (out.length >= max) break;
   }
   return out;
 }
@@ -132,6 +138,7 @@ const api: EngineApi = {
     model?.dispose();
     model = next;
     corpus = corpusWindows(next, corpusText);
+    corpusName = 'corpus.txt';
     return { name, config: next.config, paramCount: next.paramCount, settings: architecture(next.config.modelType).describe(next.config), hasTokenizer: next.tokenizer !== null, backend: backend! };
   },
 
@@ -179,6 +186,24 @@ const api: EngineApi = {
     return (await predictNext(key, { ids, k })).top;
   },
 
+  async setReference(text, name) {
+    const m = requireModel();
+    if (!m.tokenizer) fail('this model has no tokenizer: a reference text cannot be read');
+    // The whole text as one token stream cut into windows (lines may be shorter than a window).
+    const T = Math.min(64, m.config.nCtx);
+    const ids = m.tokenizer.encode(text.replace(/\r\n?/g, '\n').slice(0, 400_000));
+    const windows: number[][] = [];
+    for (let i = 0; i + T <= ids.length && windows.length < 256; i += T) windows.push(ids.slice(i, i + T));
+    if (windows.length === 0) fail(`"${name}" is shorter than one window of ${Math.min(64, m.config.nCtx)} tokens`);
+    corpus = windows;
+    corpusName = name;
+    return corpusInfo()!;
+  },
+
+  async corpusInfo() {
+    return corpusInfo();
+  },
+
   async cancel(key) {
     streams.cancel(key);
   },
@@ -209,7 +234,7 @@ const api: EngineApi = {
   async neuronCard(key, req, onProgress) {
     const t = streams.take(key);
     const m = requireModel();
-    const c = await scheduler.run(PRIORITIES.analysis, (pause) => neuronCard(m, { ...req, corpus }, { signal: t.signal, onProgress, pause }));
+    const c = await scheduler.run(PRIORITIES.analysis, (pause) => neuronCard(m, { ...req, corpus, corpusName }, { signal: t.signal, onProgress, pause }));
     t.check();
     return {
       ...c,
