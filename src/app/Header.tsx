@@ -1,5 +1,6 @@
 import { useRef, useState } from 'react';
-import { useStore } from '../store/store';
+import { useStore, type State } from '../store/store';
+import { HubPanel } from './HubPanel';
 import { getEngine, loadModel } from './controller';
 import { openLocalFiles } from './session-bind';
 import { BUNDLED_MODELS } from './models';
@@ -42,7 +43,7 @@ export function Header() {
           value={ref.kind === 'bundled' ? ref.name : ''}
           onChange={(e) => void loadModel({ kind: 'bundled', name: e.target.value })}
         >
-          {ref.kind !== 'bundled' && <option value="">{ref.kind === 'local' ? ref.name : ref.url}</option>}
+          {ref.kind !== 'bundled' && <option value="">{ref.kind === 'local' ? ref.name : ref.kind === 'hub' ? `hf:${ref.name}@${ref.revision}` : ref.url}</option>}
           {BUNDLED_MODELS.map((m) => (
             <option key={m.name} value={m.name} title={m.description}>
               {m.name} — {m.description}
@@ -68,13 +69,18 @@ export function Header() {
       >
         <input data-testid="model-url" placeholder="or a folder URL…" value={url} onChange={(e) => setUrl(e.target.value)} size={22} />
       </form>
+      <HubPanel />
       <span className="model-info" data-testid="model-info" title={model ? model.settings.join('\n') : undefined}>
         {model ? modelSummary(model) : status === 'loading' ? 'loading model…' : 'no model'}
       </span>
       {loading && (
         <span className="progress" data-testid="load-progress">
-          <progress value={loading.loaded} max={loading.total || 1} /> {fmtBytes(loading.loaded)} / {fmtBytes(loading.total)}{' '}
-          {status === 'loading' && <button onClick={() => void getEngine().cancelLoad()}>cancel</button>}
+          <progress value={loading.loaded} max={loading.total || 1} /> {loading.file ? downloadLine(loading) : `${fmtBytes(loading.loaded)} / ${fmtBytes(loading.total)}`}{' '}
+          {status === 'loading' && (
+            <button data-testid="load-cancel" onClick={() => void getEngine().cancelLoad()}>
+              cancel
+            </button>
+          )}
         </span>
       )}
       <span className="backend" data-testid="backend" title={`tfjs backend in use${backendWhy ? ` — ${backendWhy}` : ''} (choose with ?backend=webgpu|webgl|wasm|cpu)`}>
@@ -82,6 +88,13 @@ export function Header() {
       </span>
     </header>
   );
+}
+
+/** A hub download: the file, its MB so far and in all, and the rate. */
+function downloadLine(l: NonNullable<State['loading']>): string {
+  const mb = (n: number) => (n / 1e6).toFixed(2);
+  const of = l.fileTotal ? `${mb(l.fileLoaded ?? 0)} / ${mb(l.fileTotal)} MB` : `${mb(l.fileLoaded ?? 0)} MB`;
+  return `${l.phase === 'weights' ? 'loading weights' : `downloading ${l.file}`} ${of} (${mb(l.rate ?? 0)} MB/s)`;
 }
 
 /** One line on the model: architecture, sizes, and the settings that set its architecture apart. */

@@ -7,9 +7,13 @@ import { validateEdit } from '../engine/edits';
 import type { Edit, RunRequest } from '../engine/types';
 import { klDivergence } from '../analysis/probability';
 import { activeEdits, useStore, type ModelRef, type UiEdit } from '../store/store';
-import type { ModelInfo, ModelSource, TokenProb } from '../worker/api';
+import type { LoadProgress, ModelInfo, ModelSource, TokenProb } from '../worker/api';
 import { Comlink, isSuperseded, startEngine, type Engine } from '../worker/client';
+import { hubRefOf, refreshHubCache, syncEndpointParam } from './hub-actions';
 import { BUNDLED_MODELS, modelBaseUrl, wasmBaseUrl } from './models';
+
+/** The prompt a hub model opens with when there is none yet. */
+const HUB_SAMPLE_PROMPT = 'The cat sat on the';
 
 let engine: Engine | null = null;
 let ready: Promise<BackendName> | null = null;
@@ -30,6 +34,7 @@ export async function initEngine(requested: string | null): Promise<BackendName>
   ready = getEngine().init(want, wasmBaseUrl());
   const b = await ready;
   useStore.getState().set({ backend: b, backendReason: await getEngine().backendReason() });
+  void getEngine().deviceLimits().then((deviceLimits) => useStore.getState().set({ deviceLimits }), () => {});
   return b;
 }
 
@@ -74,23 +79,29 @@ export async function loadModel(ref: ModelRef, files?: { config: File; safetenso
       source = { kind: 'files', name: ref.name, files };
     } else if (ref.kind === 'url') {
       source = { kind: 'url', baseUrl: ref.url };
+    } else if (ref.kind === 'hub') {
+      source = { kind: 'hub', ref: hubRefOf(ref), endpoint: st.hubEndpoint };
     } else {
       source = { kind: 'url', baseUrl: modelBaseUrl(ref.name), name: ref.name };
     }
     const info = await getEngine().loadModel(
       source,
-      Comlink.proxy((p: { loadedBytes: number; totalBytes: number }) => {
-        if (useStore.getState().status === 'loading') useStore.getState().set({ loading: { loaded: p.loadedBytes, total: p.totalBytes } });
+      Comlink.proxy((p: LoadProgress) => {
+        if (useStore.getState().status === 'loading') useStore.getState().set({ loading: { loaded: p.loadedBytes, total: p.totalBytes, phase: p.phase, file: p.file, fileLoaded: p.fileLoaded, fileTotal: p.fileTotal, rate: p.bytesPerSecond } });
       }),
     );
+    if (ref.kind === 'hub') void refreshHubCache();
     if (seq !== loadSeq) return; // a newer load replaced this one
-    const sample = ref.kind === 'bundled' ? BUNDLED_MODELS.find((m) => m.name === ref.name)?.samplePrompt : undefined;
+    if (ref.kind === 'hub') syncEndpointParam(st.hubEndpoint);
+    for (const w of info.warnings ?? []) useStore.getState().notify(w);
+    const sample = ref.kind === 'bundled' ? BUNDLED_MODELS.find((m) => m.name === ref.name)?.samplePrompt : ref.kind === 'hub' ? HUB_SAMPLE_PROMPT : undefined;
     const prev = useStore.getState();
     const prompt = prev.prompt || sample || '';
     const kept = keepRunnable(prev.edits, info, prev.model?.name ?? 'the previous model');
     useStore.getState().set({ model: info, modelRef: ref, status: 'ready', loading: null, prompt, target: null, distractor: null, edits: kept.edits, setAside: kept.setAside });
     await refresh();
   } catch (e) {
+    if (ref.kind === 'hub') void refreshHubCache();
     // A load replaced by a newer one (rapid model switches) ends quietly: the newer one reports.
     if (seq !== loadSeq) return;
     // The previous model (if any) stays loaded in the worker; the app stays usable.

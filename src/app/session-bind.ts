@@ -6,9 +6,11 @@
 import { validateEdit } from '../engine/edits';
 import { parseNodeId } from '../engine/nodeid';
 import { checkModelFiles, createUrlSync, fingerprintModelFiles, readSessionFromLocation, sessionToStore, sessionUrl, storeToSession, type Session, type UrlSync } from '../session';
-import { useStore, type State } from '../store/store';
+import { useStore, type ModelRef, type State } from '../store/store';
 import { getEngine, initEngine, loadModel, refresh, runAnalysis, selectNode } from './controller';
-import { modelUrlVerdict } from './link-policy';
+import { isHubName, normalizeEndpoint, parseHubRef } from '../engine/hub';
+import { ENDPOINT_PARAM, hubModelRef, initialEndpoint } from './hub-actions';
+import { hubEndpointVerdict, modelUrlVerdict } from './link-policy';
 import { DEFAULT_MODEL } from './models';
 
 /** The store keys a session is made of: a change to any of them rewrites the link. */
@@ -45,6 +47,44 @@ async function loadLinkedModel(url: string, then: () => Promise<void>): Promise<
   onConfirm = async () => {
     await loadModel({ kind: 'url', url: v.url });
     if (useStore.getState().model) await then();
+  };
+}
+
+/**
+ * Loads a hub model a link names. The endpoint is the app's (the user's setting or the public hub) unless the link
+ * carries `?hfEndpoint=`: that one is used at once when it is the public hub, this page's origin or the setting,
+ * and otherwise only once the user has seen its origin and confirmed (meanwhile the working model stays).
+ */
+async function loadLinkedHub(ref: Extract<ModelRef, { kind: 'hub' }>, then: () => Promise<void>): Promise<void> {
+  const st = useStore.getState();
+  const raw = new URLSearchParams(location.search).get(ENDPOINT_PARAM);
+  const go = async () => {
+    await loadModel(ref);
+    if (useStore.getState().model) await then();
+  };
+  if (raw === null) return go();
+  let endpoint: string;
+  try {
+    endpoint = normalizeEndpoint(raw);
+  } catch (e) {
+    st.notify(`${(e as Error).message}; the link's hub model is opened from ${st.hubEndpoint} instead.`);
+    return go();
+  }
+  if (endpoint === st.hubEndpoint) return go();
+  const v = hubEndpointVerdict(endpoint, `${ref.name} (revision ${ref.revision})`, location.href, [initialEndpoint()]);
+  if (v.kind === 'refuse') {
+    st.notify(`${v.message} The link's hub model is opened from ${st.hubEndpoint} instead.`);
+    return go();
+  }
+  if (v.kind === 'load') {
+    st.set({ hubEndpoint: endpoint });
+    return go();
+  }
+  if (!st.model) await loadModel({ kind: 'bundled', name: DEFAULT_MODEL });
+  useStore.getState().set({ confirmModel: { url: v.url, origin: v.origin } });
+  onConfirm = async () => {
+    useStore.getState().set({ hubEndpoint: endpoint });
+    await go();
   };
 }
 
@@ -124,9 +164,12 @@ export async function restoreSession(session: Session, notices: string[] = []): 
     return;
   }
   const cur = useStore.getState().modelRef;
-  const same = useStore.getState().model && ((m.kind === 'bundled' && cur.kind === 'bundled' && cur.name === m.name) || (m.kind === 'url' && cur.kind === 'url' && cur.url === m.url));
+  const same =
+    useStore.getState().model &&
+    ((m.kind === 'bundled' && cur.kind === 'bundled' && cur.name === m.name) || (m.kind === 'url' && cur.kind === 'url' && cur.url === m.url) || (m.kind === 'hub' && cur.kind === 'hub' && cur.name === m.name && cur.revision === m.revision));
   if (same) await applySession(session);
   else if (m.kind === 'url') await loadLinkedModel(m.url, () => applySession(session));
+  else if (m.kind === 'hub') await loadLinkedHub({ kind: 'hub', name: m.name, revision: m.revision }, () => applySession(session));
   else {
     await loadModel({ kind: 'bundled', name: m.name });
     if (useStore.getState().model) await applySession(session);
@@ -168,9 +211,27 @@ function takeUnsaved(): void {
   if (saved?.from === location.href && typeof saved.url === 'string' && new URL(saved.url).origin === location.origin) history.replaceState(history.state, '', saved.url);
 }
 
+/** `?model=hf:owner/name@rev`: a bad name is said, and the default model opens. */
+async function loadLinkedHubName(name: string): Promise<void> {
+  let ref;
+  try {
+    ref = parseHubRef(name);
+  } catch (e) {
+    useStore.getState().notify(`${(e as Error).message}.`);
+    return loadModel({ kind: 'bundled', name: DEFAULT_MODEL });
+  }
+  await loadLinkedHub(hubModelRef(ref), async () => {});
+  if (!useStore.getState().model) {
+    const why = useStore.getState().error;
+    await loadModel({ kind: 'bundled', name: DEFAULT_MODEL });
+    if (why) useStore.getState().set({ error: `Could not load the model: ${why}` });
+  }
+}
+
 /** Page start: a session link wins over ?model=; the link then follows the work. */
 export async function boot(): Promise<void> {
   takeUnsaved();
+  useStore.getState().set({ hubEndpoint: initialEndpoint() });
   const params = new URLSearchParams(location.search);
   const opened = readSessionFromLocation();
   try {
@@ -179,8 +240,10 @@ export async function boot(): Promise<void> {
       await restoreSession(opened.session, opened.notices);
     } else {
       const url = params.get('modelUrl');
+      const name = params.get('model');
       if (url) await loadLinkedModel(url, async () => {});
-      else await loadModel({ kind: 'bundled', name: params.get('model') ?? DEFAULT_MODEL });
+      else if (name !== null && isHubName(name)) await loadLinkedHubName(name);
+      else await loadModel({ kind: 'bundled', name: name ?? DEFAULT_MODEL });
     }
   } catch (e) {
     useStore.getState().set({ status: 'error', error: (e as Error).message });

@@ -3,9 +3,11 @@ import * as tf from '@tensorflow/tfjs';
 import { BACKEND_ORDER, initBackend, type BackendName } from '../engine/backend';
 import { fail } from '../engine/errors';
 import type { Model } from '../engine/model';
+import { isHubName } from '../engine/hub';
 import { loadModelDir } from '../engine/node-load';
 import type { Edit, TensorData } from '../engine/types';
 import { flag, requireFlag, type Args } from './args';
+import { openHubModel } from './hub-open';
 import { prepareNodeWebGpu } from './node-webgpu';
 
 const BACKENDS = BACKEND_ORDER;
@@ -22,8 +24,10 @@ export async function setupBackend(args: Args): Promise<BackendName> {
   return used;
 }
 
+/** `--model`: a bundled name, a folder, or `hf:owner/name[@rev]` (the Hugging Face cache, else the hub: hub-open.ts). */
 export async function openModel(args: Args): Promise<Model> {
-  return loadModelDir(requireFlag(args, 'model'));
+  const ref = requireFlag(args, 'model');
+  return isHubName(ref) ? openHubModel(ref) : loadModelDir(ref);
 }
 
 /** Token ids from --ids 1,2,3 or --text "..." (through the model's tokenizer). */

@@ -76,7 +76,8 @@ export function resolveModelDir(ref: string, root = process.cwd()): string {
   return resolve(ref);
 }
 
-export async function loadModelDir(ref: string, opts: LoadOptions = {}): Promise<Model> {
+/** Opens a bundled model or a folder; `name` (default the folder's name) is the name the model reports. */
+export async function loadModelDir(ref: string, opts: LoadOptions & { name?: string } = {}): Promise<Model> {
   const dir = resolveModelDir(ref);
   if (!existsSync(dir) || !(await stat(dir)).isDirectory()) fail(`model "${ref}": no such bundled model or folder`);
   let listing: string[];
@@ -102,7 +103,7 @@ export async function loadModelDir(ref: string, opts: LoadOptions = {}): Promise
     for (const name of names) files.push({ name, source: await fileSource(join(dir, name)) });
     return await loadModel(
       {
-        name: basename(dir),
+        name: opts.name ?? basename(dir),
         config: await readText(cfgPath),
         safetensors: files,
         tokenizer: existsSync(tokPath) ? await readText(tokPath) : existsSync(vocabPath) && existsSync(mergesPath) ? await bpeFiles() : null,

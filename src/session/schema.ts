@@ -8,6 +8,7 @@
  * docs/sessions.md documents the fields, the limits and the versions.
  */
 import { z } from 'zod';
+import { parseHubRef, revisionProblem } from '../engine/hub';
 import { parseNodeId } from '../engine/nodeid';
 import type { Edit } from '../engine/types';
 import { BACKEND_CHOICES } from '../engine/backend-names';
@@ -64,6 +65,17 @@ export function isHttpUrl(s: string): boolean {
   }
 }
 
+/** `owner/name` as the hub allows it (no revision, no `hf:` prefix). */
+export function isHubRepoName(s: string): boolean {
+  if (s.includes('@') || s.startsWith('hf:')) return false;
+  try {
+    parseHubRef(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function isNodeId(s: string): boolean {
   try {
     parseNodeId(s);
@@ -91,6 +103,12 @@ export const SessionModel = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('bundled'), name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'not a bundled model name') }),
   z.strictObject({ kind: z.literal('url'), url: z.string().max(LIMITS.urlChars).refine(isHttpUrl, 'must be an http:// or https:// address without a user name') }),
   z.strictObject({ kind: z.literal('local'), fingerprint: LocalFingerprint }),
+  /** A Hugging Face model (`owner/name` at a branch, tag or commit), fetched from the hub or the endpoint in `?hfEndpoint=`. */
+  z.strictObject({
+    kind: z.literal('hub'),
+    name: z.string().max(LIMITS.nameChars).refine(isHubRepoName, 'not a hub model name (owner/name)'),
+    revision: z.string().max(128).refine((r) => revisionProblem(r) === null, 'not a branch, tag or commit hash'),
+  }),
 ]);
 export type SessionModel = z.infer<typeof SessionModel>;
 
@@ -202,10 +220,11 @@ export function defaultSession(): Session {
   };
 }
 
-/** A short label for lists: the bundled name, the URL's host and path, or the local files' name. */
+/** A short label for lists: the bundled name, `hf:owner/name@rev`, the URL's host and path, or the local files' name. */
 export function modelLabel(m: SessionModel): string {
   if (m.kind === 'bundled') return m.name;
   if (m.kind === 'local') return `${m.fingerprint.name} (local files)`;
+  if (m.kind === 'hub') return `hf:${m.name}@${m.revision}`;
   try {
     const u = new URL(m.url);
     return `${u.host}${u.pathname}`.replace(/\/$/, '');

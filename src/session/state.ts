@@ -7,7 +7,11 @@ import { PathlightError } from '../engine/errors';
 import type { Edit } from '../engine/types';
 import type { LocalFingerprint, MethodName, Session, SessionEdit, ViewTab } from './schema';
 
-export type StoreModelRef = { kind: 'bundled'; name: string } | { kind: 'url'; url: string } | { kind: 'local'; name: string; fingerprint?: LocalFingerprint };
+export type StoreModelRef =
+  | { kind: 'bundled'; name: string }
+  | { kind: 'url'; url: string }
+  | { kind: 'local'; name: string; fingerprint?: LocalFingerprint }
+  | { kind: 'hub'; name: string; revision: string };
 
 export interface StoreEdit extends Edit {
   id?: string;
@@ -59,7 +63,8 @@ export function storeToSession(s: StoreFields): Session {
   if (m.kind === 'local') {
     if (!m.fingerprint) throw new PathlightError(`The local model "${m.name}" has no fingerprint, so a link to it could not be checked when reopened.`);
     model = { kind: 'local', fingerprint: m.fingerprint };
-  } else model = m.kind === 'url' ? { kind: 'url', url: m.url } : { kind: 'bundled', name: m.name };
+  } else if (m.kind === 'hub') model = { kind: 'hub', name: m.name, revision: m.revision };
+  else model = m.kind === 'url' ? { kind: 'url', url: m.url } : { kind: 'bundled', name: m.name };
 
   const session: Session = {
     v: 2,
@@ -115,7 +120,14 @@ export function sessionToStore(session: Session, tokenString: (id: number) => st
   const m = session.model;
   const t = session.target;
   return {
-    modelRef: m.kind === 'local' ? { kind: 'local', name: m.fingerprint.name, fingerprint: { ...m.fingerprint } } : m.kind === 'url' ? { kind: 'url', url: m.url } : { kind: 'bundled', name: m.name },
+    modelRef:
+      m.kind === 'local'
+        ? { kind: 'local', name: m.fingerprint.name, fingerprint: { ...m.fingerprint } }
+        : m.kind === 'hub'
+          ? { kind: 'hub', name: m.name, revision: m.revision }
+          : m.kind === 'url'
+            ? { kind: 'url', url: m.url }
+            : { kind: 'bundled', name: m.name },
     requestedBackend: session.backend ?? 'auto',
     prompt: session.prompt,
     target: t ? { id: t.token, token: tokenString(t.token) } : null,

@@ -8,6 +8,9 @@ import type { NodeId } from '../engine/nodeid';
 import type { ViewTab } from '../session/schema';
 import type { StoreEdit } from '../session/state';
 import type { GenerateUiResult, ModelInfo, NeuronCardUi, TokenProb, TokenView } from '../worker/api';
+import type { HubCachedModel } from '../worker/hub-fetch';
+import { DEFAULT_HF_ENDPOINT } from '../engine/hub';
+import type { DeviceLimits } from '../engine/memory-fit';
 
 export type AnalysisMethod = 'path' | 'gxa' | 'ig' | 'act' | 'grad' | 'ablate';
 
@@ -43,7 +46,12 @@ export interface ViewSlice {
 
 import type { LocalFingerprint } from '../session/schema';
 
-export type ModelRef = { kind: 'bundled'; name: string } | { kind: 'url'; url: string } | { kind: 'local'; name: string; fingerprint?: LocalFingerprint };
+export type ModelRef =
+  | { kind: 'bundled'; name: string }
+  | { kind: 'url'; url: string }
+  | { kind: 'local'; name: string; fingerprint?: LocalFingerprint }
+  /** A Hugging Face model: `name` is owner/name, from the endpoint in `hubEndpoint`. */
+  | { kind: 'hub'; name: string; revision: string };
 
 /** One position's next-token distribution: probabilities and logits over the whole vocabulary. */
 export interface Distribution {
@@ -63,8 +71,15 @@ export interface ModelSlice {
   /** A model a link names on another origin, waiting for the user's yes (nothing is fetched before). */
   confirmModel: { url: string; origin: string } | null;
   requestedBackend: BackendName | 'auto';
-  loading: { loaded: number; total: number } | null;
+  /** Bytes so far of a load; hub downloads add the file, its bytes and its rate (bytes/s). */
+  loading: { loaded: number; total: number; phase?: 'download' | 'weights'; file?: string; fileLoaded?: number; fileTotal?: number; rate?: number } | null;
   status: 'loading' | 'ready' | 'error';
+  /** The hub endpoint hub models load from (the setting, or a link's ?hfEndpoint= once trusted). */
+  hubEndpoint: string;
+  /** Hub models kept in Cache Storage (null until listed). */
+  hubCache: HubCachedModel[] | null;
+  /** What the backend can hold (for the curated list's "fits" column). */
+  deviceLimits: DeviceLimits | null;
   error: string | null;
 }
 
@@ -118,6 +133,9 @@ export const useStore = create<State>()((set) => ({
   requestedBackend: 'auto',
   loading: null,
   status: 'loading',
+  hubEndpoint: DEFAULT_HF_ENDPOINT,
+  hubCache: null,
+  deviceLimits: null,
   error: null,
   prompt: '',
   tokens: null,

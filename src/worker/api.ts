@@ -5,10 +5,15 @@ import type { GenerateResult, Sampling } from '../analysis/generate';
 import type { NeuronCard } from '../analysis/neuron-card';
 import type { PathRequest, PathResult } from '../analysis/path';
 import type { Edit, ModelConfig, RunRequest, RunResult } from '../engine/types';
+import type { HubRef } from '../engine/hub';
+import type { DeviceLimits } from '../engine/memory-fit';
+import type { HubCachedModel } from './hub-fetch';
 
 export type ModelSource =
   | { kind: 'url'; baseUrl: string; name?: string }
-  | { kind: 'files'; files: ModelFileSet; name?: string };
+  | { kind: 'files'; files: ModelFileSet; name?: string }
+  /** A Hugging Face model by name, from `endpoint` (hub-fetch.ts), kept in Cache Storage. */
+  | { kind: 'hub'; ref: HubRef; endpoint: string; name?: string };
 
 /** Local files in the Hugging Face layout: config.json + model.safetensors (+ tokenizer.json). */
 export interface ModelFileSet {
@@ -32,12 +37,19 @@ export interface ModelInfo {
   settings: string[];
   hasTokenizer: boolean;
   backend: BackendName;
+  /** Said before loading (memory close to the backend's limit, files that could not be kept offline). */
+  warnings?: string[];
 }
 
 export interface LoadProgress {
   loadedBytes: number;
   totalBytes: number;
   phase: 'download' | 'weights';
+  /** Hub downloads: the file, its bytes so far and in all (0 = unknown), and its rate. */
+  file?: string;
+  fileLoaded?: number;
+  fileTotal?: number;
+  bytesPerSecond?: number;
 }
 
 export interface TokenView {
@@ -102,6 +114,13 @@ export interface EngineApi {
   backend(): Promise<BackendName>;
   loadModel(source: ModelSource, onProgress?: (p: LoadProgress) => void): Promise<ModelInfo>;
   cancelLoad(): Promise<void>;
+  /** What the backend in use can hold (the memory check's figures). */
+  deviceLimits(): Promise<DeviceLimits>;
+  /** Hub models kept in Cache Storage, and deleting one (every revision unless one is named). */
+  hubCacheList(): Promise<HubCachedModel[]>;
+  hubCacheDelete(endpoint: string, repo: string, revision?: string): Promise<number>;
+  /** Tensors alive on the backend (a failed or cancelled load must leave none behind). */
+  tensorCount(): Promise<number>;
   tokenize(text: string): Promise<TokenView>;
   tokenStrings(ids: number[]): Promise<string[]>;
   /** Runs the engine; `key` names a stream of requests in which a newer one cancels the older. */

@@ -21,6 +21,9 @@ import { PRIORITIES, Scheduler } from './scheduler';
 
 const scheduler = new Scheduler();
 import { fetchText, fetchWeights } from './fetch-model';
+import { deleteHubCache, fetchHubModel, listHubCache } from './hub-fetch';
+import { formatHubRef } from '../engine/hub';
+import { checkMemory, deviceLimits } from '../engine/memory-check';
 import { resultBuffers } from './transfer';
 
 let backend: BackendName | null = null;
@@ -112,10 +115,11 @@ const api: EngineApi = {
     loadCtrl?.abort();
     const ctrl = (loadCtrl = new AbortController());
     let config: string;
-    let tokenizer: string | null;
+    let tokenizer: string | object | null;
     let st;
     let name: string;
     let corpusText: string | null = null;
+    const warnings: string[] = [];
     if (source.kind === 'url') {
       const base = source.baseUrl.endsWith('/') ? source.baseUrl : source.baseUrl + '/';
       name = source.name ?? (base.split('/').filter(Boolean).pop() || 'model');
@@ -123,6 +127,24 @@ const api: EngineApi = {
       tokenizer = await fetchText(base + 'tokenizer.json', true, ctrl.signal);
       st = await fetchWeights(base, onProgress, ctrl.signal);
       corpusText = await fetchText(base + 'corpus.txt', true, ctrl.signal).catch(() => null);
+    } else if (source.kind === 'hub') {
+      name = source.name ?? formatHubRef(source.ref);
+      const id = formatHubRef(source.ref, { prefix: true, full: true });
+      const got = await fetchHubModel(source.endpoint, source.ref, {
+        signal: ctrl.signal,
+        onProgress: (p) => onProgress?.({ ...p, phase: 'download' }),
+        // Before any weight is downloaded: refuse with figures what will not fit, warn when it is close.
+        beforeWeights: (cfg) => {
+          const v = checkMemory(cfg, deviceLimits({ browser: true }), id);
+          if (v.kind === 'tight') warnings.push(v.message);
+        },
+      }).catch((e) => {
+        if ((e as Error).name === 'AbortError') fail('loading was cancelled');
+        throw e;
+      });
+      ({ config, tokenizer } = got);
+      st = got.weights;
+      if (got.notKept.length) warnings.push(`${got.notKept.join(', ')} could not be kept for offline use (browser storage is full or unavailable)`);
     } else {
       name = source.name ?? 'local model';
       config = await source.files.config.text();
@@ -139,11 +161,27 @@ const api: EngineApi = {
     model = next;
     corpus = corpusWindows(next, corpusText);
     corpusName = 'corpus.txt';
-    return { name, config: next.config, paramCount: next.paramCount, settings: architecture(next.config.modelType).describe(next.config), hasTokenizer: next.tokenizer !== null, backend: backend! };
+    return { name, config: next.config, paramCount: next.paramCount, settings: architecture(next.config.modelType).describe(next.config), hasTokenizer: next.tokenizer !== null, backend: backend!, warnings };
   },
 
   async cancelLoad() {
     loadCtrl?.abort();
+  },
+
+  async deviceLimits() {
+    return deviceLimits({ browser: true });
+  },
+
+  async hubCacheList() {
+    return listHubCache();
+  },
+
+  async hubCacheDelete(endpoint, repo, revision) {
+    return deleteHubCache(endpoint, repo, revision);
+  },
+
+  async tensorCount() {
+    return tf.memory().numTensors;
   },
 
   async tokenize(text) {

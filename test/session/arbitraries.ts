@@ -43,6 +43,11 @@ export const sessionModel: fc.Arbitrary<Session['model']> = fc.oneof(
   fc.record({ kind: fc.constant('bundled' as const), name: fc.oneof(fc.constantFrom('polyglot', 'induction', 'gpt2-tiny'), fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,20}$/)) }),
   fc.record({ kind: fc.constant('url' as const), url: fc.webUrl({ withQueryParameters: true, withFragments: true }).filter((u) => u.length <= LIMITS.urlChars && isHttpUrl(u)) }),
   fc.record({ kind: fc.constant('local' as const), fingerprint: fc.record({ name: text(40), size: fc.nat({ max: Number.MAX_SAFE_INTEGER }), sha256: sha }) }),
+  fc.record({
+    kind: fc.constant('hub' as const),
+    name: fc.oneof(fc.constantFrom('openai-community/gpt2', 'EleutherAI/pythia-70m', 'Qwen/Qwen2.5-0.5B'), fc.tuple(fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_]{0,12}$/), fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_]{0,12}$/)).map(([o, n]) => `${o}/${n}`)),
+    revision: fc.oneof(fc.constantFrom('main', 'v1.0', 'refs/pr/1'), sha.map((h) => h.slice(0, 40))),
+  }),
 );
 
 const target: fc.Arbitrary<NonNullable<Session['target']>> = fc.oneof(

@@ -7,6 +7,7 @@ import { DLA_USAGE, dlaCommand, LENS_USAGE, lensCommand } from './dla';
 import { runCommand } from './run';
 import { GENERATE_USAGE, generateCommand } from './generate';
 import { HEADS_USAGE, headsCommand } from './heads';
+import { HUB_USAGE, hubCommand } from './hub';
 import { LAPE_USAGE, lapeCommand } from './lape';
 import { LOOPS_USAGE, loopsCommand } from './loops';
 
@@ -26,4 +27,5 @@ export const COMMANDS: Record<string, { run: (args: Args) => Promise<unknown>; u
   patch: { run: patchCommand, usage: PATCH_USAGE },
   dla: { run: dlaCommand, usage: DLA_USAGE },
   lens: { run: lensCommand, usage: LENS_USAGE },
+  hub: { run: hubCommand, usage: HUB_USAGE },
 };
