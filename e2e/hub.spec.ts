@@ -172,3 +172,14 @@ test('a link naming a hub model on an endpoint elsewhere fetches nothing until c
   await expect(again.getByTestId('model-info')).toContainText(`${OWNER}/llama-tiny-sharded (llama)`);
   await expect(again.getByTestId('confirm-model')).toHaveCount(0);
 });
+
+test('on WebGPU the check reads the adapter’s buffer limit and names the tensor over it', async ({ page }) => {
+  await page.goto('/?backend=webgpu&model=gpt2-tiny');
+  await waitReady(page);
+  await expect(page.getByTestId('backend')).toHaveText('backend: webgpu');
+  await useEndpoint(page, server.endpoint);
+  await openByName(page, `${OWNER}/huge`);
+  await expect(page.getByTestId('error')).toContainText(/will not fit on webgpu: its largest tensor \((wte\.weight|h\.\d+\.mlp\.c_fc\.weight)\) is [\d.]+ GB, over the [\d.]+ (MB|GB) one buffer may hold \(WebGPU adapter limits\)/);
+  await expect(page.getByTestId('model-info')).toContainText('gpt2-tiny (gpt2)');
+  expect(server.requests.filter((r) => r.includes('.safetensors'))).toEqual([]);
+});

@@ -17,7 +17,7 @@ function fmtParams(n: number): string {
 
 function Fits({ m, limits }: { m: CuratedModel; limits: DeviceLimits | null }) {
   if (!limits) return <span className="muted">…</span>;
-  const v = fitVerdict(estimateFromParams(m.params), limits, m.repo);
+  const v = fitVerdict(estimateFromParams(m.params, { name: 'the token embedding', elements: m.embedding[0] * m.embedding[1] }), limits, m.repo);
   const mark = v.kind === 'fits' ? '✓ fits' : v.kind === 'tight' ? '⚠ tight' : '✗ too big';
   return (
     <span className={`fit fit-${v.kind}`} title={v.message} data-testid="hub-fit">

@@ -73,11 +73,11 @@ export function estimateFromTensors(cfg: ModelConfig, tensors: Array<[string, nu
   return { params, weightsBytes: params * 4, largestTensorBytes: largest * 4, largestTensor: largestName, workBytes, totalBytes: params * 4 + workBytes };
 }
 
-/** From an approximate parameter count alone (the curated list): 10% working memory, embedding unknown. */
-export function estimateFromParams(params: number): MemoryEstimate {
+/** From an approximate parameter count (the curated list): 10% working memory; the largest tensor when known. */
+export function estimateFromParams(params: number, largest?: { name: string; elements: number }): MemoryEstimate {
   const weightsBytes = params * 4;
   const workBytes = Math.round(weightsBytes * 0.1);
-  return { params, weightsBytes, largestTensorBytes: 0, largestTensor: null, workBytes, totalBytes: weightsBytes + workBytes };
+  return { params, weightsBytes, largestTensorBytes: (largest?.elements ?? 0) * 4, largestTensor: largest?.name ?? null, workBytes, totalBytes: weightsBytes + workBytes };
 }
 
 /** Whether `est` fits `limits`, with the figures in the message. */
