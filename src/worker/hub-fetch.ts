@@ -125,6 +125,7 @@ export interface HubModelFiles {
  */
 export async function fetchHubModel(endpoint: string, ref: HubRef, opts: { signal?: AbortSignal; onProgress?: (p: DownloadProgress) => void; beforeWeights?: (config: string) => void } = {}): Promise<HubModelFiles> {
   const ctx: Ctx = { endpoint, ref, cache: await openCache(), signal: opts.signal, onProgress: opts.onProgress, done: { loaded: 0, total: 0 }, notKept: [] };
+  if (!ctx.cache) ctx.notKept.push('this model (the page has no Cache Storage: it needs https or localhost)');
   const config = await (await file(ctx, F.config, false))!.text();
   opts.beforeWeights?.(config);
   let weights: WeightFile[];
