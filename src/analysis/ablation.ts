@@ -7,7 +7,7 @@ import { fail } from '../engine/errors';
 import { hookInfo } from '../engine/hooks';
 import type { Model } from '../engine/model';
 import type { Edit, HookName, TensorData } from '../engine/types';
-import { checkCancelled, type AnalysisOptions } from './options';
+import { betweenSteps, StepBatch, type AnalysisOptions } from './options';
 import { suffixBatch, SuffixRunner, suffixTarget } from './suffix';
 import type { ResolvedTarget } from './targets';
 
@@ -57,12 +57,13 @@ export async function ablationSweep(model: Model, req: AblationRequest, opts: An
     const total = groups.reduce((a, g) => a + g.jobs.length, 0);
     let done = 0;
     for (const { pos, jobs } of groups) {
-      const batch = suffixBatch(cfg, p + 1 - pos, p + 1);
-      for (let i = 0; i < jobs.length; i += batch) {
-        checkCancelled(opts);
-        const chunk = jobs.slice(i, i + batch);
+      const steps = new StepBatch(suffixBatch(cfg, p + 1 - pos, p + 1), opts);
+      for (let i = 0; i < jobs.length; ) {
+        await betweenSteps(opts);
+        const chunk = jobs.slice(i, i + steps.size);
+        i += chunk.length;
         const edits: Edit[][] = chunk.map((j) => [{ hook: j.hook, index: j.unit, op, positions: [pos] }]);
-        const r = await runner.run({ edits, targets: chunk.map(() => target), start: pos, means: req.means });
+        const r = await steps.time(() => runner.run({ edits, targets: chunk.map(() => target), start: pos, means: req.means }));
         chunk.forEach((j, b) => {
           const s = scores[j.hook];
           s.data[pos * s.shape[1] + j.unit] = r.targetValues[b] - targetValue;

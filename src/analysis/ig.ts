@@ -8,7 +8,7 @@ import { hookInfo } from '../engine/hooks';
 import type { Model } from '../engine/model';
 import { runModel } from '../engine/run';
 import type { Edit, HookName, TensorData } from '../engine/types';
-import { checkCancelled, type AnalysisOptions } from './options';
+import { betweenSteps, StepBatch, type AnalysisOptions } from './options';
 import { suffixBatch, SuffixRunner, suffixTarget, type SuffixTarget } from './suffix';
 import type { ResolvedTarget } from './targets';
 
@@ -52,10 +52,12 @@ export async function integratedTerms(
   });
   const sums: Array<Record<HookName, Float64Array>> = jobs.map(() => ({}));
   const batch = suffixBatch(runner.model.config, runner.T - start, runner.T);
-  for (let i = 0; i < seqs.length; i += batch) {
-    checkCancelled(opts);
-    const chunk = seqs.slice(i, i + batch);
-    const r = await runner.run({ edits: chunk.map((s) => s.edits), targets: chunk.map(() => target), capture, start });
+  const steps = new StepBatch(batch, opts);
+  for (let i = 0; i < seqs.length; ) {
+    await betweenSteps(opts);
+    const chunk = seqs.slice(i, i + steps.size);
+    i += chunk.length;
+    const r = await steps.time(() => runner.run({ edits: chunk.map((s) => s.edits), targets: chunk.map(() => target), capture, start }));
     for (const h of capture) {
       const g = r.grads[h].data;
       const a = r.activations[h].data;

@@ -17,7 +17,7 @@ import type { Model } from '../engine/model';
 import type { Edit, HookName, Target } from '../engine/types';
 import { Rng } from './rng';
 import { IG_GAP_WARN, integratedTerms, suggestSteps, type IgJob } from './ig';
-import { checkCancelled, type AnalysisOptions } from './options';
+import { betweenSteps, StepBatch, type AnalysisOptions } from './options';
 import { mlpHook, mlpHooks, type PositionSpec } from './scores';
 import { suffixBatch, SuffixRunner, suffixTarget, type SuffixTarget } from './suffix';
 import { resolveTarget, type ResolvedTarget } from './targets';
@@ -171,11 +171,12 @@ export async function findPath(model: Model, req: PathRequest, opts: AnalysisOpt
     const exactJoint = async (prefix: number[], l: number): Promise<Float32Array> => {
       const base: Edit[] = prefix.map((n, j) => ({ hook: mlpHook(j), index: n, op: 'zero', positions: pos }));
       const joint = new Float32Array(N);
-      const batch = suffixBatch(cfg, p + 1 - start, p + 1);
-      for (let i = 0; i < N; i += batch) {
-        checkCancelled(opts);
-        const ns = Array.from({ length: Math.min(batch, N - i) }, (_, j) => i + j);
-        const r = await runner.run({ edits: ns.map((n) => [...base, { hook: mlpHook(l), index: n, op: 'zero', positions: pos }]), targets: ns.map(() => tgt), start });
+      const steps = new StepBatch(suffixBatch(cfg, p + 1 - start, p + 1), opts);
+      for (let i = 0; i < N; ) {
+        await betweenSteps(opts);
+        const ns = Array.from({ length: Math.min(steps.size, N - i) }, (_, j) => i + j);
+        i += ns.length;
+        const r = await steps.time(() => runner.run({ edits: ns.map((n) => [...base, { hook: mlpHook(l), index: n, op: 'zero', positions: pos }]), targets: ns.map(() => tgt), start }));
         ns.forEach((n, b) => (joint[n] = cleanValue - r.targetValues[b]));
         onSeq(ns.length);
       }
@@ -187,7 +188,7 @@ export async function findPath(model: Model, req: PathRequest, opts: AnalysisOpt
     let beams: Beam[] = [{ nodes: [], scores: [], joints: [], score: 0 }];
     const layerIg: Float32Array[] = [];
     for (let l = 0; l < L; l++) {
-      checkCancelled(opts);
+      await betweenSteps(opts);
       if (exact) {
         const candidates: Beam[] = [];
         for (const b of beams) {
@@ -221,7 +222,7 @@ export async function findPath(model: Model, req: PathRequest, opts: AnalysisOpt
     // Per-layer IG (each layer scaled alone); layer 0 is the first step of the layer-scaled search.
     const from = layerIg.length;
     if (from < L) {
-      checkCancelled(opts);
+      await betweenSteps(opts);
       const jobs: IgJob[] = hooks.slice(from).map((h) => ({ scaled: [{ hook: h, index: null, positions: pos }] }));
       const g = await integratedTerms(runner, tgt, jobs, hooks.slice(from), m, start, opts, onSeq);
       for (let l = from; l < L; l++) {
@@ -247,11 +248,12 @@ export async function findPath(model: Model, req: PathRequest, opts: AnalysisOpt
     beams.forEach((b) => b.nodes.forEach((_, l) => sets.push(b.nodes.slice(0, l + 1).map((n, j) => zero(j, n)))));
     for (let l = 0; l < L; l++) sets.push([zero(l, null)]);
     const effects: number[] = [];
-    const batch = suffixBatch(cfg, p + 1 - start, p + 1);
-    for (let i = 0; i < sets.length; i += batch) {
-      checkCancelled(opts);
-      const chunk = sets.slice(i, i + batch);
-      const r = await runner.run({ edits: chunk, targets: chunk.map(() => tgt), start });
+    const steps = new StepBatch(suffixBatch(cfg, p + 1 - start, p + 1), opts);
+    for (let i = 0; i < sets.length; ) {
+      await betweenSteps(opts);
+      const chunk = sets.slice(i, i + steps.size);
+      i += chunk.length;
+      const r = await steps.time(() => runner.run({ edits: chunk, targets: chunk.map(() => tgt), start }));
       for (const v of r.targetValues) effects.push(cleanValue - v);
     }
     beams.forEach((b, bi) => b.nodes.forEach((_, l) => (beamPaths[bi][l].removal = effects[bi * L + l])));
@@ -281,7 +283,7 @@ export async function findPath(model: Model, req: PathRequest, opts: AnalysisOpt
       return node(l, n, ig[n]);
     });
 
-    checkCancelled(opts);
+    await betweenSteps(opts);
     const edges = await pathEdges(runner, best.nodes, pos, act, nodePos);
     return {
       target,
