@@ -23,6 +23,10 @@ for (const model of [MODEL, 'gptneo-tiny', 'pythia-tiny', 'llama-tiny']) {
     expect(nLayers).toBeGreaterThanOrEqual(2);
     const ids = await pathNodes.evaluateAll((els) => els.map((e) => e.getAttribute('data-node-id')));
     for (const id of ids) expect(id).toMatch(/^L\d+\.N\d+@\d+$/);
+    // The step table: one row per layer with the exact removal effect, and the baselines beside it.
+    await expect(page.getByTestId('path-step')).toHaveCount(nLayers);
+    await expect(page.getByTestId('path-removal').first()).toHaveText(/^-?\d+\.\d{3}$/);
+    await expect(page.getByTestId('path-summary')).toContainText('grad × act');
     await expect(page.locator('[data-testid=path-graph] g.node').filter({ has: page.locator('rect.head-shape:not([display=none])') }).first()).toHaveAttribute('data-node-id', /^L\d+\.H\d+@\d+$/);
     await page.screenshot({ path: test.info().outputPath('2-path.png'), fullPage: true });
 

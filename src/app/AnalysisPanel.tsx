@@ -3,6 +3,7 @@ import { parseNodeId } from '../engine/nodeid';
 import { useStore, type AnalysisMethod } from '../store/store';
 import { graphFromAttribution, graphFromPath, markEdited, MAX_NEURONS_PER_LAYER, PER_LAYER_LIMIT } from '../views/graph-data';
 import { PathGraphView } from '../views/PathGraphView';
+import { PathSummary } from './PathSummary';
 import { cancelAnalysis, currentTarget, runAnalysis, selectNode } from './controller';
 
 const METHOD_LABELS: Record<AnalysisMethod, string> = {
@@ -73,11 +74,7 @@ export function AnalysisPanel() {
             Circles: MLP neurons at the target position (blue promotes the target, red suppresses; size by |attribution|); squares: attention heads (grad × act; hover for the head); dashed violet ring: an active edit.
             {s.path && ' Dark outline: the path; faint: runners-up. Scroll to zoom, drag to pan. Click a node to inspect and edit it.'}
           </p>
-          {s.path && (
-            <p className="path-summary" data-testid="path-summary">
-              Path: {s.path.path.map((n) => n.node).join(' → ')} · joint score {s.path.path[s.path.path.length - 1].score.toFixed(3)} · target {s.path.targetValue.toFixed(3)}
-            </p>
-          )}
+          {s.path && <PathSummary path={s.path} />}
         </>
       ) : (
         <div className="graph-container empty" data-testid="path-graph">
