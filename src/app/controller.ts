@@ -11,16 +11,57 @@ import type { LoadProgress, ModelInfo, ModelSource, TokenProb } from '../worker/
 import { Comlink, isSuperseded, startEngine, type Engine } from '../worker/client';
 import { hubRefOf, refreshHubCache, syncEndpointParam } from './hub-actions';
 import { BUNDLED_MODELS, modelBaseUrl, wasmBaseUrl } from './models';
+import { superviseWorker } from './supervisor';
 
 /** The prompt a hub model opens with when there is none yet. */
 const HUB_SAMPLE_PROMPT = 'The cat sat on the';
 
 let engine: Engine | null = null;
+let worker: Worker | null = null;
 let ready: Promise<BackendName> | null = null;
+/** The files of the model opened from disk, so a restarted engine can reload it without asking again. */
+let lastFiles: { config: File; safetensors: File; tokenizer?: File | null } | undefined;
+let restarting = false;
 
 export function getEngine(): Engine {
-  if (!engine) engine = startEngine().engine;
+  if (!engine) {
+    const started = startEngine();
+    engine = started.engine;
+    worker = started.worker;
+    superviseWorker(started.worker, started.engine, (reason) => void restartEngine(reason));
+  }
   return engine;
+}
+
+/**
+ * The engine died (worker closed, wasm abort, WebGPU device lost, no answer): say so, start a new worker, reload
+ * the model (from the browser's cache where it came from the network) and carry on with the same prompt, target
+ * and edits. What was on screen from the dead engine is cleared, never left as if current.
+ */
+async function restartEngine(reason: string): Promise<void> {
+  if (restarting) return;
+  restarting = true;
+  const st = useStore.getState();
+  const keep = { target: st.target, distractor: st.distractor, modelRef: st.modelRef, backend: st.requestedBackend };
+  st.notify(`The engine stopped: ${reason}. Restarting it and reloading ${st.model?.name ?? 'the model'} with your prompt and edits.`);
+  worker?.terminate();
+  engine = null;
+  worker = null;
+  ready = null;
+  useStore.getState().set({ clean: null, edited: null, cleanDist: null, editedDist: null, kl: null, predicting: false, running: false, progress: null, generation: null, card: null, cardLoading: false });
+  try {
+    await initEngine(keep.backend);
+    await loadModel(keep.modelRef, keep.modelRef.kind === 'local' ? lastFiles : undefined);
+    if (useStore.getState().model) {
+      useStore.getState().set({ target: keep.target, distractor: keep.distractor });
+      await refresh();
+      useStore.getState().notify('The engine is running again.');
+    }
+  } catch (e) {
+    useStore.getState().set({ status: 'error', error: `The engine could not be restarted: ${message(e)}` });
+  } finally {
+    restarting = false;
+  }
 }
 
 function message(e: unknown): string {
@@ -77,6 +118,7 @@ export async function loadModel(ref: ModelRef, files?: { config: File; safetenso
     if (ref.kind === 'local') {
       if (!files) throw new Error(`the model "${ref.name}" came from local files: open them again to restore it`);
       source = { kind: 'files', name: ref.name, files };
+      lastFiles = files;
     } else if (ref.kind === 'url') {
       source = { kind: 'url', baseUrl: ref.url };
     } else if (ref.kind === 'hub') {
@@ -158,8 +200,10 @@ export async function refresh(): Promise<void> {
 export function exposeForScripting(): void {
   (globalThis as unknown as { __pathlight: unknown }).__pathlight = {
     run: (req: RunRequest) => getEngine().run(null, req),
-    /** The worker's typed API itself (keyed requests, superseding). */
-    engine: getEngine(),
+    /** The worker's typed API itself (keyed requests, superseding); the live one after a restart. */
+    get engine() {
+      return getEngine();
+    },
     predict: (ids: number[], edits: Edit[] = [], k = 10): Promise<{ top: TokenProb[] }> => getEngine().predict(null, { ids, edits, k }),
     state: () => useStore.getState(),
     addEdit: (e: Edit, label?: string) => useStore.getState().addEdit(e, label),

@@ -111,6 +111,10 @@ export interface EngineApi {
   init(backend?: BackendName | 'auto', wasmPaths?: string): Promise<BackendName>;
   /** Why the backend in use was chosen (a software GPU skipped for WASM, a probe's timings, or the URL). */
   backendReason(): Promise<string>;
+  /** Answers at once: the page's liveness check. */
+  ping(): Promise<boolean>;
+  /** Test hook: close the worker, abort the wasm module, or destroy the WebGPU device. */
+  debugFault(kind: 'close' | 'abort' | 'device'): Promise<void>;
   backend(): Promise<BackendName>;
   loadModel(source: ModelSource, onProgress?: (p: LoadProgress) => void): Promise<ModelInfo>;
   cancelLoad(): Promise<void>;

@@ -99,7 +99,27 @@ const api: EngineApi = {
   async init(preferred = 'auto', wasmPaths = new URL(`${import.meta.env.BASE_URL}wasm/`, self.location.origin).href) {
     backend = await initBackend(preferred, { wasmPaths });
     tf.env().set('PROD', true);
+    watchDevice();
     return backend;
+  },
+
+  async ping() {
+    return true;
+  },
+
+  async debugFault(kind) {
+    // Test hook: the faults the page must notice and recover from.
+    if (kind === 'close') setTimeout(() => self.close(), 0);
+    else if (kind === 'abort') {
+      // A real fault of the module: freeing an address past the heap ("memory access out of bounds").
+      const wasm = (tf.backend() as unknown as { wasm?: { _free(p: number): void; HEAPU8: Uint8Array } }).wasm;
+      if (!wasm) fail('the wasm backend is not in use');
+      wasm._free(wasm.HEAPU8.length + 4096);
+    } else if (kind === 'device') {
+      const device = (tf.backend() as unknown as { device?: { destroy(): void } }).device;
+      if (!device) fail('the webgpu backend is not in use');
+      device.destroy();
+    }
   },
 
   async backendReason() {
@@ -294,5 +314,31 @@ const api: EngineApi = {
     return hookMeans(m, hooks, corpus);
   },
 };
+
+// A fault that leaves the engine unusable (a wasm abort, a lost WebGPU device, the worker closing) is told to the
+// page at once, which restarts the worker; requests that fail because of one report it too.
+const FATAL = /Aborted\(|memory access out of bounds|RuntimeError|unreachable|device (was )?lost|is destroyed/i;
+function reportFatal(e: unknown): void {
+  self.postMessage({ pathlightFatal: e instanceof Error ? e.message : String(e) });
+}
+function watchDevice(): void {
+  const device = (tf.backend() as unknown as { device?: { lost?: Promise<{ reason?: string; message?: string }> } }).device;
+  void device?.lost?.then((info) => reportFatal(`the WebGPU device was lost (${info.reason ?? 'unknown'}${info.message ? `: ${info.message}` : ''})`));
+}
+const close = self.close.bind(self);
+self.close = () => {
+  reportFatal('the engine worker closed');
+  close();
+};
+for (const [name, fn] of Object.entries(api)) {
+  (api as unknown as Record<string, unknown>)[name] = async (...args: unknown[]) => {
+    try {
+      return await (fn as (...a: unknown[]) => Promise<unknown>)(...args);
+    } catch (e) {
+      if (FATAL.test(e instanceof Error ? `${e.name} ${e.message}` : String(e))) reportFatal(e);
+      throw e;
+    }
+  };
+}
 
 Comlink.expose(api);
