@@ -93,3 +93,40 @@ test('a model without a reference text: the card says its contexts come from the
   await expect(page.getByTestId('error')).toHaveCount(0);
   expect(errors).toEqual([]);
 });
+
+test('a link keeps the metric, the positions, the layer and the zoom, and reopens with them', async ({ page, context }) => {
+  await page.goto('/?model=polyglot');
+  await waitReady(page);
+  await page.getByTestId('prompt-input').fill('Der Hund');
+  await expect(page.getByTestId('prediction-list').locator('li')).toHaveCount(10);
+  await page.getByTestId('method').selectOption('gxa');
+  await page.getByTestId('target-kind').selectOption('logprob');
+  await page.getByTestId('positions').selectOption('all');
+  await page.getByTestId('layer').selectOption('2');
+  await page.getByTestId('run-path').click();
+  await expect(page.locator('[data-testid=path-graph] g.node').first()).toBeVisible({ timeout: 60_000 });
+  // Only layer 2 is attributed.
+  const layers = await page.locator('[data-testid=path-graph] g.node').evaluateAll((els) => [...new Set(els.filter((e) => !e.querySelector('rect.head-shape:not([display=none])')).map((e) => e.getAttribute('data-node-id')!.split('.')[0]))]);
+  expect(layers).toEqual(['L2']);
+  const box = (await page.getByTestId('path-graph').boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + 60);
+  await page.mouse.wheel(0, -300);
+  await expect.poll(() => page.evaluate(() => (globalThis as any).__pathlight.state().zoom?.k ?? 1)).toBeGreaterThan(1.05);
+  const k = await page.evaluate(() => (globalThis as any).__pathlight.state().zoom.k);
+  const link = await page.evaluate(() => {
+    (document.querySelector('[data-testid=copy-link]') as HTMLButtonElement).click();
+    return location.href;
+  });
+  const other = await context.newPage();
+  await other.goto(link);
+  await waitReady(other);
+  await expect(other.getByTestId('target-kind')).toHaveValue('logprob');
+  await expect(other.getByTestId('positions')).toHaveValue('all');
+  await expect(other.getByTestId('layer')).toHaveValue('2');
+  await expect(other.locator('[data-testid=path-graph] g.node').first()).toBeVisible({ timeout: 60_000 });
+  expect(await other.evaluate(() => (globalThis as any).__pathlight.state().zoom?.k)).toBeCloseTo(k, 5);
+  const t = await other.locator('[data-testid=path-graph] g.zoom').getAttribute('transform');
+  expect(t).toContain(`scale(${k}`.slice(0, 10));
+  // The attribution ran with the link's metric.
+  expect(await other.evaluate(() => (globalThis as any).__pathlight.state().attribution.target.kind)).toBe('logprob');
+});

@@ -53,6 +53,35 @@ export function AnalysisPanel() {
           target: {target ? JSON.stringify(targetToken ?? `#${target.token}`) : '—'}
           {s.distractor ? ` vs ${JSON.stringify(s.distractor.token)}` : ''}
         </span>
+        <label title="what the attribution explains: the target's logit, the logit difference against the distractor, or its log-probability">
+          metric{' '}
+          <select data-testid="target-kind" value={s.targetKind} onChange={(e) => s.set({ targetKind: e.target.value as typeof s.targetKind })}>
+            <option value="logit">logit</option>
+            <option value="logit_diff">logit difference</option>
+            <option value="logprob">log-prob</option>
+          </select>
+        </label>
+        <label title="where nodes are attributed (and path neurons scaled): the target's position or every position">
+          at{' '}
+          <select data-testid="positions" value={String(s.positions)} onChange={(e) => s.set({ positions: e.target.value === 'all' ? 'all' : e.target.value === 'target' ? 'target' : Number(e.target.value) })}>
+            <option value="target">the target position</option>
+            <option value="all">every position</option>
+            {typeof s.positions === 'number' && <option value={s.positions}>position {s.positions}</option>}
+          </select>
+        </label>
+        {s.method !== 'path' && s.model && (
+          <label title="attribute one layer only, or every layer">
+            layers{' '}
+            <select data-testid="layer" value={s.layer ?? ''} onChange={(e) => s.set({ layer: e.target.value === '' ? null : Number(e.target.value) })}>
+              <option value="">all</option>
+              {Array.from({ length: s.model.config.nLayer }, (_, l) => (
+                <option key={l} value={l}>
+                  {l}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
         <label title="neurons drawn per layer (the rest are pruned by |score|)">
           per layer <input type="number" data-testid="per-layer" min={1} max={PER_LAYER_LIMIT} value={perLayer} onChange={(e) => setPerLayer(Math.max(1, Math.min(PER_LAYER_LIMIT, Number(e.target.value) || MAX_NEURONS_PER_LAYER)))} />
         </label>
@@ -69,7 +98,7 @@ export function AnalysisPanel() {
       {s.analysisError && <div className="error inline">{s.analysisError}</div>}
       {graph ? (
         <>
-          <PathGraphView data={graph} selected={s.selected} onSelect={(n) => void selectNode(n.id, n.kind, n.layer, n.index)} />
+          <PathGraphView data={graph} selected={s.selected} zoom={s.zoom} onZoom={(zoom) => s.set({ zoom })} onSelect={(n) => void selectNode(n.id, n.kind, n.layer, n.index)} />
           <p className="muted legend">
             Circles: MLP neurons at the target position (blue promotes the target, red suppresses; size by |attribution|); squares: attention heads (grad × act; hover for the head); dashed violet ring: an active edit.
             {s.path && ' Dark outline: the path; faint: runners-up. Scroll to zoom, drag to pan. Click a node to inspect and edit it.'}

@@ -244,7 +244,12 @@ export async function runAnalysis(): Promise<void> {
     useStore.getState().set({ analysisError: 'Type a prompt first: the target is the clicked (or top) predicted token.' });
     return;
   }
-  const target = { kind: t.distractor === undefined ? ('logit' as const) : ('logit_diff' as const), token: t.token, distractor: t.distractor };
+  // The metric the user chose; a logit difference needs a distractor (without one it is the target's logit).
+  const kind = s.targetKind === 'logit_diff' && t.distractor === undefined ? 'logit' : s.targetKind === 'logit' && t.distractor !== undefined ? 'logit_diff' : s.targetKind;
+  const position = s.targetPosition !== null && s.targetPosition < ids.length ? s.targetPosition : undefined;
+  const target = { kind, token: t.token, distractor: kind === 'logit_diff' ? t.distractor : undefined, position };
+  // A run pins its target (the top prediction when none was chosen), so the link records what was explained.
+  if (!s.target && s.clean?.[0]) useStore.getState().set({ target: { id: s.clean[0].id, token: s.clean[0].token } });
   const forPrompt = s.prompt;
   /** A result is shown only for the prompt it was computed for: typing during a run discards it. */
   const stale = () => {
@@ -259,12 +264,12 @@ export async function runAnalysis(): Promise<void> {
     // Head scores for the graph; a failure here only leaves the heads out.
     const heads = eng.attribute('heads', { ids, target, method: 'gxa', kinds: ['head'] }).catch(() => null);
     if (s.method === 'path') {
-      const path = await eng.path('analysis', { ids, target, steps: s.steps, beam: s.beam }, progress);
+      const path = await eng.path('analysis', { ids, target, steps: s.steps, beam: s.beam, positions: s.positions }, progress);
       const headScores = await heads;
       if (stale()) return;
       useStore.getState().set({ path, attribution: null, heads: headScores, running: false, progress: null });
     } else {
-      const attribution = await eng.attribute('analysis', { ids, target, method: s.method, steps: s.steps }, progress);
+      const attribution = await eng.attribute('analysis', { ids, target, method: s.method, steps: s.steps, positions: s.positions, layer: s.layer ?? undefined }, progress);
       if (stale()) return;
       useStore.getState().set({ attribution, path: null, heads: attribution, running: false, progress: null });
     }

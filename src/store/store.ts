@@ -1,7 +1,8 @@
 /** The app's one zustand store, in slices. Plain data only: no tensors, no worker handles. */
 import { create } from 'zustand';
 import type { BackendName } from '../engine/backend-names';
-import type { Edit } from '../engine/types';
+import type { Edit, LogitTargetKind } from '../engine/types';
+import type { PositionSpec } from '../analysis/scores';
 import type { AttributionResult } from '../analysis/attribution';
 import type { PathResult } from '../analysis/path';
 import type { NodeId } from '../engine/nodeid';
@@ -18,6 +19,16 @@ export interface AnalysisSlice {
   method: AnalysisMethod;
   steps: number;
   beam: number;
+  /** The metric: the target's logit, the logit difference against the distractor, or its log-probability. */
+  targetKind: LogitTargetKind;
+  /** Position whose next token is the target; null = the last. */
+  targetPosition: number | null;
+  /** Where nodes are attributed and path neurons scaled: the target position, every position, or one position. */
+  positions: PositionSpec;
+  /** Attribute only this layer (null = every layer). */
+  layer: number | null;
+  /** The path graph's zoom and pan (null = the whole graph). */
+  zoom: { k: number; x: number; y: number } | null;
   running: boolean;
   progress: { done: number; total: number } | null;
   path: PathResult | null;
@@ -154,6 +165,11 @@ export const useStore = create<State>()((set) => ({
   method: 'path',
   steps: 20,
   beam: 1,
+  targetKind: 'logit',
+  targetPosition: null,
+  positions: 'target',
+  layer: null,
+  zoom: null,
   running: false,
   progress: null,
   path: null,

@@ -1,15 +1,26 @@
 import { useEffect, useRef } from 'react';
 import type { GraphData, GraphNode } from './graph-data';
-import { drawPathGraph, resetZoom } from './path-graph';
+import { drawPathGraph, resetZoom, type Zoom } from './path-graph';
+
+interface Props {
+  data: GraphData;
+  selected: string | null;
+  onSelect: (n: GraphNode) => void;
+  /** The zoom to show (a restored session's), and where a changed one is reported. */
+  zoom?: Zoom | null;
+  onZoom?: (z: Zoom | null) => void;
+}
 
 /** React owns this div; drawPathGraph owns the SVG inside it. */
-export function PathGraphView({ data, selected, onSelect }: { data: GraphData; selected: string | null; onSelect: (n: GraphNode) => void }) {
+export function PathGraphView({ data, selected, onSelect, zoom, onZoom }: Props) {
   const ref = useRef<HTMLDivElement>(null);
   const handler = useRef(onSelect);
   handler.current = onSelect;
+  const zoomHandler = useRef(onZoom);
+  zoomHandler.current = onZoom;
   useEffect(() => {
-    if (ref.current) drawPathGraph(ref.current, data, selected, { onSelect: (n) => handler.current(n) });
-  }, [data, selected]);
+    if (ref.current) drawPathGraph(ref.current, data, selected, { onSelect: (n) => handler.current(n), onZoom: (z) => zoomHandler.current?.(z) }, zoom ?? null);
+  }, [data, selected, zoom]);
   return (
     <div className="graph-wrap">
       <button className="zoom-reset" data-testid="zoom-reset" onClick={() => ref.current && resetZoom(ref.current)} title="back to the whole graph">

@@ -11,6 +11,14 @@ import type { GraphData, GraphNode } from './graph-data';
 
 export interface GraphHandlers {
   onSelect: (n: GraphNode) => void;
+  /** The user zoomed or panned (debounced); null when back at the whole graph. */
+  onZoom?: (z: Zoom | null) => void;
+}
+
+export interface Zoom {
+  k: number;
+  x: number;
+  y: number;
 }
 
 /** Narrowest column: room for a circle, its label and the gap to the next column. */
@@ -54,7 +62,11 @@ function layout(el: HTMLElement, data: GraphData): Layout {
   return { W: colW * data.layers, H, colW, rMax, rowH, sq, headCols, headTop, headLabels };
 }
 
-export function drawPathGraph(el: HTMLElement, data: GraphData, selected: string | null, h: GraphHandlers): void {
+const zoomHandlers = new WeakMap<HTMLElement, GraphHandlers>();
+const applying = new WeakSet<HTMLElement>();
+
+export function drawPathGraph(el: HTMLElement, data: GraphData, selected: string | null, h: GraphHandlers, zoom: Zoom | null = null): void {
+  zoomHandlers.set(el, h);
   const L = layout(el, data);
   let svg = d3.select(el).select<SVGSVGElement>('svg.path-graph');
   if (svg.empty()) {
@@ -64,9 +76,25 @@ export function drawPathGraph(el: HTMLElement, data: GraphData, selected: string
     g.append('g').attr('class', 'layers');
     g.append('g').attr('class', 'edges');
     g.append('g').attr('class', 'nodes');
-    const z = d3.zoom<SVGSVGElement, unknown>().scaleExtent([0.25, 8]).on('zoom', (ev) => g.attr('transform', ev.transform.toString()));
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const z = d3.zoom<SVGSVGElement, unknown>().scaleExtent([0.25, 8]).on('zoom', (ev) => {
+      g.attr('transform', ev.transform.toString());
+      if (applying.has(el)) return;
+      const t = ev.transform as d3.ZoomTransform;
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => zoomHandlers.get(el)?.onZoom?.(t.k === 1 && t.x === 0 && t.y === 0 ? null : { k: t.k, x: t.x, y: t.y }), 200);
+    });
     svg.call(z);
     zooms.set(el, z);
+  }
+  // Show the zoom asked for (a restored session's) without reporting it back as a change.
+  const z = zooms.get(el)!;
+  const want = zoom ? d3.zoomIdentity.translate(zoom.x, zoom.y).scale(zoom.k) : d3.zoomIdentity;
+  const cur = d3.zoomTransform(svg.node()!);
+  if (cur.k !== want.k || cur.x !== want.x || cur.y !== want.y) {
+    applying.add(el);
+    svg.call(z.transform, want);
+    applying.delete(el);
   }
   svg.attr('viewBox', `0 0 ${L.W} ${L.H}`).attr('width', L.W).attr('height', L.H);
   svg.select('rect.bg').attr('width', L.W).attr('height', L.H);
