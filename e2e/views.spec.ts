@@ -130,3 +130,23 @@ test('a link keeps the metric, the positions, the layer and the zoom, and reopen
   // The attribution ran with the link's metric.
   expect(await other.evaluate(() => (globalThis as any).__pathlight.state().attribution.target.kind)).toBe('logprob');
 });
+
+test('patching in the workbench: a clean/corrupted pair, exact and attribution patching on the graph, a clear message for unequal lengths', async ({ page }) => {
+  const errors = watchConsole(page);
+  await page.goto('/?model=polyglot');
+  await waitReady(page);
+  await page.getByTestId('prompt-input').fill('Der Hund ist');
+  await expect(page.getByTestId('prediction-list').locator('li')).toHaveCount(10);
+  await page.getByTestId('method').selectOption('patch_exact');
+  await page.getByTestId('corrupted-input').fill('Der Hund');
+  await page.getByTestId('run-path').click();
+  await expect(page.locator('.error.inline')).toContainText('is 8 tokens long and the prompt 12');
+  await page.getByTestId('corrupted-input').fill('Die Hund ist');
+  await page.getByTestId('run-path').click();
+  await expect(page.getByTestId('patch-summary')).toContainText('exact: clean metric', { timeout: 120_000 });
+  await expect(page.locator('[data-testid=path-graph] g.node').first()).toBeVisible();
+  await page.getByTestId('method').selectOption('patch_atp');
+  await page.getByTestId('run-path').click();
+  await expect(page.getByTestId('patch-summary')).toContainText('atp: clean metric', { timeout: 60_000 });
+  expect(errors).toEqual([]);
+});

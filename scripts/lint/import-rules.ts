@@ -14,7 +14,7 @@ export const FOLDER_RULES: Record<string, string[]> = {
   analysis: ['engine'],
   train: ['analysis', 'engine'],
   worker: ['analysis', 'engine'],
-  session: ['engine'],
+  session: ['engine', 'analysis'],
   store: ['session', 'engine', 'analysis', 'worker'],
   views: ['engine', 'analysis'],
   app: ['store', 'views', 'session', 'worker', 'engine', 'analysis'],

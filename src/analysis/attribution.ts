@@ -25,12 +25,13 @@ import { headHook, mlpHook, normReduce, positionsOf, sumReduce, times, toNodeSco
 import { resolveTarget, targetFromLogits, type ResolvedTarget } from './targets';
 
 export { resolveTarget } from './targets';
+import { ATTRIBUTION_METHODS, type AttributionMethod } from './methods';
 
 /** Models up to this size take the one-position backward pass (its weights are copied off the backend once). */
 const ONE_POSITION_MAX_PARAMS = 20e6;
 
-export type Method = 'act' | 'grad' | 'gxa' | 'ig' | 'ablate';
-export const METHODS: Method[] = ['act', 'grad', 'gxa', 'ig', 'ablate'];
+export type Method = AttributionMethod;
+export const METHODS: readonly Method[] = ATTRIBUTION_METHODS;
 
 export interface AttributionRequest {
   ids: number[];

@@ -1,5 +1,6 @@
 import { useMemo, useState } from 'react';
 import { parseNodeId } from '../engine/nodeid';
+import { isPatching } from '../analysis/methods';
 import { useStore, type AnalysisMethod } from '../store/store';
 import { graphFromAttribution, graphFromPath, markEdited, MAX_NEURONS_PER_LAYER, PER_LAYER_LIMIT } from '../views/graph-data';
 import { PathGraphView } from '../views/PathGraphView';
@@ -13,6 +14,9 @@ const METHOD_LABELS: Record<AnalysisMethod, string> = {
   act: 'Activation',
   grad: 'Gradient',
   ablate: 'Ablation effect (exact)',
+  patch_exact: 'Activation patching (exact, corrupted → clean)',
+  patch_atp: 'Attribution patching (AtP)',
+  patch_relp: 'Relevance patching (RelP)',
 };
 
 export function AnalysisPanel() {
@@ -53,6 +57,12 @@ export function AnalysisPanel() {
           target: {target ? JSON.stringify(targetToken ?? `#${target.token}`) : '—'}
           {s.distractor ? ` vs ${JSON.stringify(s.distractor.token)}` : ''}
         </span>
+        {isPatching(s.method) && (
+          <label title="the corrupted prompt of the pair: same number of tokens; each unit is patched from the clean run into this one">
+            corrupted{' '}
+            <input data-testid="corrupted-input" value={s.corrupted} onChange={(e) => s.set({ corrupted: e.target.value })} placeholder="same length, one thing changed" size={28} />
+          </label>
+        )}
         <label title="what the attribution explains: the target's logit, the logit difference against the distractor, or its log-probability">
           metric{' '}
           <select data-testid="target-kind" value={s.targetKind} onChange={(e) => s.set({ targetKind: e.target.value as typeof s.targetKind })}>
@@ -104,6 +114,14 @@ export function AnalysisPanel() {
             {s.path && ' Dark outline: the path; faint: runners-up. Scroll to zoom, drag to pan. Click a node to inspect and edit it.'}
           </p>
           {s.path && <PathSummary path={s.path} />}
+          {isPatching(s.method) && s.attribution && 'patch' in s.attribution && (
+            <p className="path-summary" data-testid="patch-summary">
+              {(() => {
+                const p = (s.attribution as unknown as { patch: { cleanMetric: number; corruptedMetric: number; method: string } }).patch;
+                return `${p.method}: clean metric ${p.cleanMetric.toFixed(3)}, corrupted ${p.corruptedMetric.toFixed(3)}; a unit's score is the corrupted run with that unit set to its clean value, minus the corrupted metric${p.method === 'exact' ? '' : ' (approximated by one backward pass)'}.`;
+              })()}
+            </p>
+          )}
         </>
       ) : (
         <div className="graph-container empty" data-testid="path-graph">

@@ -4,10 +4,12 @@
  */
 import { isBackendName, type BackendName } from '../engine/backend-names';
 import { validateEdit } from '../engine/edits';
-import type { Edit, RunRequest } from '../engine/types';
+import type { Edit, LogitTargetKind, RunRequest } from '../engine/types';
 import { klDivergence } from '../analysis/probability';
-import { activeEdits, useStore, type ModelRef, type UiEdit } from '../store/store';
-import type { LoadProgress, ModelInfo, ModelSource, TokenProb } from '../worker/api';
+import { isPatching } from '../analysis/methods';
+import type { AttributionResult } from '../analysis/attribution';
+import { activeEdits, useStore, type ModelRef, type State, type UiEdit } from '../store/store';
+import type { LoadProgress, ModelInfo, ModelSource, ProgressFn, TokenProb } from '../worker/api';
 import { Comlink, isSuperseded, startEngine, type Engine } from '../worker/client';
 import { hubRefOf, refreshHubCache, syncEndpointParam } from './hub-actions';
 import { BUNDLED_MODELS, modelBaseUrl, wasmBaseUrl } from './models';
@@ -268,6 +270,10 @@ export async function runAnalysis(): Promise<void> {
       const headScores = await heads;
       if (stale()) return;
       useStore.getState().set({ path, attribution: null, heads: headScores, running: false, progress: null });
+    } else if (isPatching(s.method)) {
+      const attribution = await runPatching(s, ids, target, progress);
+      if (!attribution || stale()) return;
+      useStore.getState().set({ attribution, path: null, heads: attribution, running: false, progress: null });
     } else {
       const attribution = await eng.attribute('analysis', { ids, target, method: s.method, steps: s.steps, positions: s.positions, layer: s.layer ?? undefined }, progress);
       if (stale()) return;
@@ -277,6 +283,23 @@ export async function runAnalysis(): Promise<void> {
     if (isSuperseded(e)) return;
     useStore.getState().set({ running: false, progress: null, analysisError: message(e) });
   }
+}
+
+/**
+ * Patching over the clean prompt and the corrupted one (same token count): each unit's score is the metric of the
+ * corrupted run with that unit set to its clean value, less the corrupted metric (denoising), exact or
+ * approximated (AtP, RelP). Shown on the graph as an attribution whose target value is the clean metric.
+ */
+async function runPatching(s: State, ids: number[], target: { kind: LogitTargetKind; token: number; distractor?: number }, progress: ProgressFn): Promise<AttributionResult | null> {
+  const eng = getEngine();
+  const fail = (m: string) => (useStore.getState().set({ running: false, progress: null, analysisError: m }), null);
+  if (!s.corrupted.trim()) return fail('Patching compares the prompt with a corrupted one: type the corrupted prompt first.');
+  const corrupted = (await eng.tokenize(s.corrupted)).ids;
+  if (corrupted.length !== ids.length) return fail(`The corrupted prompt is ${corrupted.length} tokens long and the prompt ${ids.length}: patching needs the same number of tokens.`);
+  const method = s.method === 'patch_exact' ? 'exact' : s.method === 'patch_atp' ? 'atp' : 'relp';
+  const positions = s.positions === 'target' ? 'last' : s.positions;
+  const r = await eng.patch('analysis', { clean: ids, corrupted, target: target.token, distractor: target.distractor, metric: target.kind, method, positions, layers: s.layer === null ? undefined : [s.layer], hooks: ['mlp', 'heads'] }, progress);
+  return { target: { ...target, position: ids.length - 1 }, method: s.method as never, targetValue: r.cleanMetric, scores: r.scores, patch: { cleanMetric: r.cleanMetric, corruptedMetric: r.corruptedMetric, method: r.method } } as AttributionResult;
 }
 
 export async function cancelAnalysis(): Promise<void> {

@@ -14,9 +14,9 @@ import { hubEndpointVerdict, modelUrlVerdict } from './link-policy';
 import { DEFAULT_MODEL } from './models';
 
 /** The store keys a session is made of: a change to any of them rewrites the link. */
-const SESSION_KEYS = ['modelRef', 'requestedBackend', 'prompt', 'target', 'distractor', 'targetKind', 'targetPosition', 'method', 'steps', 'beam', 'positions', 'layer', 'path', 'attribution', 'edits', 'selected', 'tab', 'viewLayer', 'viewHead', 'zoom', 'maxTokens', 'temperature', 'topK', 'seed'] as const;
+const SESSION_KEYS = ['modelRef', 'requestedBackend', 'prompt', 'corrupted', 'target', 'distractor', 'targetKind', 'targetPosition', 'method', 'steps', 'beam', 'positions', 'layer', 'path', 'attribution', 'edits', 'selected', 'tab', 'viewLayer', 'viewHead', 'zoom', 'maxTokens', 'temperature', 'topK', 'seed'] as const;
 /** Inputs of the analysis: when one changes, the graph on screen no longer belongs to them. */
-const ANALYSIS_INPUTS = ['prompt', 'target', 'distractor', 'targetKind', 'targetPosition', 'method', 'steps', 'beam', 'positions', 'layer'] as const;
+const ANALYSIS_INPUTS = ['prompt', 'corrupted', 'target', 'distractor', 'targetKind', 'targetPosition', 'method', 'steps', 'beam', 'positions', 'layer'] as const;
 
 let sync: UrlSync | null = null;
 /** A session waiting for the local files its model came from. */
@@ -131,6 +131,7 @@ async function applySession(session: Session): Promise<void> {
     beam: patch.beam,
     // Every field the session stores is honoured: the metric, its position, where and which layer to attribute.
     targetKind: patch.targetKind ?? 'logit',
+    corrupted: patch.corrupted ?? '',
     targetPosition: patch.targetPosition ?? null,
     positions: patch.positions ?? 'target',
     layer: patch.layer ?? null,

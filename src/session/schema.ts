@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { parseHubRef, revisionProblem } from '../engine/hub';
 import { parseNodeId } from '../engine/nodeid';
 import type { Edit } from '../engine/types';
+import { ANALYSIS_METHODS } from '../analysis/methods';
 import { BACKEND_CHOICES } from '../engine/backend-names';
 import { EDIT_OPS, LOGIT_TARGET_KINDS } from '../engine/types';
 
@@ -125,7 +126,7 @@ export const SessionTarget = z
   .refine((t) => (t.kind === 'logit_diff') === (t.distractor !== undefined), { message: 'a distractor goes with kind logit_diff, and only with it', path: ['distractor'] });
 export type SessionTarget = z.infer<typeof SessionTarget>;
 
-export const METHOD_NAMES = ['path', 'act', 'grad', 'gxa', 'ig', 'ablate'] as const;
+export const METHOD_NAMES = ANALYSIS_METHODS;
 export type MethodName = (typeof METHOD_NAMES)[number];
 
 export const SessionMethod = z.strictObject({
@@ -192,6 +193,8 @@ export const SessionV2 = z.strictObject({
   model: SessionModel,
   backend: z.enum(BACKENDS).optional(),
   prompt: z.string().max(LIMITS.promptChars),
+  /** The corrupted prompt of a clean/corrupted pair (patching methods). */
+  corrupted: z.string().max(LIMITS.promptChars).optional(),
   target: SessionTarget.optional(),
   method: SessionMethod,
   edits: z.array(SessionEdit).max(LIMITS.edits),

@@ -24,6 +24,8 @@ export interface StoreFields {
   modelRef: StoreModelRef;
   requestedBackend: 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
   prompt: string;
+  /** The corrupted prompt of a clean/corrupted pair; '' or absent = none. */
+  corrupted?: string;
   target: { id: number; token: string } | null;
   distractor: { id: number; token: string } | null;
   /** Default: logit_diff when there is a distractor, else logit (what the controller does today). */
@@ -89,6 +91,7 @@ export function storeToSession(s: StoreFields): Session {
     generation: { maxTokens: s.maxTokens, temperature: s.temperature, topK: s.topK, seed: s.seed },
   };
   if (s.requestedBackend !== 'auto') session.backend = s.requestedBackend;
+  if (s.corrupted) session.corrupted = s.corrupted;
   if (s.layer !== undefined && s.layer !== null) session.method.layer = s.layer;
   if (s.zoom) Object.assign(session.view, { zoom: s.zoom.k, x: s.zoom.x, y: s.zoom.y });
   if (s.target) {
@@ -130,6 +133,7 @@ export function sessionToStore(session: Session, tokenString: (id: number) => st
             : { kind: 'bundled', name: m.name },
     requestedBackend: session.backend ?? 'auto',
     prompt: session.prompt,
+    corrupted: session.corrupted ?? '',
     target: t ? { id: t.token, token: tokenString(t.token) } : null,
     distractor: t?.distractor !== undefined ? { id: t.distractor, token: tokenString(t.distractor) } : null,
     targetKind: t?.kind ?? 'logit',

@@ -13,12 +13,15 @@ import type { HubCachedModel } from '../worker/hub-fetch';
 import { DEFAULT_HF_ENDPOINT } from '../engine/hub';
 import type { DeviceLimits } from '../engine/memory-fit';
 
-export type AnalysisMethod = 'path' | 'gxa' | 'ig' | 'act' | 'grad' | 'ablate';
+export type { AnalysisMethod } from '../analysis/methods';
+import type { AnalysisMethod } from '../analysis/methods';
 
 export interface AnalysisSlice {
   method: AnalysisMethod;
   steps: number;
   beam: number;
+  /** The corrupted prompt of a clean/corrupted pair, for the patching methods ('' = none). */
+  corrupted: string;
   /** The metric: the target's logit, the logit difference against the distractor, or its log-probability. */
   targetKind: LogitTargetKind;
   /** Position whose next token is the target; null = the last. */
@@ -166,6 +169,7 @@ export const useStore = create<State>()((set) => ({
   steps: 20,
   beam: 1,
   targetKind: 'logit',
+  corrupted: '',
   targetPosition: null,
   positions: 'target',
   layer: null,

@@ -1,3 +1,4 @@
+import type { PatchRequest, PatchResult } from '../analysis/patching';
 /** The one typed API between the page and the engine worker. Everything crossing it is plain data. */
 import type { BackendName } from '../engine/backend-names';
 import type { AttributionRequest, AttributionResult } from '../analysis/attribution';
@@ -136,6 +137,8 @@ export interface EngineApi {
   /** NeuronPath search with baselines (progress: done/total IG runs). */
   path(key: string | null, req: PathRequest, onProgress?: ProgressFn): Promise<PathResult>;
   attribute(key: string | null, req: AttributionRequest, onProgress?: ProgressFn): Promise<AttributionResult>;
+  /** Activation, attribution or relevance patching over a clean/corrupted pair (src/analysis/patching.ts). */
+  patch(key: string | null, req: PatchRequest, onProgress?: ProgressFn): Promise<PatchResult>;
   generate(key: string | null, req: GenerateUiRequest, onProgress?: ProgressFn): Promise<GenerateUiResult>;
   neuronCard(key: string | null, req: { ids: number[]; layer: number; index: number }, onProgress?: ProgressFn): Promise<NeuronCardUi>;
   /** Makes `text` the reference corpus (top contexts, histograms, means for mean ablation) until the next model load. */

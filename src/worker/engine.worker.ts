@@ -10,6 +10,7 @@ import { loadModel, type Model } from '../engine/model';
 import { runModel } from '../engine/run';
 import type { RunResult } from '../engine/types';
 import { attribute } from '../analysis/attribution';
+import { patch } from '../analysis/patching';
 import { editsForWindow, generate } from '../analysis/generate';
 import { neuronCard } from '../analysis/neuron-card';
 import { findPath } from '../analysis/path';
@@ -275,6 +276,13 @@ const api: EngineApi = {
   async attribute(key, req, onProgress) {
     const t = streams.take(key);
     const r = await scheduler.run(PRIORITIES.analysis, (pause) => attribute(requireModel(), req, { signal: t.signal, onProgress, pause }));
+    return Comlink.transfer(r, Object.values(r.scores).map((s) => s.data.buffer as ArrayBuffer));
+  },
+
+  async patch(key, req, onProgress) {
+    const t = streams.take(key);
+    const r = await scheduler.run(PRIORITIES.analysis, (pause) => patch(requireModel(), req, { signal: t.signal, onProgress, pause }));
+    t.check();
     return Comlink.transfer(r, Object.values(r.scores).map((s) => s.data.buffer as ArrayBuffer));
   },
 
