@@ -75,6 +75,13 @@ export function cleanName(name: unknown, fallback = 'Untitled session'): string 
   return s || fallback;
 }
 
+/** The id of an imported session: a hash of its name, time and content, so the same entry always maps to one record. */
+async function contentId(name: string, session: Session, savedAt: number): Promise<string> {
+  const bytes = new TextEncoder().encode(JSON.stringify([name, savedAt, session]));
+  const d = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', bytes));
+  return Array.from(d.subarray(0, 12), (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
 function newId(): string {
   const b = new Uint8Array(12);
   globalThis.crypto.getRandomValues(b);
@@ -198,6 +205,9 @@ export async function openSessionStore(opts: { dbName?: string; factory?: IDBFac
       const report: ImportReport = { imported: [], rejected: [], warnings: [] };
       const entries = readImport(text, report);
       const now = Date.now();
+      // Every entry is checked first, then all are written in one transaction: an import interrupted (a reload, a
+      // closed tab) leaves nothing half-written. Ids come from the content, so importing a file again adds nothing.
+      const records: SessionRecord[] = [];
       for (let i = 0; i < entries.length; i++) {
         const e = entries[i];
         const parsed = FileEntry.safeParse(e);
@@ -214,9 +224,17 @@ export async function openSessionStore(opts: { dbName?: string; factory?: IDBFac
         const name = cleanName(parsed.data.name, `Imported session ${i + 1}`);
         for (const w of n.notices) report.warnings.push(`${name}: ${w}`);
         const savedAt = parseDate(parsed.data.savedAt, now);
-        const id = await saveNormalized(name, n.session, savedAt);
-        report.imported.push(info(record(id, name, n.session, savedAt)));
+        const r = record(await contentId(name, n.session, savedAt), name, n.session, savedAt);
+        if (records.some((x) => x.id === r.id)) continue;
+        if (await getRecord(r.id)) report.warnings.push(`${name}: already saved; kept once`);
+        records.push(r);
       }
+      if (records.length > 0) {
+        const { s, done: d } = tx('readwrite');
+        for (const r of records) s.put(r);
+        await d;
+      }
+      report.imported.push(...records.map(info));
       return report;
     },
     close() {

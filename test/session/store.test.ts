@@ -97,11 +97,16 @@ describe('saved sessions (IndexedDB)', () => {
         const report = await dst.importText(all);
         expect(report.rejected).toEqual([]);
         expect(report.warnings).toEqual([]);
-        expect(report.imported.length).toBe(entries.length);
-        // Same entries (names, dates, models, sessions); order among equal dates and names is not defined.
+        // Same entries (names, dates, models, sessions); identical entries (same name, time and session) are one
+        // record, so importing is idempotent; order among equal dates and names is not defined.
         const contents = async (st: SessionStore) =>
-          (await Promise.all((await st.list()).map(async ({ id, ...info }) => JSON.stringify([info, (await st.get(id))?.session])))).sort();
+          [...new Set(await Promise.all((await st.list()).map(async ({ id, ...info }) => JSON.stringify([info, (await st.get(id))?.session]))))].sort();
+        expect(report.imported.length).toBe((await contents(src)).length);
         expect(await contents(dst)).toEqual(await contents(src));
+        // Importing the same file again adds nothing.
+        const again = await dst.importText(all);
+        expect(again.imported.length).toBe(report.imported.length);
+        expect((await dst.list()).length).toBe(report.imported.length);
         const a = await src.list();
 
         const one = await src.exportOne(a[0].id);
