@@ -1,3 +1,4 @@
+import { parseArgs as nodeParseArgs } from 'node:util';
 import { fail } from '../engine/errors';
 
 /** Parsed command line: positional words and flags (repeatable flags keep every value). */
@@ -12,29 +13,31 @@ const BOOLEAN_FLAGS = new Set(['help', 'tiny', 'greedy', 'all-hooks', 'progress'
 
 export function parseArgs(argv: string[]): Args {
   const [command = 'help', ...rest] = argv;
-  const flags = new Map<string, string[]>();
-  const positional: string[] = [];
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i];
-    if (!a.startsWith('--')) {
-      positional.push(a);
-      continue;
-    }
-    let name = a.slice(2);
-    let value: string | undefined;
-    const eq = name.indexOf('=');
-    if (eq >= 0) {
-      value = name.slice(eq + 1);
-      name = name.slice(0, eq);
-    } else if (BOOLEAN_FLAGS.has(name)) {
-      value = 'true';
-    } else {
-      value = rest[++i];
-      if (value === undefined) fail(`--${name} needs a value`);
-    }
-    flags.set(name, [...(flags.get(name) ?? []), value]);
+  // node:util's parser with every option this command line names declared: value options repeatable strings,
+  // the known flags booleans; each command then accepts only its own (allowFlags).
+  const options: Record<string, { type: 'string' | 'boolean'; multiple: true }> = {};
+  for (const a of rest) {
+    if (!a.startsWith('--') || a === '--') continue;
+    const name = a.slice(2).split('=')[0];
+    options[name] = { type: BOOLEAN_FLAGS.has(name) ? 'boolean' : 'string', multiple: true };
   }
-  return { command, positional, flags };
+  // A negative number after a value option is its value (node's parser would call it ambiguous).
+  const args: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const name = rest[i].startsWith('--') && !rest[i].includes('=') ? rest[i].slice(2) : null;
+    if (name && options[name]?.type === 'string' && /^-\d|^-\.\d/.test(rest[i + 1] ?? '')) args.push(`--${name}=${rest[++i]}`);
+    else args.push(rest[i]);
+  }
+  let parsed;
+  try {
+    parsed = nodeParseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    const m = /Option '--([^ ']+)[^']*' argument missing/.exec((e as Error).message);
+    fail(m ? `--${m[1]} needs a value` : (e as Error).message);
+  }
+  const flags = new Map<string, string[]>();
+  for (const [name, v] of Object.entries(parsed.values)) flags.set(name, (v as Array<string | boolean>).map((x) => (x === true ? 'true' : String(x))));
+  return { command, positional: parsed.positionals, flags };
 }
 
 export function flag(args: Args, name: string): string | undefined {
