@@ -3,6 +3,7 @@
  * all. Everything read back — stored records written by older versions, imported files — goes through
  * normalizeSession, so what comes out is always a valid current session.
  */
+import { wrap, type IDBPDatabase } from 'idb';
 import { z } from 'zod';
 import { PathlightError } from '../engine/errors';
 import { decodeSession, isSessionFragment } from './codec';
@@ -96,21 +97,6 @@ function record(id: string, name: string, session: Session, savedAt: number): Se
   return { id, name: cleanName(name), model: modelLabel(session.model), savedAt, prompt: session.prompt.slice(0, 80), session };
 }
 
-function req<T>(r: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    r.onsuccess = () => resolve(r.result);
-    r.onerror = () => reject(r.error ?? new Error('IndexedDB request failed'));
-  });
-}
-
-function done(tx: IDBTransaction): Promise<void> {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed'));
-    tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'));
-  });
-}
-
 /** One entry of an export file. */
 const FileEntry = z.object({ name: z.unknown().optional(), savedAt: z.unknown().optional(), session: z.unknown() });
 const FileOne = z.object({ kind: z.literal(FILE_KIND_ONE), version: z.int().min(1) }).and(FileEntry);
@@ -129,26 +115,20 @@ function fileEntry(r: SessionRecord, session: Session) {
 export async function openSessionStore(opts: { dbName?: string; factory?: IDBFactory } = {}): Promise<SessionStore> {
   const factory = opts.factory ?? globalThis.indexedDB;
   if (!factory) throw new PathlightError('This browser has no IndexedDB (private mode?): sessions cannot be saved here, but links and exports still work.');
+  // idb's promise wrappers over the given factory's open request (tests pass fake-indexeddb's).
   const open = factory.open(opts.dbName ?? DB_NAME, DB_VERSION);
   open.onupgradeneeded = () => {
     const db = open.result;
     if (!db.objectStoreNames.contains(STORE)) db.createObjectStore(STORE, { keyPath: 'id' }).createIndex('savedAt', 'savedAt');
   };
-  const db = await req(open);
+  const db = (await wrap(open)) as IDBPDatabase;
 
-  const tx = (mode: IDBTransactionMode) => {
-    const t = db.transaction(STORE, mode);
-    return { t, s: t.objectStore(STORE), done: done(t) };
-  };
   const getRecord = async (id: string): Promise<SessionRecord | null> => {
-    const { s } = tx('readonly');
-    const r = await req(s.get(id));
+    const r: unknown = await db.get(STORE, id);
     return isPlainObject(r) ? (r as unknown as SessionRecord) : null;
   };
   const put = async (r: SessionRecord) => {
-    const { s, done: d } = tx('readwrite');
-    s.put(r);
-    await d;
+    await db.put(STORE, r);
   };
   const mustGet = async (id: string) => {
     const r = await getRecord(id);
@@ -156,8 +136,7 @@ export async function openSessionStore(opts: { dbName?: string; factory?: IDBFac
     return r;
   };
   const all = async (): Promise<SessionRecord[]> => {
-    const { s } = tx('readonly');
-    const rs = (await req(s.getAll())) as SessionRecord[];
+    const rs = (await db.getAll(STORE)) as SessionRecord[];
     return rs.filter(isPlainObject).sort((a, b) => b.savedAt - a.savedAt || a.name.localeCompare(b.name));
   };
   const saveNormalized = async (name: string, session: Session, savedAt = Date.now()) => {
@@ -179,9 +158,7 @@ export async function openSessionStore(opts: { dbName?: string; factory?: IDBFac
       await put({ ...r, name: cleanName(name, r.name) });
     },
     async delete(id) {
-      const { s, done: d } = tx('readwrite');
-      s.delete(id);
-      await d;
+      await db.delete(STORE, id);
     },
     async list() {
       return (await all()).map(info);
@@ -230,9 +207,8 @@ export async function openSessionStore(opts: { dbName?: string; factory?: IDBFac
         records.push(r);
       }
       if (records.length > 0) {
-        const { s, done: d } = tx('readwrite');
-        for (const r of records) s.put(r);
-        await d;
+        const t = db.transaction(STORE, 'readwrite');
+        await Promise.all([...records.map((r) => t.store.put(r)), t.done]);
       }
       report.imported.push(...records.map(info));
       return report;
