@@ -6,6 +6,7 @@ import { PATCH_USAGE, patchCommand } from './patch';
 import { DLA_USAGE, dlaCommand, LENS_USAGE, lensCommand } from './dla';
 import { runCommand } from './run';
 import { GENERATE_USAGE, generateCommand } from './generate';
+import { GRAPH_USAGE, graphCommand } from './graph';
 import { HEADS_USAGE, headsCommand } from './heads';
 import { HUB_USAGE, hubCommand } from './hub';
 import { LAPE_USAGE, lapeCommand } from './lape';
@@ -26,6 +27,7 @@ export const COMMANDS: Record<string, { run: (args: Args) => Promise<unknown>; u
   heads: { run: headsCommand, usage: HEADS_USAGE },
   patch: { run: patchCommand, usage: PATCH_USAGE },
   dla: { run: dlaCommand, usage: DLA_USAGE },
+  graph: { run: graphCommand, usage: GRAPH_USAGE },
   lens: { run: lensCommand, usage: LENS_USAGE },
   hub: { run: hubCommand, usage: HUB_USAGE },
 };
