@@ -150,3 +150,23 @@ test('patching in the workbench: a clean/corrupted pair, exact and attribution p
   await expect(page.getByTestId('patch-summary')).toContainText('atp: clean metric', { timeout: 60_000 });
   expect(errors).toEqual([]);
 });
+
+test('the attribution graph tab: positions as rows, a node click opens its card, circuit-tracer export', async ({ page }) => {
+  const errors = watchConsole(page);
+  await page.goto('/?model=induction');
+  await waitReady(page);
+  await page.getByTestId('tab-circuit').click();
+  await page.getByTestId('run-circuit').click();
+  const nodes = page.locator('[data-testid=position-graph] [data-node-id]');
+  await expect(nodes.first()).toBeVisible({ timeout: 60_000 });
+  const head = page.locator('[data-testid=position-graph] [data-node-id^="L1.H"]').first();
+  await head.click();
+  await expect(page.getByTestId('neuron-card')).toContainText('L1.H');
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-circuit-tracer').click()]);
+  const chunks: Buffer[] = [];
+  for await (const c of await dl.createReadStream()) chunks.push(c as Buffer);
+  const json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  expect(Object.keys(json)).toEqual(expect.arrayContaining(['provenance', 'metadata', 'qParams', 'nodes', 'links']));
+  expect(json.nodes.length).toBeGreaterThan(3);
+  expect(errors).toEqual([]);
+});

@@ -1,5 +1,6 @@
 import { stepHistory } from './history-actions';
 import { VIEW_TABS } from '../session';
+import { CircuitPanel } from './CircuitPanel';
 import { useEffect } from 'react';
 import { answerLinkedModel } from './session-bind';
 import { useStore } from '../store/store';
@@ -96,11 +97,11 @@ export function App() {
           <nav className="tabs">
             {VIEW_TABS.map((t) => (
               <button key={t} className={tab === t ? 'active' : ''} onClick={() => set({ tab: t })} data-testid={`tab-${t}`}>
-                {t === 'graph' ? 'Path graph' : t === 'heatmap' ? 'Activations' : 'Attention'}
+                {t === 'graph' ? 'Path graph' : t === 'circuit' ? 'Attribution graph' : t === 'heatmap' ? 'Activations' : 'Attention'}
               </button>
             ))}
           </nav>
-          {tab === 'graph' ? <AnalysisPanel /> : <ActivationsPanel />}
+          {tab === 'graph' ? <AnalysisPanel /> : tab === 'circuit' ? <CircuitPanel /> : <ActivationsPanel />}
           <NeuronCardPanel />
         </section>
         {/* The edit → effect loop stays in view: edits and the continuation beside the graph and card. */}

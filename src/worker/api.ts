@@ -1,3 +1,4 @@
+import type { AttributionGraph, AttributionGraphRequest } from '../analysis/attribution-graph';
 import type { PatchRequest, PatchResult } from '../analysis/patching';
 /** The one typed API between the page and the engine worker. Everything crossing it is plain data. */
 import type { BackendName } from '../engine/backend-names';
@@ -137,6 +138,8 @@ export interface EngineApi {
   /** NeuronPath search with baselines (progress: done/total IG runs). */
   path(key: string | null, req: PathRequest, onProgress?: ProgressFn): Promise<PathResult>;
   attribute(key: string | null, req: AttributionRequest, onProgress?: ProgressFn): Promise<AttributionResult>;
+  /** The position-resolved attribution graph of the prompt (src/analysis/attribution-graph.ts). */
+  attributionGraph(key: string | null, req: AttributionGraphRequest, onProgress?: ProgressFn): Promise<AttributionGraph>;
   /** Activation, attribution or relevance patching over a clean/corrupted pair (src/analysis/patching.ts). */
   patch(key: string | null, req: PatchRequest, onProgress?: ProgressFn): Promise<PatchResult>;
   generate(key: string | null, req: GenerateUiRequest, onProgress?: ProgressFn): Promise<GenerateUiResult>;

@@ -11,6 +11,7 @@ import { runModel } from '../engine/run';
 import type { RunResult } from '../engine/types';
 import { attribute } from '../analysis/attribution';
 import { patch } from '../analysis/patching';
+import { attributionGraph } from '../analysis/attribution-graph';
 import { editsForWindow, generate } from '../analysis/generate';
 import { neuronCard } from '../analysis/neuron-card';
 import { findPath } from '../analysis/path';
@@ -277,6 +278,13 @@ const api: EngineApi = {
     const t = streams.take(key);
     const r = await scheduler.run(PRIORITIES.analysis, (pause) => attribute(requireModel(), req, { signal: t.signal, onProgress, pause }));
     return Comlink.transfer(r, Object.values(r.scores).map((s) => s.data.buffer as ArrayBuffer));
+  },
+
+  async attributionGraph(key, req, onProgress) {
+    const t = streams.take(key);
+    const g = await scheduler.run(PRIORITIES.analysis, (pause) => attributionGraph(requireModel(), req, { signal: t.signal, onProgress, pause }));
+    t.check();
+    return g;
   },
 
   async patch(key, req, onProgress) {

@@ -1,0 +1,91 @@
+import { useState } from 'react';
+import type { AttributionGraph } from '../analysis/attribution-graph-types';
+import { pathOverlay, type GraphOverlays } from '../analysis/graph-overlays';
+import { toCircuitTracer } from '../analysis/circuit-tracer-format';
+import { parseNodeId } from '../engine/nodeid';
+import { useStore } from '../store/store';
+import { PositionGraphView } from '../views/PositionGraphView';
+import { currentTarget, getEngine, selectNode } from './controller';
+import { downloadText } from './export';
+import { provenanceOf, withProvenanceJson } from './provenance';
+
+/**
+ * The position-resolved attribution graph: positions as rows, layers as columns, edges the linearised direct
+ * effects (docs/terminology.md "Attribution graph"), pruned by influence; the NeuronPath path overlaid when there
+ * is one. Click a neuron or head to edit it; export in circuit-tracer's graph-file format.
+ */
+export function CircuitPanel() {
+  const s = useStore();
+  const [graph, setGraph] = useState<AttributionGraph | null>(null);
+  const [forPrompt, setForPrompt] = useState<string | null>(null);
+  const [nodeThreshold, setNodeThreshold] = useState(0.8);
+  const [edgeThreshold, setEdgeThreshold] = useState(0.98);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const run = async () => {
+    const ids = s.tokens?.ids;
+    const t = currentTarget();
+    if (!ids || !t) return setError('Type a prompt first.');
+    setBusy(true);
+    setError(null);
+    try {
+      const kind = t.distractor !== undefined ? 'logit_diff' : s.targetKind === 'logit_diff' ? 'logit' : s.targetKind;
+      setGraph(await getEngine().attributionGraph('circuit', { ids, target: { kind, token: t.token, distractor: t.distractor }, nodeThreshold, edgeThreshold }));
+      setForPrompt(s.prompt);
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const shown = graph && forPrompt === s.prompt ? graph : null;
+  const overlays: GraphOverlays | undefined = shown && s.path ? { path: pathOverlay(shown, s.path) } : undefined;
+  const edited = s.edits.filter((e) => e.enabled && e.index !== null && e.positions?.length === 1).map((e) => (e.hook.endsWith('mlp.hook_post') ? `L${e.hook.split('.')[1]}.N${e.index}@${e.positions![0]}` : `L${e.hook.split('.')[1]}.H${e.index}@${e.positions![0]}`));
+  return (
+    <div className="panel" data-testid="circuit-panel">
+      <h2>Attribution graph</h2>
+      <div className="controls">
+        <label title="keep nodes up to this share of the total influence on the target">
+          nodes <input type="number" step={0.05} min={0.05} max={1} value={nodeThreshold} onChange={(e) => setNodeThreshold(Math.max(0.05, Math.min(1, Number(e.target.value) || 0.8)))} />
+        </label>
+        <label title="keep edges up to this share of the kept nodes' edge influence">
+          edges <input type="number" step={0.01} min={0.05} max={1} value={edgeThreshold} onChange={(e) => setEdgeThreshold(Math.max(0.05, Math.min(1, Number(e.target.value) || 0.98)))} />
+        </label>
+        <button data-testid="run-circuit" onClick={() => void run()} disabled={busy || !s.clean}>
+          {busy ? 'building…' : 'Build'}
+        </button>
+        {shown && (
+          <button
+            data-testid="export-circuit-tracer"
+            onClick={() => downloadText(`pathlight-graph-${Date.now()}.json`, withProvenanceJson(JSON.stringify(toCircuitTracer(shown, { slug: 'pathlight', scan: s.model?.name })), provenanceOf(useStore.getState())), 'application/json')}
+            title="circuit-tracer's graph-file format (metadata, qParams, nodes, links)"
+          >
+            export (circuit-tracer JSON)
+          </button>
+        )}
+      </div>
+      {error && <div className="error inline">{error}</div>}
+      {shown ? (
+        <>
+          <PositionGraphView
+            graph={shown}
+            overlays={overlays}
+            selected={s.selected}
+            edited={edited}
+            onSelect={(id) => {
+              const n = parseNodeId(id);
+              void selectNode(id, n.kind, n.layer, n.index);
+            }}
+          />
+          <p className="muted legend">
+            Rows: token positions; columns: layers. Edges: the linearised direct effect of one node on another through the residual stream (norm scales,
+            MLP slopes and head directions frozen), pruned by influence on the target. {shown.nodes.length} nodes, {shown.edges.length} edges.
+            {overlays && ' Outlined: the NeuronPath path.'}
+          </p>
+        </>
+      ) : (
+        <p className="muted">Build the graph of the current prompt and target.</p>
+      )}
+    </div>
+  );
+}
