@@ -4,8 +4,11 @@ import { BACKEND_ORDER, initBackend, type BackendName } from '../engine/backend'
 import { fail } from '../engine/errors';
 import type { Model } from '../engine/model';
 import { isHubName } from '../engine/hub';
-import { loadModelDir } from '../engine/node-load';
+import { loadModelDir, resolveModelDir } from '../engine/node-load';
 import type { Edit, TensorData } from '../engine/types';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { referenceMeans } from '../analysis/means';
 import { flag, requireFlag, type Args } from './args';
 import { openHubModel } from './hub-open';
 import { prepareNodeWebGpu } from './node-webgpu';
@@ -119,4 +122,25 @@ export function progressReporter(args: Args, label: string): ((done: number, tot
       lastTenth = tenth;
     }
   };
+}
+
+/**
+ * The means behind `mean` edits, by the one policy of src/analysis/means.ts: the text of `--reference FILE`, else the
+ * model folder's corpus.txt (the same file the workbench uses); refused, naming both, when neither exists.
+ * Returns the means and which text they came from (recorded in the output).
+ */
+export async function editMeans(args: Args, model: Model, edits: Edit[]): Promise<{ means?: Record<string, Float32Array>; source?: string }> {
+  const hooks = [...new Set(edits.filter((e) => e.op === 'mean').map((e) => e.hook))];
+  if (hooks.length === 0) return {};
+  const ref = flag(args, 'reference');
+  const corpus = join(resolveModelDir(requireFlag(args, 'model')), 'corpus.txt');
+  const file = ref ?? (existsSync(corpus) ? corpus : null);
+  if (!file) fail(`mean edits need a reference text: give --reference FILE (the model has no corpus.txt at ${corpus})`);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    fail(`--reference: cannot read ${file}`);
+  }
+  return { means: await referenceMeans(model, hooks, text), source: file };
 }

@@ -87,3 +87,16 @@ describe('long CLI work', () => {
     expect(r.json.window.note).toMatch(/only the last 64 tokens were fed/);
   });
 });
+
+describe('mean edits on the command line', () => {
+  it('run --edit …:mean takes its means from the model folder’s corpus.txt and says so; without one it asks for --reference', () => {
+    const r = cli(['run', '--model', 'polyglot', '--text', 'Der Hund', '--edit', 'blocks.0.mlp.hook_post:3:mean']);
+    expect(r.code).toBe(0);
+    expect(r.json.means_reference).toMatch(/public\/models\/polyglot\/corpus\.txt$/);
+    const plain = cli(['run', '--model', 'polyglot', '--text', 'Der Hund']);
+    expect(r.json.logits.data).not.toEqual(plain.json.logits.data);
+    const none = cli(['run', '--model', FIXTURE_DIR, '--ids', '1,2', '--edit', 'blocks.0.mlp.hook_post:3:mean']);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/mean edits need a reference text: give --reference FILE/);
+  });
+});

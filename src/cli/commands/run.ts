@@ -1,11 +1,11 @@
 import { fail } from '../../engine/errors';
 import { runModel } from '../../engine/run';
 import { allowFlags, flag, flags, type Args } from '../args';
-import { openModel, parseEdit, promptIds, setupBackend, tensorJson } from '../common';
+import { editMeans, openModel, parseEdit, promptIds, setupBackend, tensorJson } from '../common';
 
 /** `pathlight run`: one forward (and backward, with --grad) pass; prints logits, captures and gradients. */
 export async function runCommand(args: Args): Promise<unknown> {
-  allowFlags(args, ['model', 'ids', 'text', 'backend', 'capture', 'edit', 'grad']);
+  allowFlags(args, ['model', 'ids', 'text', 'backend', 'capture', 'edit', 'grad', 'reference']);
   const backend = await setupBackend(args);
   const model = await openModel(args);
   try {
@@ -20,7 +20,8 @@ export async function runCommand(args: Args): Promise<unknown> {
       target = { kind: 'logit' as const, position: Number(m[1]), token: Number(m[2]) };
       if (capture.length === 0) fail('--grad needs at least one --capture HOOK to take gradients with respect to');
     }
-    const res = await runModel(model, { inputIds: [ids], edits, capture, target });
+    const { means, source } = await editMeans(args, model, edits);
+    const res = await runModel(model, { inputIds: [ids], edits, capture, target, means });
     const activations: Record<string, unknown> = {};
     const grads: Record<string, unknown> = {};
     for (const h of capture) {
@@ -36,6 +37,7 @@ export async function runCommand(args: Args): Promise<unknown> {
       activations,
       grads,
       ...(target ? { target: { ...target, value: res.targetValues![0] } } : {}),
+      ...(source ? { means_reference: source } : {}),
     };
   } finally {
     model.dispose();
