@@ -49,20 +49,26 @@ export function byteLevelBpeTokenizerJson(vocab: Record<string, number>, mergesT
     ids.add(id);
   }
   if (ids.size === 0) fail('vocab.json is empty');
-  const merges = parseMerges(mergesText, vocab);
-  const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
   const added = Object.hasOwn(vocab, END_OF_TEXT)
     ? [{ id: vocab[END_OF_TEXT], content: END_OF_TEXT, single_word: false, lstrip: false, rstrip: false, normalized: true, special: true }]
     : [];
+  return byteLevelTokenizer(vocab, parseMerges(mergesText, vocab), added);
+}
+
+/**
+ * The tokenizer.json object of a byte-level BPE tokenizer with GPT-2's settings (ByteLevel pre-tokenizer without a
+ * prefix space, GPT-2's post-processor and decoder) over `vocab` and `merges`; also what training writes.
+ */
+export function byteLevelTokenizer(vocab: Record<string, number>, merges: Array<[string, string]>, added: object[] = []): Record<string, unknown> {
   return {
     version: '1.0',
     truncation: null,
     padding: null,
     added_tokens: added,
     normalizer: null,
-    pre_tokenizer: byteLevel,
-    post_processor: { ...byteLevel, trim_offsets: false },
-    decoder: byteLevel,
+    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+    post_processor: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: false, use_regex: true },
+    decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
     model: {
       type: 'BPE',
       dropout: null,
@@ -73,7 +79,7 @@ export function byteLevelBpeTokenizerJson(vocab: Record<string, number>, mergesT
       byte_fallback: false,
       ignore_merges: false,
       vocab,
-      merges,
+      merges: merges.map(([a, b]) => [a, b]),
     },
   };
 }

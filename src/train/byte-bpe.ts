@@ -2,6 +2,7 @@
  * GPT-2 byte-level BPE: the byte ↔ printable-character table, a small merge learner, and the
  * tokenizer.json object (Hugging Face format). Pure TS, no fs.
  */
+import { byteLevelTokenizer } from '../engine/tokenizer-files';
 
 /** GPT-2's bytes_to_unicode: every byte gets a printable character (space → Ġ, newline → Ċ, …). */
 export function bytesToUnicode(): string[] {
@@ -81,26 +82,5 @@ export function byteLevelBpeJson(merges: Array<[string, string]>): Record<string
     if (vocab[t] !== undefined) throw new Error(`duplicate token ${t}`);
     vocab[t] = Object.keys(vocab).length;
   }
-  return {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: [],
-    normalizer: null,
-    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
-    post_processor: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: false, use_regex: true },
-    decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: {
-      type: 'BPE',
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: '',
-      end_of_word_suffix: '',
-      fuse_unk: false,
-      byte_fallback: false,
-      ignore_merges: false,
-      vocab,
-      merges: merges.map(([a, b]) => [a, b]),
-    },
-  };
+  return byteLevelTokenizer(vocab, merges);
 }

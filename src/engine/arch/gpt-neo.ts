@@ -8,6 +8,7 @@ import { fail } from '../errors';
 import type { ModelConfig } from '../types';
 import { activationField } from './config-fields';
 import { linear, linearFromRows } from './convert';
+import { gpt2 } from './gpt2';
 import type { ArchitectureSpec, ConfigFields } from './types';
 
 /** `attention_layers`, or `attention_types` ([[["global", "local"], n], ...]) expanded. */
@@ -83,14 +84,8 @@ export const gptNeo: ArchitectureSpec = {
     if (has('lm_head.weight')) out.push(['lm_head.weight', [V, D]]);
     return out;
   },
-  async globals(_cfg, get, has) {
-    return {
-      embed: await get('wte.weight'),
-      pos: await get('wpe.weight'),
-      lnFinal: { weight: await get('ln_f.weight'), bias: await get('ln_f.bias') },
-      unembed: has('lm_head.weight') ? await get('lm_head.weight') : undefined,
-    };
-  },
+  // The embeddings, final norm and (tied unless present) unembedding are stored as GPT-2 stores them.
+  globals: gpt2.globals,
   async block(_cfg, l, get) {
     const p = `h.${l}.`;
     const a = `${p}attn.attention.`;
