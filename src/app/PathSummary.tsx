@@ -15,8 +15,14 @@ export function PathSummary({ path }: { path: PathResult }) {
     ['grad × act', path.baselines.gxa, "each layer's largest gradient × activation"],
     ['random', path.baselines.random, 'a random neuron per layer'],
   ];
+  const last = path.path[path.path.length - 1];
   return (
-    <div className="path-summary" data-testid="path-summary">
+    <details className="path-summary" data-testid="path-summary">
+      {/* One line by default (the graph, card and edits stay in view); the step table on a click. */}
+      <summary>
+        Path: {path.path.map(short).join(' → ')} · removing it changes the target by {fmt(last?.removal)} (of {path.targetValue.toFixed(3)})
+        {path.warnings?.length ? ` · ${path.warnings.length} warning${path.warnings.length > 1 ? 's' : ''}` : ''} — steps and baselines
+      </summary>
       <table className="path-steps">
         <caption>
           Path for target value {path.targetValue.toFixed(3)}
@@ -56,6 +62,6 @@ export function PathSummary({ path }: { path: PathResult }) {
           {w}
         </p>
       ))}
-    </div>
+    </details>
   );
 }
