@@ -20,8 +20,6 @@ import { softmax } from '../analysis/probability';
 import type { CorpusInfo, EngineApi, LoadProgress, ModelSource, Prediction, PredictRequest } from './api';
 import { Supersede } from './cancel';
 import { PRIORITIES, Scheduler } from './scheduler';
-
-const scheduler = new Scheduler();
 import { fetchText, fetchWeights } from './fetch-model';
 import { deleteHubCache, fetchHubModel, listHubCache } from './hub-fetch';
 import { formatHubRef } from '../engine/hub';
@@ -40,14 +38,14 @@ function corpusInfo(): CorpusInfo | null {
   return corpus.length ? { name: corpusName, windows: corpus.length, tokens: corpus.reduce((s, w) => s + w.length, 0) } : null;
 }
 
-function corpusWindows(m: Model, text: string | null, max = 64): number[][] {
+function corpusWindows(m: Model, text: string | null): number[][] {
   if (!text || !m.tokenizer) return [];
   const T = Math.min(64, m.config.nCtx);
   const out: number[][] = [];
   for (const line of text.split('\n')) {
     const ids = m.tokenizer.encode(line);
-    for (let i = 0; i + T <= ids.length && out.length < max; i += T) out.push(ids.slice(i, i + T));
-    if (out.length >= max) break;
+    for (let i = 0; i + T <= ids.length && out.length < 64; i += T) out.push(ids.slice(i, i + T));
+    if (out.length >= 64) break;
   }
   return out;
 }
@@ -64,6 +62,7 @@ function names(m: Model, ids: number[]): string[] {
   return ids.map((i) => (m.tokenizer ? m.tokenizer.tokenString(i) : `#${i}`));
 }
 const streams = new Supersede();
+const scheduler = new Scheduler();
 
 function requireModel(): Model {
   if (!model) fail('no model is loaded');

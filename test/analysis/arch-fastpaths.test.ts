@@ -11,19 +11,9 @@ import { loadModelDir } from '../../src/engine/node-load';
 import { runModel } from '../../src/engine/run';
 import type { Edit } from '../../src/engine/types';
 import { ARCH_FIXTURES, fixtureDir, fixtureReference } from '../engine/arch-fixtures';
+import { worstRel } from '../engine/fixture';
 
 const live = () => tf.memory().numTensors - cachedTensorCount();
-
-function worstRel(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let worst = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    worst = Math.max(worst, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return worst / Math.max(1, scale);
-}
 
 /** Every fast path against the plain forward pass of the engine, on every architecture fixture. */
 describe.each(ARCH_FIXTURES)('fast paths on %s equal the plain forward pass', (fixture) => {

@@ -10,21 +10,10 @@ import { loadModelDir } from '../../src/engine/node-load';
 import { runModel } from '../../src/engine/run';
 import type { Edit, ModelConfig, Target } from '../../src/engine/types';
 import { ARCH_FIXTURES, fixtureDir, fixtureReference } from '../engine/arch-fixtures';
+import { worstRel } from '../engine/fixture';
 import { handRelevance } from './lrp-reference';
 
 const live = () => tf.memory().numTensors - cachedTensorCount();
-
-/** max |a − b| / max(1, max |b|). */
-function worstRel(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let worst = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    worst = Math.max(worst, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return worst / Math.max(1, scale);
-}
 
 const maxAbs = (a: ArrayLike<number>) => Array.from(a).reduce((m, x) => Math.max(m, Math.abs(x)), 0);
 

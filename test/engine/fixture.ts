@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { expect } from 'vitest';
 import { join } from 'node:path';
 
 /**
@@ -37,4 +38,16 @@ export function worstRatio(actual: ArrayLike<number>, ref: number[]): number {
     worst = Math.max(worst, Math.abs(actual[i] - ref[i]) / tol);
   }
   return worst;
+}
+
+/** Largest |a − b| relative to max(1, max |b|), the fast-path tests' measure (lengths must agree). */
+export function worstRel(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    worst = Math.max(worst, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return worst / Math.max(1, scale);
 }
