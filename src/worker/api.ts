@@ -1,5 +1,7 @@
 import type { AttributionGraph, AttributionGraphRequest } from '../analysis/attribution-graph';
 import type { PatchRequest, PatchResult } from '../analysis/patching';
+import type { DlaRequest, DlaResult, LensResult } from '../analysis/dla';
+import type { FaithfulnessMeterRequest, FaithfulnessMeterResult } from '../analysis/faithfulness-meter';
 /** The one typed API between the page and the engine worker. Everything crossing it is plain data. */
 import type { BackendName } from '../engine/backend-names';
 import type { AttributionRequest, AttributionResult } from '../analysis/attribution';
@@ -84,6 +86,11 @@ export interface Prediction {
 
 export type ProgressFn = (done: number, total: number) => void;
 
+/** The logit lens with each hook's top tokens as strings (per position). */
+export interface LensUi extends LensResult {
+  topTokens: Record<string, string[]>;
+}
+
 export interface GenerateUiRequest {
   ids: number[];
   edits: Edit[];
@@ -142,6 +149,15 @@ export interface EngineApi {
   attributionGraph(key: string | null, req: AttributionGraphRequest, onProgress?: ProgressFn): Promise<AttributionGraph>;
   /** Activation, attribution or relevance patching over a clean/corrupted pair (src/analysis/patching.ts). */
   patch(key: string | null, req: PatchRequest, onProgress?: ProgressFn): Promise<PatchResult>;
+  /**
+   * The faithfulness meter (src/analysis/faithfulness-meter.ts): exact patching or zero-ablation of the given nodes
+   * against their fast scores. Background priority: it steps aside for predictions and analyses; cancel with its key.
+   */
+  faithfulnessMeter(key: string | null, req: FaithfulnessMeterRequest, onProgress?: ProgressFn): Promise<FaithfulnessMeterResult>;
+  /** Direct logit attribution of every head and neuron at every position (src/analysis/dla.ts). */
+  dla(key: string | null, req: DlaRequest): Promise<DlaResult>;
+  /** The logit lens of every layer's resid_pre and resid_post, with the top tokens as strings. */
+  lens(key: string | null, req: DlaRequest): Promise<LensUi>;
   generate(key: string | null, req: GenerateUiRequest, onProgress?: ProgressFn): Promise<GenerateUiResult>;
   neuronCard(key: string | null, req: { ids: number[]; layer: number; index: number }, onProgress?: ProgressFn): Promise<NeuronCardUi>;
   /** Makes `text` the reference corpus (top contexts, histograms, means for mean ablation) until the next model load. */

@@ -11,6 +11,8 @@ import { runModel } from '../engine/run';
 import type { RunResult } from '../engine/types';
 import { attribute } from '../analysis/attribution';
 import { patch } from '../analysis/patching';
+import { directLogitAttribution, logitLens } from '../analysis/dla';
+import { faithfulnessMeter } from '../analysis/faithfulness-meter';
 import { attributionGraph } from '../analysis/attribution-graph';
 import { editsForWindow, generate } from '../analysis/generate';
 import { neuronCard } from '../analysis/neuron-card';
@@ -291,6 +293,29 @@ const api: EngineApi = {
     const r = await scheduler.run(PRIORITIES.analysis, (pause) => patch(requireModel(), req, { signal: t.signal, onProgress, pause }));
     t.check();
     return Comlink.transfer(r, Object.values(r.scores).map((s) => s.data.buffer as ArrayBuffer));
+  },
+
+  async faithfulnessMeter(key, req, onProgress) {
+    const t = streams.take(key);
+    // Background work: exact runs for the nodes on screen wait for predictions and the analysis the user asked for.
+    const r = await scheduler.run(PRIORITIES.background, (pause) => faithfulnessMeter(requireModel(), req, { signal: t.signal, onProgress, pause }));
+    t.check();
+    return r;
+  },
+
+  async dla(key, req) {
+    const t = streams.take(key);
+    const r = await scheduler.run(PRIORITIES.analysis, () => directLogitAttribution(requireModel(), req));
+    t.check();
+    return r;
+  },
+
+  async lens(key, req) {
+    const t = streams.take(key);
+    const m = requireModel();
+    const r = await scheduler.run(PRIORITIES.analysis, () => logitLens(m, req));
+    t.check();
+    return { ...r, topTokens: Object.fromEntries(Object.entries(r.top).map(([h, ids]) => [h, names(m, ids)])) };
   },
 
   async generate(key, req, onProgress) {
