@@ -5,6 +5,7 @@ import { useStore, type AnalysisMethod } from '../store/store';
 import { graphFromAttribution, graphFromPath, markEdited, MAX_NEURONS_PER_LAYER, PER_LAYER_LIMIT } from '../views/graph-data';
 import { PathGraphView } from '../views/PathGraphView';
 import { PathSummary } from './PathSummary';
+import { FaithfulnessMeter } from './FaithfulnessMeter';
 import { cancelAnalysis, currentTarget, runAnalysis, selectNode } from './controller';
 
 const METHOD_LABELS: Record<AnalysisMethod, string> = {
@@ -114,6 +115,7 @@ export function AnalysisPanel() {
             {s.path && ' Dark outline: the path; faint: runners-up. Scroll to zoom, drag to pan. Click a node to inspect and edit it.'}
           </p>
           {s.path && <PathSummary path={s.path} />}
+          {s.attribution && <FaithfulnessMeter graph={graph} />}
           {isPatching(s.method) && s.attribution && 'patch' in s.attribution && (
             <p className="path-summary" data-testid="patch-summary">
               {(() => {

@@ -12,6 +12,9 @@ const KEY_ARG: Partial<Record<keyof EngineApi, number>> = {
   attribute: 0,
   generate: 0,
   neuronCard: 0,
+  faithfulnessMeter: 0,
+  dla: 0,
+  lens: 0,
   topK: 2,
 };
 
