@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BlockHook } from './hooks';
 import { activation, gateProduct, linear, normAffine, normalize, product, withoutGrad } from './ops';
 import { applyRotary } from './rotary';
-import type { ModelConfig } from './types';
+import { isCausal, type ModelConfig } from './types';
 import type { BlockWeights, Weights } from './weights';
 
 /** One block's hook points: (hook, value) → the value later computation sees. */
@@ -72,18 +72,18 @@ export function maskCachedTensors(): number {
  * Raw scores q·k [B, H, S, Tk] → scaled and masked (attn.hook_attn_scores) → softmax (attn.hook_pattern).
  * With `lrp` rules (AH-rule) the pattern is a constant of the backward pass: no gradient reaches q and k.
  */
-export function patternOf(raw: tf.Tensor, mask: tf.Tensor, cfg: ModelConfig, h: BlockHookFn): tf.Tensor {
+export function patternOf(raw: tf.Tensor, mask: tf.Tensor | null, cfg: ModelConfig, h: BlockHookFn): tf.Tensor {
   const scaled = cfg.attnScale === 1 ? raw : tf.mul(raw, cfg.attnScale);
-  const scores = h('attn.hook_attn_scores', tf.add(scaled, mask));
+  const scores = h('attn.hook_attn_scores', mask ? tf.add(scaled, mask) : scaled);
   return h('attn.hook_pattern', cfg.rules === 'lrp' ? withoutGrad(scores, (s) => tf.softmax(s, -1)) : tf.softmax(scores, -1));
 }
 
 /** The pattern of raw scores [B, H, S, Tk] applied to vh [B, H, Tk, d_head] → z [B, S, H, d_head]. */
-export function attendRows(raw: tf.Tensor, vh: tf.Tensor, mask: tf.Tensor, cfg: ModelConfig, h: BlockHookFn): tf.Tensor {
+export function attendRows(raw: tf.Tensor, vh: tf.Tensor, mask: tf.Tensor | null, cfg: ModelConfig, h: BlockHookFn): tf.Tensor {
   return tf.transpose(product(patternOf(raw, mask, cfg, h), vh), [0, 2, 1, 3]);
 }
 
-/** Causal (or local) attention over the whole sequence: the forward pass. */
+/** Causal (or local) attention over the whole sequence, unmasked for non-causal models (vit): the forward pass. */
 export function fullAttention(cfg: ModelConfig): Attention {
   return {
     offset: 0,
@@ -91,7 +91,7 @@ export function fullAttention(cfg: ModelConfig): Attention {
       const T = q.shape[1]!;
       // Keys go straight to [B, H, d_head, T]: a matmul with a pre-transposed operand is much faster on WASM.
       const kT = repeatKv(tf.transpose(k, [0, 2, 3, 1]), cfg);
-      return attendRows(product(headsFirst(q), kT), repeatKv(headsFirst(v), cfg), causalMask(T, cfg.attnWindows[layer]), cfg, h);
+      return attendRows(product(headsFirst(q), kT), repeatKv(headsFirst(v), cfg), isCausal(cfg) ? causalMask(T, cfg.attnWindows[layer]) : null, cfg, h);
     },
   };
 }
@@ -132,6 +132,19 @@ export function embed(w: Weights, cfg: ModelConfig, ids: tf.Tensor2D, offset: nu
   const tokens = hook('hook_embed', tf.gather(w.embed, ids));
   if (!w.pos) return tokens;
   const pos = hook('hook_pos_embed', tf.broadcastTo(tf.gather(w.pos, tf.range(offset, offset + S, 1, 'int32')).expandDims(0), [B, S, cfg.dModel]));
+  return tf.add(tokens, pos);
+}
+
+/**
+ * Vision models' first resid_pre: [CLS] then the patches' projections (hook_embed), plus the learned positions
+ * (hook_pos_embed). `patches` [B, P, C·p·p] holds each patch unfolded in (channel, y, x) order (inputs.ts).
+ */
+export function embedPatches(w: Weights, cfg: ModelConfig, patches: tf.Tensor, hook: (name: 'hook_embed' | 'hook_pos_embed', x: tf.Tensor) => tf.Tensor): tf.Tensor {
+  const [B, P] = patches.shape;
+  const D = cfg.dModel;
+  const proj = linear(patches, { weight: w.embed, bias: w.embedBias });
+  const tokens = hook('hook_embed', tf.concat([tf.broadcastTo(tf.reshape(w.cls!, [1, 1, D]), [B, 1, D]), proj], 1));
+  const pos = hook('hook_pos_embed', tf.broadcastTo(tf.reshape(w.pos!, [1, P + 1, D]), [B, P + 1, D]));
   return tf.add(tokens, pos);
 }
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import './wasm-kernels';
-import { block, embed, finalNorm, fullAttention, maskCachedTensors, type BlockHookFn } from './block';
+import { block, embed, embedPatches, finalNorm, fullAttention, maskCachedTensors, type BlockHookFn } from './block';
 import { hookName } from './hooks';
 import { product } from './ops';
 import { rotaryCachedTensors } from './rotary';
@@ -21,11 +21,12 @@ export function cachedTensorCount(): number {
 }
 
 /**
- * The forward pass up to the final norm (after its weight and bias), for any architecture. `ids` is int32 [B, T].
+ * The forward pass up to the final norm (after its weight and bias), for any architecture. `input` is int32 ids
+ * [B, T], or for vision models the patch rows [B, P, C·p·p] (inputs.ts `unfoldPatches`).
  * Differentiable; call inside tidy/grads.
  */
-export function forwardResidual(w: Weights, cfg: ModelConfig, ids: tf.Tensor2D, hook: HookFn = identity): tf.Tensor {
-  let resid = embed(w, cfg, ids, 0, hook);
+export function forwardResidual(w: Weights, cfg: ModelConfig, input: tf.Tensor, hook: HookFn = identity): tf.Tensor {
+  let resid = cfg.vision ? embedPatches(w, cfg, input, hook) : embed(w, cfg, input as tf.Tensor2D, 0, hook);
   const attn = fullAttention(cfg);
   for (let l = 0; l < cfg.nLayer; l++) {
     const hl: BlockHookFn = (p, x) => hook(hookName(l, p), x);
@@ -43,6 +44,22 @@ export function unembed(w: Weights, x: tf.Tensor): tf.Tensor {
   // For a few rows the internal transpose is cheaper than copying a large unembedding; otherwise transpose first.
   const logits = flat.shape[0] < 4 ? tf.matMul(flat, E, false, true) : product(flat, tf.transpose(E));
   return tf.reshape(logits, [...lead, logits.shape[1]!]);
+}
+
+/**
+ * The model's output from the final-normed residual [B, T, D]: next-token logits at every position [B, T, V], or
+ * for vision models the classifier on the [CLS] token (position 0), [B, labels].
+ */
+export function outputLogits(w: Weights, cfg: ModelConfig, fin: tf.Tensor): tf.Tensor {
+  if (!cfg.vision) return unembed(w, fin);
+  const [B, , D] = fin.shape;
+  return classify(w, tf.reshape(tf.slice(fin, [0, 0, 0], [B, 1, D]), [B, D]));
+}
+
+/** Final-normed rows [B, D] → output rows [B, V]: the unembedding, plus the classifier's bias of vision models. */
+export function classify(w: Weights, rows: tf.Tensor): tf.Tensor {
+  const out = tf.matMul(rows as tf.Tensor2D, unembedMatrix(w), false, true);
+  return w.unembedBias ? tf.add(out, w.unembedBias) : out;
 }
 
 /** Plain differentiable forward: ids [B, T] → logits [B, T, V]. Used by training. */

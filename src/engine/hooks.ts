@@ -82,7 +82,8 @@ export function hookInfo(name: HookName, cfg: ModelConfig): HookInfo {
   const tok = (n: number) => ({ layout: 'tokens' as const, units: n, shape: (T: number) => [T, n] });
   if (name === 'hook_pos_embed' && cfg.positions !== 'learned') fail(`hook "hook_pos_embed" does not exist in this model: ${cfg.modelType} uses rotary position embeddings (see attn.hook_rot_q / hook_rot_k)`);
   if ((GLOBAL_HOOKS as readonly string[]).includes(name)) {
-    const info = name === 'logits' ? tok(V) : tok(D);
+    // A vision model's logits are one row per image (the classifier on [CLS]): [labels].
+    const info = name === 'logits' ? (cfg.vision ? { ...tok(V), shape: () => [V] } : tok(V)) : tok(D);
     return { name, layer: -1, point: name, ...info };
   }
   const m = /^blocks\.(0|[1-9]\d{0,5})\.(.+)$/.exec(name);

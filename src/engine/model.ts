@@ -1,6 +1,7 @@
 import type { ByteSource } from './bytes';
 import type { WeightFile } from './checkpoint';
 import { parseConfigWithArch } from './config';
+import { parseImageProcessor } from './image-preprocess';
 import { loadTokenizer, type TextTokenizer } from './tokenizer';
 import type { ModelConfig } from './types';
 import { disposeWeights, loadWeights, paramCount, type LoadProgress, type Weights } from './weights';
@@ -22,6 +23,8 @@ export interface ModelFiles {
   safetensors: ByteSource | WeightFile[];
   /** tokenizer.json text or parsed object; a model without one takes token ids only. */
   tokenizer?: string | object | null;
+  /** Vision models: preprocessor_config.json text or object (absent: ViTImageProcessor's defaults at the model's size). */
+  preprocessor?: string | object | null;
   name?: string;
 }
 
@@ -38,7 +41,10 @@ export function modelOf(name: string, config: ModelConfig, weights: Weights, tok
 }
 
 export async function loadModel(files: ModelFiles, opts: LoadOptions = {}): Promise<Model> {
-  const { config, arch } = parseConfigWithArch(files.config);
+  const parsed = parseConfigWithArch(files.config);
+  const arch = parsed.arch;
+  let config = parsed.config;
+  if (config.vision && files.preprocessor) config = { ...config, vision: { ...config.vision, preprocess: parseImageProcessor(files.preprocessor, config.vision) } };
   const tokenizer = files.tokenizer ? loadTokenizer(files.tokenizer, config.vocabSize) : null;
   const weightFiles = Array.isArray(files.safetensors) ? files.safetensors : [{ name: 'model.safetensors', source: files.safetensors }];
   const weights = await loadWeights(config, arch, weightFiles, opts.onProgress, opts.signal);

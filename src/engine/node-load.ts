@@ -95,6 +95,7 @@ export async function loadModelDir(ref: string, opts: LoadOptions & { name?: str
   else if (existsSync(indexPath)) names = parseShardIndex(await readText(indexPath), listing);
   else fail(`model "${ref}": ${stPath} is missing (and there is no ${INDEX_FILE} of a sharded checkpoint)`);
   const tokPath = join(dir, 'tokenizer.json');
+  const prePath = join(dir, 'preprocessor_config.json');
   // Without tokenizer.json, a GPT-2-style folder's vocab.json + merges.txt make the same byte-level BPE tokenizer.
   const [vocabPath, mergesPath] = [join(dir, 'vocab.json'), join(dir, 'merges.txt')];
   const bpeFiles = async () => byteLevelBpeTokenizerJson(parseVocabJson(await readText(vocabPath)), await readText(mergesPath));
@@ -107,6 +108,7 @@ export async function loadModelDir(ref: string, opts: LoadOptions & { name?: str
         config: await readText(cfgPath),
         safetensors: files,
         tokenizer: existsSync(tokPath) ? await readText(tokPath) : existsSync(vocabPath) && existsSync(mergesPath) ? await bpeFiles() : null,
+        preprocessor: existsSync(prePath) ? await readText(prePath) : null,
       },
       opts,
     );

@@ -1,9 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildEditMaps, validateEdit, type EditMaps } from './edits';
 import { fail } from './errors';
-import { forwardResidual, unembed, type HookFn } from './forward';
+import { forwardResidual, outputLogits, unembed, type HookFn } from './forward';
+import { checkPixelShape, outputPosition, unfoldPatches } from './inputs';
 import { hookInfo } from './hooks';
+import { checkRunMemory } from './memory-check';
 import type { Model } from './model';
+import type { RunShape } from './request-memory';
 import { TARGET_KINDS, type Edit, type GradRules, type HookName, type ModelConfig, type RunRequest, type RunResult, type Target, type TensorData } from './types';
 
 export interface NormalisedRequest {
@@ -16,8 +19,19 @@ export interface NormalisedRequest {
   rules: GradRules;
 }
 
-/** Validates a request against a model's config; every problem is reported with the field it concerns. */
-export function normaliseRequest(cfg: ModelConfig, req: RunRequest): NormalisedRequest {
+/** The batch size and token count of a request's input: token ids, or a vision model's pixel values. */
+function inputSize(cfg: ModelConfig, req: RunRequest): { B: number; T: number } {
+  if (cfg.vision) {
+    if (req.inputIds !== undefined) fail(`this ${cfg.modelType} model classifies images: give pixelValues, not inputIds`);
+    const px = req.pixelValues;
+    if (!px || !Array.isArray(px.shape)) fail('pixelValues: the images [B, C, H, W] are needed');
+    checkPixelShape(cfg, px.shape, 'pixelValues');
+    if (px.shape[0] < 1) fail('pixelValues: at least one image is needed');
+    if (px.data.length !== px.shape.reduce((a, b) => a * b, 1)) fail(`pixelValues: ${px.data.length} values for the shape [${px.shape.join(', ')}]`);
+    for (let i = 0; i < px.data.length; i++) if (!Number.isFinite(px.data[i])) fail(`pixelValues: value ${px.data[i]} at flat index ${i} is not finite`);
+    return { B: px.shape[0], T: cfg.nCtx };
+  }
+  if (req.pixelValues !== undefined) fail(`this ${cfg.modelType} model reads token ids: give inputIds, not pixelValues`);
   const ids = req.inputIds;
   if (!Array.isArray(ids) || ids.length === 0) fail('inputIds: at least one sequence is needed');
   const T = ids[0].length;
@@ -29,7 +43,12 @@ export function normaliseRequest(cfg: ModelConfig, req: RunRequest): NormalisedR
       if (!Number.isInteger(id) || id < 0 || id >= cfg.vocabSize) fail(`token id ${id} is outside the vocabulary (0..${cfg.vocabSize - 1})`);
     }
   }
-  const B = ids.length;
+  return { B: ids.length, T };
+}
+
+/** Validates a request against a model's config; every problem is reported with the field it concerns. */
+export function normaliseRequest(cfg: ModelConfig, req: RunRequest): NormalisedRequest {
+  const { B, T } = inputSize(cfg, req);
   let perBatchEdits: Edit[][];
   const edits = req.edits ?? [];
   if (edits.length > 0 && Array.isArray(edits[0])) {
@@ -49,8 +68,9 @@ export function normaliseRequest(cfg: ModelConfig, req: RunRequest): NormalisedR
     if (kinds.size > 1) fail('target: activation targets cannot be mixed with logit targets in one run');
     if (list[0].kind === 'activation' && new Set(list.map((t) => t.hook)).size > 1) fail('target: all activation targets of a run must read the same hook');
     targets = list.map((t) => {
-      const position = t.position === undefined || t.position === -1 ? T - 1 : t.position;
+      const position = t.position === undefined || t.position === -1 ? outputPosition(cfg, T) : t.position;
       if (!Number.isInteger(position) || position < 0 || position >= T) fail(`target position ${t.position} is outside the prompt (0..${T - 1})`);
+      if (cfg.vision && t.kind !== 'activation' && position !== 0) fail(`target position ${t.position}: a ${cfg.modelType} model's classes are read at the [CLS] token, position 0`);
       if (!(TARGET_KINDS as readonly string[]).includes(t.kind)) fail(`target kind "${t.kind}" is not one of ${TARGET_KINDS.join(', ')}`);
       if (t.kind === 'activation') {
         const info = hookInfo(t.hook ?? '', cfg);
@@ -59,7 +79,7 @@ export function normaliseRequest(cfg: ModelConfig, req: RunRequest): NormalisedR
         return { kind: t.kind, token: 0, position, hook: t.hook, index: t.index };
       }
       for (const tok of t.kind === 'logit_diff' ? [t.token, t.distractor] : [t.token]) {
-        if (!Number.isInteger(tok) || tok! < 0 || tok! >= cfg.vocabSize) fail(`target token ${tok} is outside the vocabulary (0..${cfg.vocabSize - 1})`);
+        if (!Number.isInteger(tok) || tok! < 0 || tok! >= cfg.vocabSize) fail(cfg.vision ? `target class ${tok} is outside the model's classes (0..${cfg.vocabSize - 1})` : `target token ${tok} is outside the vocabulary (0..${cfg.vocabSize - 1})`);
       }
       return { kind: t.kind, token: t.token, position, distractor: t.distractor };
     });
@@ -67,6 +87,13 @@ export function normaliseRequest(cfg: ModelConfig, req: RunRequest): NormalisedR
   const rules = req.rules ?? 'exact';
   if (rules !== 'exact' && rules !== 'lrp') fail(`rules: "${String(rules)}" is not exact or lrp`);
   return { B, T, perBatchEdits, capture, targets, logits: req.logits ?? 'all', rules };
+}
+
+/** The shape of a normalised request, for its memory estimate. */
+export function runShape(cfg: ModelConfig, n: NormalisedRequest): RunShape {
+  const captureFloats = n.capture.reduce((s, h) => s + n.B * hookInfo(h, cfg).shape(n.T).reduce((a, b) => a * b, 1), 0);
+  const logits = n.logits === 'all' || n.capture.includes('logits') ? 'all' : n.logits === 'last' || n.targets ? 'last' : 'none';
+  return { batch: n.B, rows: n.T, keys: n.T, layers: cfg.nLayer, gradient: n.targets !== null && n.capture.length > 0, logits, captureFloats };
 }
 
 /** The per-sequence target values from logits rows [B, V]. */
@@ -111,6 +138,8 @@ export async function runModel(model: Model, req: RunRequest): Promise<RunResult
   // The block reads the run's backward rules from the config it is given.
   const cfg: ModelConfig = n.rules === 'exact' ? model.config : { ...model.config, rules: n.rules };
   const { B, T } = n;
+  // Refused here, before any tensor exists, when it would not fit what the backend has free.
+  checkRunMemory(cfg, runShape(cfg, n));
   const maps = new Map<HookName, EditMaps>();
   const editedHooks = new Set(n.perBatchEdits.flat().map((e) => e.hook));
   for (const h of editedHooks) {
@@ -131,7 +160,9 @@ export async function runModel(model: Model, req: RunRequest): Promise<RunResult
   // Everything that leaves the tidy scope is marked with tf.keep and disposed in the finally below.
   let outputs: Outputs = { logits: null, tv: null, captured: {}, grads: {} };
   tf.tidy(() => {
-    const ids = tf.tensor2d(req.inputIds.flat(), [B, T], 'int32');
+    const input = cfg.vision
+      ? tf.tensor(unfoldPatches(cfg, req.pixelValues!), [B, T - 1, cfg.vision.channels * cfg.vision.patchSize ** 2])
+      : tf.tensor2d(req.inputIds!.flat(), [B, T], 'int32');
     const captured: Record<HookName, tf.Tensor> = {};
     const shapeOf = (h: HookName) => [B, ...hookInfo(h, cfg).shape(T)];
     const applyEdits = (name: HookName, x: tf.Tensor): tf.Tensor => {
@@ -159,10 +190,15 @@ export async function runModel(model: Model, req: RunRequest): Promise<RunResult
         }
         return y;
       };
-      const finalNorm = forwardResidual(model.weights, cfg, ids, hook);
+      const finalNorm = forwardResidual(model.weights, cfg, input, hook);
       let logits: tf.Tensor | null = null;
-      if (fullLogits) logits = hook('logits', unembed(model.weights, finalNorm));
+      if (fullLogits || cfg.vision) logits = hook('logits', outputLogits(model.weights, cfg, finalNorm));
       let tv: tf.Tensor1D | null = actValue;
+      if (cfg.vision) {
+        // One output per image, [B, labels], read at [CLS]: 'all' and 'last' are the same.
+        if (n.targets && !actTarget) tv = targetValues(logits as tf.Tensor2D, n.targets, cfg.vocabSize);
+        return { logits: n.logits === 'none' ? null : logits, tv };
+      }
       if (n.targets && !actTarget) {
         const flatIdx = tf.tensor1d(n.targets.map((t, b) => b * T + t.position), 'int32');
         const rows = logits

@@ -56,8 +56,13 @@ export interface Target {
 }
 
 export interface RunRequest {
-  /** B sequences of equal length T. */
-  inputIds: number[][];
+  /** B sequences of equal length T (text models; give this or `pixelValues`). */
+  inputIds?: number[][];
+  /**
+   * Vision models: B preprocessed images, [B, C, H, W] channels first (src/engine/image-preprocess.ts); the
+   * tokens are [CLS] then the patches in row-major order, T = 1 + patches.
+   */
+  pixelValues?: TensorData;
   /**
    * Edits: one list applied to every sequence, or one list per sequence (length B).
    * Attribution sweeps pass one edit set per batch element.
@@ -93,7 +98,7 @@ export interface TensorData {
 }
 
 export interface RunResult {
-  /** [B, T, V] for 'all', [B, 1, V] for 'last'; absent for 'none'. */
+  /** [B, T, V] for 'all', [B, 1, V] for 'last'; absent for 'none'. Vision models: [B, V] (V = labels) for both. */
   logits?: TensorData;
   /** Captured hook values, batch first: e.g. mlp.hook_post → [B, T, d_mlp]. */
   activations: Record<HookName, TensorData>;
@@ -104,7 +109,7 @@ export interface RunResult {
 }
 
 /** The architectures Pathlight runs (Hugging Face `model_type`); one file each under src/engine/arch/. */
-export const ARCHITECTURES = ['gpt2', 'gpt_neo', 'gpt_neox', 'llama', 'qwen2'] as const;
+export const ARCHITECTURES = ['gpt2', 'gpt_neo', 'gpt_neox', 'llama', 'qwen2', 'vit'] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
 
 /** MLP nonlinearities: `gelu_new` is the tanh approximation, `gelu` the exact erf form. */
@@ -149,8 +154,45 @@ export interface ModelConfig {
   /** Which projections carry biases (LayerNorm always has one, RMSNorm never). */
   bias: { qkv: boolean; o: boolean; mlp: boolean };
   /**
+   * false for encoders whose attention has no mask (vit): every token sees every token, so fast paths that rely
+   * on causality (suffix runs from a position, the key/value cache, the one-position backward pass) step aside.
+   * Absent means causal.
+   */
+  causal?: boolean;
+  /** Vision models only: the image input and its classes (vocabSize is then the number of labels). */
+  vision?: VisionConfig;
+  /**
    * Not part of a checkpoint: the backward rules of one run (RunRequest.rules), set by runModel on a copy of the
    * config so that the block reads them; absent means `exact`.
    */
   rules?: GradRules;
 }
+
+/**
+ * How an image becomes pixel values, as Hugging Face's ViTImageProcessor does (preprocessor_config.json): resize to
+ * `resize` (bilinear, PIL's resample=2) when the size differs, multiply by `rescale`, then (x − mean) / std per
+ * channel; a step that is null is skipped.
+ */
+export interface ImageProcessorConfig {
+  /** `resample` is PIL's filter number (2 = bilinear, the only one implemented; others are refused when a resize is needed). */
+  resize: { height: number; width: number; resample: number } | null;
+  rescale: number | null;
+  normalize: { mean: number[]; std: number[] } | null;
+}
+
+/** A vision transformer's input: images of `imageSize` cut into patchSize² patches, and its classes. */
+export interface VisionConfig {
+  /** [height, width] the model takes. */
+  imageSize: [number, number];
+  patchSize: number;
+  channels: number;
+  /** Patches per column and per row: tokens are [CLS] then grid[0]·grid[1] patches, row-major. */
+  grid: [number, number];
+  /** Class names by index (config.json `id2label`); their number is the model's vocabSize. */
+  labels: string[];
+  /** From preprocessor_config.json when the model has one, else ViTImageProcessor's defaults at imageSize. */
+  preprocess: ImageProcessorConfig;
+}
+
+/** Whether a model's attention is causal (every text model; not vision encoders). */
+export const isCausal = (cfg: Pick<ModelConfig, 'causal'>): boolean => cfg.causal !== false;

@@ -31,14 +31,23 @@ export interface BlockWeights {
 }
 
 export interface Weights {
-  /** [V, D] */
+  /**
+   * [V, D]: the token embedding. Vision models: the patch projection [C·p·p, D] (a patch's pixels in (channel, y, x)
+   * order · embed + embedBias), the Conv2d of kernel = stride = p written as a linear map.
+   */
   embed: tf.Tensor2D;
+  /** Vision models: the patch projection's bias [D]. */
+  embedBias?: tf.Tensor1D;
+  /** Vision models: the [CLS] token's embedding [1, D] (token 0). */
+  cls?: tf.Tensor2D;
   /** [n_ctx, D], learned positions only. */
   pos?: tf.Tensor2D;
   blocks: BlockWeights[];
   lnFinal: Norm;
-  /** [V, D]; absent when tied to `embed`. */
+  /** [V, D]; absent when tied to `embed`. Vision models: the classifier [labels, D]. */
   unembed?: tf.Tensor2D;
+  /** Vision models: the classifier's bias [labels]. */
+  unembedBias?: tf.Tensor1D;
 }
 
 /** The unembedding matrix [V, D]. */
@@ -49,7 +58,7 @@ export function unembedMatrix(w: Weights): tf.Tensor2D {
 /** Every tensor of a weights record (each once). */
 export function weightTensors(w: Weights): tf.Tensor[] {
   const out: tf.Tensor[] = [w.embed];
-  if (w.pos) out.push(w.pos);
+  for (const t of [w.embedBias, w.cls, w.pos]) if (t) out.push(t);
   const lin = (p: Linear | Norm | undefined) => {
     if (!p) return;
     out.push(p.weight);
@@ -58,6 +67,7 @@ export function weightTensors(w: Weights): tf.Tensor[] {
   for (const b of w.blocks) [b.ln1, b.ln2, b.attn.qkv, b.attn.o, b.mlp.in, b.mlp.gate, b.mlp.out].forEach(lin);
   lin(w.lnFinal);
   if (w.unembed) out.push(w.unembed);
+  if (w.unembedBias) out.push(w.unembedBias);
   return out;
 }
 
@@ -139,7 +149,17 @@ export async function loadWeights(
       made.push(t);
       return t;
     };
-    return { embed: one(g.embed), pos: g.pos && one(g.pos), blocks, lnFinal: track(normOf(g.lnFinal)), unembed: g.unembed && one(g.unembed) };
+    const vector = (a: Arr | undefined) => a && (one(a) as tf.Tensor as tf.Tensor1D);
+    return {
+      embed: one(g.embed),
+      embedBias: vector(g.embedBias),
+      cls: g.cls && one(g.cls),
+      pos: g.pos && one(g.pos),
+      blocks,
+      lnFinal: track(normOf(g.lnFinal)),
+      unembed: g.unembed && one(g.unembed),
+      unembedBias: vector(g.unembedBias),
+    };
   } catch (err) {
     for (const t of made) t.dispose();
     throw err;

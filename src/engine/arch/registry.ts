@@ -6,6 +6,7 @@ import { gptNeo } from './gpt-neo';
 import { gptNeox } from './gpt-neox';
 import { llama } from './llama';
 import { qwen2 } from './qwen2';
+import { vit } from './vit';
 import type { ArchitectureSpec } from './types';
 
 const REGISTRY: Record<Architecture, ArchitectureSpec> = {
@@ -14,6 +15,7 @@ const REGISTRY: Record<Architecture, ArchitectureSpec> = {
   gpt_neox: gptNeox,
   llama,
   qwen2,
+  vit,
 };
 
 export function architecture(modelType: unknown): ArchitectureSpec {

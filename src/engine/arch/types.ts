@@ -37,13 +37,20 @@ export interface BlockArrays {
   out: LinearArrays;
 }
 
-/** Embeddings, final norm and unembedding in the canonical layout (embed [V, D], pos [n_ctx, D], unembed [V, D]). */
+/**
+ * Embeddings, final norm and unembedding in the canonical layout (embed [V, D], pos [n_ctx, D], unembed [V, D]).
+ * Vision models: embed is the patch projection [C·p·p, D] with embedBias [D], cls the [CLS] embedding [1, D],
+ * unembed the classifier [labels, D] with unembedBias [labels].
+ */
 export interface GlobalArrays {
   embed: Arr;
+  embedBias?: Arr;
+  cls?: Arr;
   pos?: Arr;
   lnFinal: NormArrays;
   /** Absent when tied to `embed`. */
   unembed?: Arr;
+  unembedBias?: Arr;
 }
 
 /** Reads checkpoint tensors by their name with the architecture's prefix removed; shapes were checked already. */
