@@ -1,6 +1,6 @@
 import { useEffect } from 'react';
 import { useStore } from '../store/store';
-import { refreshGeneration } from './controller';
+import { generationOutOfDate, shownWithEdits, pauseGeneration, resumeGeneration, scheduleGeneration } from './generation-actions';
 
 const show = (t: string) => t.replace(/\n/g, '⏎');
 
@@ -9,10 +9,13 @@ export function GenerationPanel() {
   const s = useStore();
   const edits = useStore((st) => st.edits);
   const tokens = useStore((st) => st.tokens);
+  const paused = s.generationPaused;
+  const progress = s.generationProgress;
+  // Debounced: a burst of typing or edits starts one continuation (generation-actions.ts); paused, none.
   useEffect(() => {
-    const t = setTimeout(() => void refreshGeneration(), 250);
-    return () => clearTimeout(t);
-  }, [tokens, edits, s.maxTokens, s.temperature, s.topK, s.seed]);
+    if (!paused) scheduleGeneration();
+  }, [tokens, edits, s.maxTokens, s.temperature, s.topK, s.seed, paused]);
+  const outOfDate = paused && generationOutOfDate();
   const d = g?.firstDivergence ?? null;
   const line = (toks: string[], which: string) => (
     <div className="gen" data-testid={`generation-${which}`}>
@@ -26,10 +29,25 @@ export function GenerationPanel() {
   );
   return (
     <div className="panel">
-      <h2>Continuation</h2>
+      <h2>
+        Continuation{' '}
+        <button data-testid="generation-pause" aria-pressed={paused} onClick={() => (paused ? resumeGeneration() : pauseGeneration())} title={paused ? 'compute the continuation again for the current prompt and edits' : 'stop computing the continuation (edits and typing stay fast); it stays paused until resumed'}>
+          {paused ? 'resume' : 'pause'}
+        </button>
+        {progress && !paused && (
+          <span className="muted" data-testid="generation-progress">
+            {progress.done}/{progress.total}
+          </span>
+        )}
+      </h2>
+      {paused && (
+        <p className="muted" data-testid="generation-paused">
+          Paused{outOfDate ? ': the continuation below is for an earlier prompt, edits or settings' : ''}.
+        </p>
+      )}
       <div className="controls">
         <label>
-          tokens <input type="number" min={1} max={256} value={s.maxTokens} onChange={(e) => s.set({ maxTokens: Math.max(1, Math.min(256, Number(e.target.value) || 40)) })} style={{ width: 56 }} />
+          tokens <input data-testid="generation-max-tokens" type="number" min={1} max={256} value={s.maxTokens} onChange={(e) => s.set({ maxTokens: Math.max(1, Math.min(256, Number(e.target.value) || 40)) })} style={{ width: 56 }} />
         </label>
         <label>
           temperature <input type="number" min={0} max={5} step={0.1} value={s.temperature} onChange={(e) => s.set({ temperature: Math.max(0, Number(e.target.value) || 0) })} style={{ width: 56 }} />
@@ -45,8 +63,8 @@ export function GenerationPanel() {
       {g ? (
         <>
           {line(g.cleanTokens, 'clean')}
-          {edits.some((e) => e.enabled) && line(g.editedTokens, 'edited')}
-          {d !== null && edits.some((e) => e.enabled) && <p className="muted">diverges at generated token {d}</p>}
+          {shownWithEdits() && line(g.editedTokens, 'edited')}
+          {d !== null && shownWithEdits() && <p className="muted">diverges at generated token {d}</p>}
           {g.windowed && <p className="muted">The text outgrew the context; the last {useStore.getState().model?.config.nCtx} tokens were used.</p>}
         </>
       ) : (

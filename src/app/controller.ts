@@ -14,6 +14,7 @@ import { Comlink, isSuperseded, startEngine, type Engine } from '../worker/clien
 import { hubRefOf, refreshHubCache, syncEndpointParam } from './hub-actions';
 import { BUNDLED_MODELS, modelBaseUrl, wasmBaseUrl } from './models';
 import { superviseWorker } from './supervisor';
+import { generationRequests } from './generation-actions';
 
 /** The prompt a hub model opens with when there is none yet. */
 const HUB_SAMPLE_PROMPT = 'The cat sat on the';
@@ -52,7 +53,7 @@ async function restartEngine(reason: string): Promise<void> {
   ready = null;
   useStore.getState().set({ clean: null, edited: null, cleanDist: null, editedDist: null, kl: null, predicting: false, running: false, progress: null, generation: null, card: null, cardLoading: false });
   try {
-    await initEngine(keep.backend);
+    await initEngine(keep.backend === 'auto' ? null : keep.backend);
     await loadModel(keep.modelRef, keep.modelRef.kind === 'local' ? lastFiles : undefined);
     if (useStore.getState().model) {
       useStore.getState().set({ target: keep.target, distractor: keep.distractor });
@@ -210,6 +211,8 @@ export function exposeForScripting(): void {
     state: () => useStore.getState(),
     addEdit: (e: Edit, label?: string) => useStore.getState().addEdit(e, label),
     clearEdits: () => useStore.getState().clearEdits(),
+    /** Continuations sent to the engine so far (the debounce's e2e check). */
+    generationRequests,
   };
 }
 
@@ -325,23 +328,5 @@ export async function selectNode(id: string, kind: 'neuron' | 'head', layer: num
   } catch (e) {
     if (isSuperseded(e)) return;
     useStore.getState().set({ cardLoading: false, analysisError: message(e) });
-  }
-}
-
-/** Clean and edited continuations with the active edits at every step. */
-export async function refreshGeneration(): Promise<void> {
-  const s = useStore.getState();
-  const ids = s.tokens?.ids;
-  if (!s.model || !ids || ids.length === 0 || ids.length > s.model.config.nCtx) return;
-  try {
-    const generation = await getEngine().generate('generate', {
-      ids,
-      edits: activeEdits(s.edits),
-      maxTokens: s.maxTokens,
-      sampling: s.temperature > 0 ? { temperature: s.temperature, topK: s.topK, seed: s.seed } : null,
-    });
-    useStore.getState().set({ generation });
-  } catch (e) {
-    if (!isSuperseded(e)) useStore.getState().set({ generation: null, analysisError: message(e) });
   }
 }

@@ -50,6 +50,10 @@ export interface GenerationSlice {
   temperature: number;
   topK: number;
   seed: number;
+  /** The continuation is paused: it is not recomputed (edits and prompt changes wait) until resumed. Not in sessions. */
+  generationPaused: boolean;
+  /** Tokens generated so far by the continuation in flight (null when none runs). */
+  generationProgress: { done: number; total: number } | null;
 }
 
 export interface ViewSlice {
@@ -188,6 +192,8 @@ export const useStore = create<State>()((set) => ({
   temperature: 0,
   topK: 0,
   seed: 1,
+  generationPaused: false,
+  generationProgress: null,
   tab: 'graph',
   viewLayer: 0,
   viewHead: 0,
