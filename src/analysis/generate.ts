@@ -21,6 +21,8 @@ import { unembed } from '../engine/forward';
 import { hookInfo } from '../engine/hooks';
 import type { Model } from '../engine/model';
 import { runModel } from '../engine/run';
+import { checkRunMemory } from '../engine/memory-check';
+import { describeRun, type RunShape } from '../engine/request-memory';
 import { attendRows, block, embed, finalNorm, headsFirst, maskData, repeatKv, type Attention, type BlockHookFn } from '../engine/block';
 import type { Edit, HookName } from '../engine/types';
 import { Rng } from './rng';
@@ -217,6 +219,9 @@ export class KvCache {
     const T = start + Tn;
     const { nHead: H, dHead: dh, dModel: D } = cfg;
     for (const set of edits) for (const e of set) validateEdit(e, cfg, T);
+    // The new keys and values of every layer (the whole cache, concatenated) stay allocated after the step.
+    const shape: RunShape = { batch: B, rows: Tn, keys: T, layers: cfg.nLayer, gradient: false, logits: 'last', captureFloats: 2 * B * T * cfg.nKvHead * dh * cfg.nLayer };
+    checkRunMemory(cfg, shape, describeRun(shape, 'a generation step'));
     const maps = new Map<HookName, { mult: tf.Tensor | null; add: tf.Tensor | null }>();
     const hooks = new Set(edits.flat().map((e) => e.hook));
     const newKeys: tf.Tensor[] = [];

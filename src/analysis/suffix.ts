@@ -21,6 +21,8 @@ import { hookInfo, hookName, type BlockHook } from '../engine/hooks';
 import type { Model } from '../engine/model';
 import { product } from '../engine/ops';
 import { runModel } from '../engine/run';
+import { checkRunMemory } from '../engine/memory-check';
+import { describeRun, type RunShape } from '../engine/request-memory';
 import type { Edit, HookName, ModelConfig, TensorData } from '../engine/types';
 import { unembedMatrix, type Weights } from '../engine/weights';
 
@@ -160,6 +162,17 @@ export class SuffixRunner {
     }
     if (l0 === L) l0 = L - 1;
     if (l0 < this.fromLayer) fail(`suffix run: layer ${l0} is below the runner's first layer ${this.fromLayer}`);
+    const shape: RunShape = {
+      batch: B,
+      rows: S,
+      keys: T,
+      layers: L - l0,
+      gradient: capture.length > 0,
+      logits: actTargets ? 'none' : 'last',
+      captureFloats: capture.reduce((n, h) => n + B * S * hookInfo(h, cfg).shape(T).slice(1).reduce((a, b) => a * b, 1), 0),
+    };
+    // Refused before any tensor of the run exists when it would not fit what the backend has free.
+    checkRunMemory(cfg, shape, describeRun(shape, 'a suffix run'));
 
     // Edit maps over the suffix positions, [B, S, ...unit shape]: the engine's maps for the edits moved by −start
     // onto an S-token window (token and head hooks depend on a position only through its own row).

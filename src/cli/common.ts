@@ -8,6 +8,8 @@ import { loadModelDir, resolveModelDir } from '../engine/node-load';
 import type { Edit, TensorData } from '../engine/types';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { totalmem } from 'node:os';
+import { setRequestContext } from '../engine/memory-check';
 import { referenceMeans } from '../analysis/means';
 import { flag, requireFlag, type Args } from './args';
 import { openHubModel } from './hub-open';
@@ -24,6 +26,8 @@ export async function setupBackend(args: Args): Promise<BackendName> {
   tf.env().set('PROD', true);
   const used = await initBackend(b as BackendName).catch(() => null);
   if (used !== b) fail(`--backend ${b}: the backend could not be started here`);
+  // Requests are checked against the machine's memory (src/engine/request-memory.ts).
+  setRequestContext({ systemBytes: totalmem() });
   return used;
 }
 

@@ -7,6 +7,8 @@ import type { BackendName } from './backend-names';
 import { parseConfigWithArch } from './config';
 import { fail } from './errors';
 import { BROWSER_SOFT_BYTES, estimateFromTensors, fitVerdict, WASM_HEAP_BYTES, type DeviceLimits, type FitVerdict, type MemoryEstimate } from './memory-fit';
+import { describeRun, estimateRun, requestVerdict, type RequestBudget, type RunShape } from './request-memory';
+import type { ModelConfig } from './types';
 
 interface GpuLimits {
   maxBufferSize?: number;
@@ -44,4 +46,37 @@ export function checkMemory(config: string | object, limits: DeviceLimits, what:
   const v = fitVerdict(estimateConfig(config), limits, what);
   if (v.kind === 'too-big') fail(v.message);
   return v;
+}
+
+/** The CPU backend's cap for one call where the machine's memory is not known (a browser tab, tests). */
+export const CPU_REQUEST_CAP = 16 * 1024 ** 3;
+
+let budgetContext: { systemBytes?: number; browser?: boolean } = {};
+/** Where requests run: the worker says `browser`, the CLI gives the machine's memory. Read by `requestBudget`. */
+export function setRequestContext(ctx: { systemBytes?: number; browser?: boolean }): void {
+  budgetContext = { ...ctx };
+}
+
+/**
+ * What one engine call may use now: WASM its 4 GiB heap less what tensors hold; WebGPU and WebGL the machine's memory
+ * (CLI) or a browser tab's (4 GiB) less what is held, and for WebGPU each tensor within the adapter's buffer limit;
+ * CPU the machine's memory, else a generous cap.
+ */
+export function requestBudget(): RequestBudget {
+  const limits = deviceLimits(budgetContext);
+  const allocatedBytes = tf.memory().numBytes;
+  const b = limits.backend;
+  const fallback = b === 'cpu' ? CPU_REQUEST_CAP : BROWSER_SOFT_BYTES;
+  const totalBytes = limits.totalBytes ?? fallback;
+  const source = b === 'wasm' ? limits.source : limits.totalBytes !== null ? 'system memory' : b === 'cpu' ? "the CPU backend's cap" : `a browser tab's budget for ${b}`;
+  return { backend: b, totalBytes, allocatedBytes, maxTensorBytes: limits.maxTensorBytes, source };
+}
+
+/**
+ * Refuses (PathlightError naming the call, the estimated bytes and the limit) an engine call whose estimated memory
+ * exceeds what the backend has free. Called before the call allocates anything.
+ */
+export function checkRunMemory(cfg: ModelConfig, shape: RunShape, what = describeRun(shape), budget: RequestBudget = requestBudget()): void {
+  const msg = requestVerdict(estimateRun(cfg, shape, budget.backend), budget, what);
+  if (msg) fail(msg);
 }

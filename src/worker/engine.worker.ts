@@ -25,7 +25,7 @@ import { PRIORITIES, Scheduler } from './scheduler';
 import { fetchText, fetchWeights } from './fetch-model';
 import { deleteHubCache, fetchHubModel, listHubCache } from './hub-fetch';
 import { formatHubRef } from '../engine/hub';
-import { checkMemory, deviceLimits } from '../engine/memory-check';
+import { checkMemory, deviceLimits, setRequestContext } from '../engine/memory-check';
 import { resultBuffers } from './transfer';
 
 let backend: BackendName | null = null;
@@ -101,6 +101,8 @@ async function predictNow(key: string | null, req: PredictRequest): Promise<Pred
 const api: EngineApi = {
   async init(preferred = 'auto', wasmPaths = new URL(`${import.meta.env.BASE_URL}wasm/`, self.location.origin).href) {
     backend = await initBackend(preferred, { wasmPaths });
+    // Requests too large for this tab's backend are refused before they run (src/engine/request-memory.ts).
+    setRequestContext({ browser: true });
     tf.env().set('PROD', true);
     watchDevice();
     return backend;
