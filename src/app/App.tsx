@@ -1,5 +1,8 @@
 import { stepHistory } from './history-actions';
-import { VIEW_TABS } from '../session';
+import { VIEW_TABS, type ViewTab } from '../session';
+import { DlaPanel, LensPanel } from './LogitPanels';
+
+const TAB_LABELS: Record<ViewTab, string> = { graph: 'Path graph', circuit: 'Attribution graph', heatmap: 'Activations', attention: 'Attention', dla: 'DLA', lens: 'Logit lens' };
 import { CircuitPanel } from './CircuitPanel';
 import { useEffect } from 'react';
 import { answerLinkedModel } from './session-bind';
@@ -97,11 +100,11 @@ export function App() {
           <nav className="tabs">
             {VIEW_TABS.map((t) => (
               <button key={t} className={tab === t ? 'active' : ''} onClick={() => set({ tab: t })} data-testid={`tab-${t}`}>
-                {t === 'graph' ? 'Path graph' : t === 'circuit' ? 'Attribution graph' : t === 'heatmap' ? 'Activations' : 'Attention'}
+                {TAB_LABELS[t]}
               </button>
             ))}
           </nav>
-          {tab === 'graph' ? <AnalysisPanel /> : tab === 'circuit' ? <CircuitPanel /> : <ActivationsPanel />}
+          {tab === 'graph' ? <AnalysisPanel /> : tab === 'circuit' ? <CircuitPanel /> : tab === 'dla' ? <DlaPanel /> : tab === 'lens' ? <LensPanel /> : <ActivationsPanel />}
           <NeuronCardPanel />
         </section>
         {/* The edit → effect loop stays in view: edits and the continuation beside the graph and card. */}

@@ -163,7 +163,7 @@ export const SessionEdit = z
 export type SessionEdit = z.infer<typeof SessionEdit>;
 
 /** The workbench's view tabs (the app and the store use this list). */
-export const VIEW_TABS = ['graph', 'circuit', 'heatmap', 'attention'] as const;
+export const VIEW_TABS = ['graph', 'circuit', 'heatmap', 'attention', 'dla', 'lens'] as const;
 export type ViewTab = (typeof VIEW_TABS)[number];
 
 export const SessionView = z.strictObject({
