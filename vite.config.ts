@@ -34,11 +34,22 @@ function tfjsWasm(): Plugin {
   };
 }
 
+/**
+ * Cross-origin isolation, so the WASM backend can run on every core (shared memory needs it). Static hosting must
+ * send the same two headers (docs/hosting.md); without them the app runs WASM on one thread.
+ */
+export const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
 export default defineConfig({
   plugins: [react(), tfjsWasm()],
   define: { 'import.meta.env.VITE_DEFAULT_MODEL': JSON.stringify(DEFAULT_MODEL) },
-  worker: { format: 'es' },
+  // tfjs's threaded WASM starts each thread from the text of its module factory (Function.prototype.toString), so the
+  // worker bundle is not minified: a renamed outer variable would be undefined in the thread ("e is not defined").
+  worker: { format: 'es', rolldownOptions: { output: { minify: false } } },
   build: { target: 'es2022', chunkSizeWarningLimit: 4000, sourcemap: false },
-  server: { port: 5173, host: '127.0.0.1' },
-  preview: { port: 4173, host: '127.0.0.1' },
+  server: { port: 5173, host: '127.0.0.1', headers: ISOLATION_HEADERS },
+  preview: { port: 4173, host: '127.0.0.1', headers: ISOLATION_HEADERS },
 });

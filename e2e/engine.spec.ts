@@ -11,8 +11,12 @@ test('the default page reaches ready and shows predictions', async ({ page }) =>
   await page.goto('/');
   await waitReady(page);
   // Headless Chromium here has only SwiftShader (software) for WebGPU and WebGL: auto takes WASM and says why.
-  await expect(page.getByTestId('backend')).toHaveText('backend: wasm');
+  // The page is cross-origin isolated (COOP/COEP from the server), so WASM runs on every core and says so.
+  const cores = await page.evaluate(() => (crossOriginIsolated ? Math.min(8, navigator.hardwareConcurrency) : 0));
+  expect(cores, 'the page is cross-origin isolated').toBeGreaterThan(0);
+  await expect(page.getByTestId('backend')).toHaveText(cores > 1 ? `backend: wasm · ${cores} threads` : 'backend: wasm');
   await expect(page.getByTestId('backend')).toHaveAttribute('title', /WASM: WebGPU adapter is software|WASM: .*WebGL renderer is software/);
+  await expect(page.getByTestId('backend')).toHaveAttribute('title', cores > 1 ? new RegExp(`${cores} threads \\(cross-origin isolated page`) : /one thread/);
   const list = page.getByTestId('prediction-list');
   await expect(list.locator('li')).toHaveCount(10);
   await page.getByTestId('prompt-input').fill('The cat ');
@@ -55,7 +59,7 @@ for (const fixture of ['gptneo-tiny', 'pythia-tiny', 'llama-tiny']) {
       const errors = watchConsole(page);
       await page.goto(`/?backend=${backend}&model=${fixture}`);
       await waitReady(page);
-      await expect(page.getByTestId('backend')).toHaveText(`backend: ${backend}`);
+      await expect(page.getByTestId('backend')).toHaveText(new RegExp(`^backend: ${backend}( · \\d+ threads)?$`));
       const ratios = await parity(page, refOf(fixture));
       for (const [k, v] of Object.entries(ratios)) expect(v, `${fixture} ${backend} ${k}`).toBeLessThanOrEqual(1);
       await expect(page.getByTestId('model-info')).toContainText(`${fixture} (`);
@@ -70,7 +74,7 @@ for (const backend of ['wasm', 'cpu', 'webgl', 'webgpu']) {
     const errors = watchConsole(page);
     await page.goto(`/?backend=${backend}&model=gpt2-tiny`);
     await waitReady(page);
-    await expect(page.getByTestId('backend')).toHaveText(`backend: ${backend}`);
+    await expect(page.getByTestId('backend')).toHaveText(new RegExp(`^backend: ${backend}( · \\d+ threads)?$`));
     const ratios = await parity(page);
     for (const [k, v] of Object.entries(ratios)) expect(v, `${backend} ${k}`).toBeLessThanOrEqual(1);
     await expect(page.getByTestId('prediction-list').locator('li')).toHaveCount(10);

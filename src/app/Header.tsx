@@ -15,6 +15,7 @@ export function Header() {
   const ref = useStore((s) => s.modelRef);
   const backend = useStore((s) => s.backend);
   const backendWhy = useStore((s) => s.backendReason);
+  const threads = useStore((s) => s.backendThreads);
   const loading = useStore((s) => s.loading);
   const status = useStore((s) => s.status);
   const fileRef = useRef<HTMLInputElement>(null);
@@ -85,6 +86,7 @@ export function Header() {
       )}
       <span className="backend" data-testid="backend" title={`tfjs backend in use${backendWhy ? ` — ${backendWhy}` : ''} (choose with ?backend=webgpu|webgl|wasm|cpu)`}>
         backend: {backend ?? '…'}
+        {threads > 1 ? ` · ${threads} threads` : ''}
       </span>
     </header>
   );

@@ -77,7 +77,7 @@ export async function initEngine(requested: string | null): Promise<BackendName>
   useStore.getState().set({ requestedBackend: want });
   ready = getEngine().init(want, wasmBaseUrl());
   const b = await ready;
-  useStore.getState().set({ backend: b, backendReason: await getEngine().backendReason() });
+  useStore.getState().set({ backend: b, backendReason: await getEngine().backendReason(), backendThreads: await getEngine().backendThreads() });
   void getEngine().deviceLimits().then((deviceLimits) => useStore.getState().set({ deviceLimits }), () => {});
   return b;
 }

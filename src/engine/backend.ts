@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-webgpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 
 import { chooseBackend, type DeviceFacts } from './backend-choice';
 import type { BackendName } from './backend-names';
@@ -26,11 +26,13 @@ async function tryBackend(name: BackendName, opts: BackendOptions): Promise<bool
     if (typeof OffscreenCanvas === 'undefined' && typeof document === 'undefined') return false;
   }
   if (name === 'wasm' && !wasmConfigured) {
-    // Threaded WASM breaks under minification; the single-threaded SIMD binary is used everywhere.
-    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    const threads = wasmThreadPlan();
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', threads.threads > 1);
+    if (threads.threads > 1) setThreadsCount(threads.threads);
     if (opts.wasmPaths) setWasmPaths(opts.wasmPaths);
     wasmConfigured = true;
   }
+  const restore = name === 'wasm' ? reportCoresForThreads(wasmThreadPlan().threads) : () => {};
   try {
     const ok = await tf.setBackend(name);
     if (!ok) return false;
@@ -38,6 +40,25 @@ async function tryBackend(name: BackendName, opts: BackendOptions): Promise<bool
     return tf.getBackend() === name;
   } catch {
     return false;
+  } finally {
+    restore();
+  }
+}
+
+/**
+ * tfjs's WASM module sizes its thread pool as min(asked, logical cores / 2), assuming two hardware threads per core;
+ * on machines without them (most VMs, phones, Apple silicon) that leaves half the cores idle, and one core of two.
+ * While the module starts, this context's `navigator.hardwareConcurrency` reads as twice the threads wanted (never
+ * more than 2 × the real cores), then reads true again. Returns the function that restores it.
+ */
+function reportCoresForThreads(threads: number): () => void {
+  const nav = (globalThis as { navigator?: object }).navigator;
+  if (threads <= 1 || !nav) return () => {};
+  try {
+    Object.defineProperty(nav, 'hardwareConcurrency', { value: threads * 2, configurable: true });
+    return () => void delete (nav as { hardwareConcurrency?: number }).hardwareConcurrency;
+  } catch {
+    return () => {};
   }
 }
 
@@ -88,10 +109,34 @@ async function probeMs(): Promise<number> {
   return ts.sort((x, y) => x - y)[2];
 }
 
+/**
+ * How many threads the WASM backend runs on, and why. Threads need shared memory, which a page has only when it is
+ * cross-origin isolated (served with `Cross-Origin-Opener-Policy: same-origin` and
+ * `Cross-Origin-Embedder-Policy: require-corp`); then one thread per core, at most 8. Node (the CLI, tests) runs one
+ * thread: tfjs's threaded build starts its threads from blob: URLs, which Node's workers cannot load.
+ */
+export function wasmThreadPlan(): { threads: number; why: string } {
+  const g = globalThis as { crossOriginIsolated?: boolean; navigator?: { hardwareConcurrency?: number }; process?: { versions?: { node?: string } } };
+  if (g.process?.versions?.node) return { threads: 1, why: 'one thread (Node)' };
+  if (typeof SharedArrayBuffer === 'undefined' || g.crossOriginIsolated !== true) return { threads: 1, why: 'one thread: the page is not cross-origin isolated (COOP/COEP headers), so it has no shared memory' };
+  const cores = Math.max(1, Math.min(8, g.navigator?.hardwareConcurrency ?? 1));
+  return cores > 1 ? { threads: cores, why: `${cores} threads (cross-origin isolated page, ${cores} cores)` } : { threads: 1, why: 'one thread (one core)' };
+}
+
+/** Threads the WASM backend is running on (1 when another backend is in use). */
+export function wasmThreads(): number {
+  if (tf.getBackend() !== 'wasm') return 1;
+  try {
+    return getThreadsCount();
+  } catch {
+    return 1;
+  }
+}
+
 let reason = '';
 /** Why the backend in use was chosen (set by initBackend). */
 export function backendReason(): string {
-  return reason;
+  return tf.getBackend() === 'wasm' ? `${reason}; ${wasmThreadPlan().why}` : reason;
 }
 
 /**

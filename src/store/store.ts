@@ -86,6 +86,8 @@ export interface ModelSlice {
   backend: BackendName | null;
   /** Why that backend was chosen (shown on hover). */
   backendReason: string;
+  /** Threads the WASM backend runs on (1 for other backends, or without cross-origin isolation). */
+  backendThreads: number;
   /** A model a link names on another origin, waiting for the user's yes (nothing is fetched before). */
   confirmModel: { url: string; origin: string } | null;
   requestedBackend: BackendName | 'auto';
@@ -147,6 +149,7 @@ export const useStore = create<State>()((set) => ({
   model: null,
   backend: null,
   backendReason: '',
+  backendThreads: 1,
   confirmModel: null,
   requestedBackend: 'auto',
   loading: null,

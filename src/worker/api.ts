@@ -120,6 +120,8 @@ export interface EngineApi {
   init(backend?: BackendName | 'auto', wasmPaths?: string): Promise<BackendName>;
   /** Why the backend in use was chosen (a software GPU skipped for WASM, a probe's timings, or the URL). */
   backendReason(): Promise<string>;
+  /** Threads the WASM backend runs on (1 for the other backends, or on a page that is not cross-origin isolated). */
+  backendThreads(): Promise<number>;
   /** Answers at once: the page's liveness check. */
   ping(): Promise<boolean>;
   /** Test hook: close the worker, abort the wasm module, or destroy the WebGPU device. */

@@ -2,7 +2,7 @@
 /** The engine worker: the only place tfjs runs in the browser. Exposes EngineApi through Comlink. */
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
-import { backendReason, initBackend, type BackendName } from '../engine/backend';
+import { backendReason, initBackend, wasmThreads, type BackendName } from '../engine/backend';
 import { blobSource } from '../engine/bytes';
 import { fail } from '../engine/errors';
 import { architecture } from '../engine/arch/registry';
@@ -129,6 +129,10 @@ const api: EngineApi = {
 
   async backendReason() {
     return backendReason();
+  },
+
+  async backendThreads() {
+    return wasmThreads();
   },
 
   async backend() {
