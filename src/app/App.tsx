@@ -17,6 +17,7 @@ import { NeuronCardPanel } from './NeuronCardPanel';
 import { PredictionsPanel } from './PredictionsPanel';
 import { PromptPanel } from './PromptPanel';
 import { SessionsPanel } from './SessionsPanel';
+import { SteeringPanel } from './SteeringPanel';
 
 /**
  * Ctrl/⌘+Enter: run; outside text fields Ctrl/⌘+Z: undo the last action on edits or the selection, Ctrl/⌘+Shift+Z
@@ -111,6 +112,7 @@ export function App() {
         <section className="col-side">
           <EditsPanel />
           <GenerationPanel />
+          <SteeringPanel />
           <SessionsPanel />
         </section>
       </main>

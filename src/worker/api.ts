@@ -12,6 +12,8 @@ import type { Edit, ModelConfig, RunRequest, RunResult } from '../engine/types';
 import type { HubRef } from '../engine/hub';
 import type { DeviceLimits } from '../engine/memory-fit';
 import type { HubCachedModel } from './hub-fetch';
+import type { ResidPoint } from '../analysis/steering';
+import type { SteeringSweep, SteeringSweepRequest } from '../analysis/steering-sweep';
 
 export type ModelSource =
   | { kind: 'url'; baseUrl: string; name?: string }
@@ -110,6 +112,34 @@ export interface NeuronCardUi extends NeuronCard {
   suppressedTokens: string[];
 }
 
+/** A contrastive steering vector from two prompt sets, read at a layer's residual stream. */
+export interface SteeringVectorUiRequest {
+  positive: string[];
+  negative: string[];
+  layer: number;
+  point: ResidPoint;
+  /** Per prompt: the mean over its positions or its last position. */
+  reduce: 'mean' | 'last';
+}
+
+export interface SteeringVectorUi {
+  hook: string;
+  vector: Float32Array;
+  norm: number;
+  /** Mean ‖activation‖ over the prompts, to read α against. */
+  meanNorm: number;
+  positive: number;
+  negative: number;
+}
+
+export interface SteeringSweepUi extends SteeringSweep {
+  /** Each row's continuation as token strings. */
+  generatedTokens: string[][];
+  /** Each row's most likely next token. */
+  topTokens: string[];
+  targetToken: string;
+}
+
 /**
  * Requests that take a `key` belong to the stream of that name: a newer request with the same key makes an
  * older one still waiting or running reject with an Error named `AbortError` (see client.ts `isSuperseded`),
@@ -166,6 +196,10 @@ export interface EngineApi {
   setReference(text: string, name: string): Promise<CorpusInfo>;
   /** The reference corpus in use, or null when the model has none (mean ablation is then unavailable). */
   corpusInfo(): Promise<CorpusInfo | null>;
+  /** mean(residual | positive prompts) − mean(residual | negative prompts) at blocks.L.hook_resid_pre|post. */
+  steeringVector(key: string | null, req: SteeringVectorUiRequest, onProgress?: ProgressFn): Promise<SteeringVectorUi>;
+  /** Next-token probability of the target and the greedy continuation per steering strength (means for mean edits from the corpus). */
+  steeringSweep(key: string | null, req: Omit<SteeringSweepRequest, 'means'>, onProgress?: ProgressFn): Promise<SteeringSweepUi>;
   /** Output direction of an MLP neuron (its row of the MLP output projection). */
   neuronDirection(layer: number, index: number): Promise<Float32Array>;
   /** Mean activation of a hook over the model's reference corpus (for mean ablation). */

@@ -15,6 +15,8 @@ const KEY_ARG: Partial<Record<keyof EngineApi, number>> = {
   faithfulnessMeter: 0,
   dla: 0,
   lens: 0,
+  steeringVector: 0,
+  steeringSweep: 0,
   topK: 2,
 };
 

@@ -17,7 +17,9 @@ import { attributionGraph } from '../analysis/attribution-graph';
 import { editsForWindow, generate } from '../analysis/generate';
 import { neuronCard } from '../analysis/neuron-card';
 import { findPath } from '../analysis/path';
-import { hookMeans, neuronDirection } from '../analysis/vectors';
+import { contrastiveVector, hookMeans, neuronDirection } from '../analysis/vectors';
+import { steeringHook } from '../analysis/steering';
+import { steeringSweep } from '../analysis/steering-sweep';
 import { softmax } from '../analysis/probability';
 import type { CorpusInfo, EngineApi, LoadProgress, ModelSource, Prediction, PredictRequest } from './api';
 import { Supersede } from './cancel';
@@ -347,6 +349,35 @@ const api: EngineApi = {
       promotedTokens: names(m, c.promoted.map((x) => x.id)),
       suppressedTokens: names(m, c.suppressed.map((x) => x.id)),
     };
+  },
+
+  async steeringVector(key, req, onProgress) {
+    const t = streams.take(key);
+    const m = requireModel();
+    const hook = steeringHook(m.config, req.layer, req.point);
+    const encode = async (set: string[], which: string) => {
+      const texts = set.map((x) => x.trim()).filter(Boolean);
+      if (texts.length === 0) fail(`the ${which} prompts are empty: give at least one, one per line`);
+      const out: number[][] = [];
+      for (const x of texts) {
+        const ids = (await api.tokenize(x)).ids;
+        if (ids.length > m.config.nCtx) fail(`the ${which} prompt "${x.slice(0, 40)}" is ${ids.length} tokens long; the model reads at most ${m.config.nCtx}`);
+        out.push(ids);
+      }
+      return out;
+    };
+    const [positive, negative] = [await encode(req.positive, 'positive'), await encode(req.negative, 'negative')];
+    const v = await scheduler.run(PRIORITIES.analysis, () => contrastiveVector(m, { positive, negative, hook, reduce: req.reduce }, { signal: t.signal, onProgress }));
+    t.check();
+    return Comlink.transfer({ ...v, hook }, [v.vector.buffer as ArrayBuffer]);
+  },
+
+  async steeringSweep(key, req, onProgress) {
+    const t = streams.take(key);
+    const m = requireModel();
+    const r = await scheduler.run(PRIORITIES.analysis, async (pause) => steeringSweep(m, { ...req, means: await meansFor(m, req.edits) }, { signal: t.signal, onProgress, pause }));
+    t.check();
+    return { ...r, generatedTokens: r.rows.map((x) => names(m, x.generated)), topTokens: names(m, r.rows.map((x) => x.top.id)), targetToken: names(m, [r.target])[0] };
   },
 
   async neuronDirection(layer, index) {
