@@ -5,6 +5,7 @@
  */
 import { fail } from '../engine/errors';
 import { hookInfo } from '../engine/hooks';
+import { influencingLength, inputPrefix, inputTokens, type ModelInput } from '../engine/inputs';
 import type { Model } from '../engine/model';
 import type { Edit, HookName, TensorData } from '../engine/types';
 import { betweenSteps, StepBatch, type AnalysisOptions } from './options';
@@ -12,10 +13,11 @@ import { suffixBatch, SuffixRunner, suffixTarget } from './suffix';
 import type { ResolvedTarget } from './targets';
 
 export interface AblationRequest {
-  ids: number[];
+  /** Token ids, or a vision model's image. */
+  ids: ModelInput;
   target: ResolvedTarget;
   hooks: HookName[];
-  /** Positions where units are ablated (one at a time); positions after the target's have no effect (0). */
+  /** Positions where units are ablated (one at a time); under causal attention positions after the target's have no effect (0). */
   positions: number[];
   op?: 'zero' | 'mean';
   /** Per hook, the mean activation per feature (`mean` only); see means.ts. */
@@ -31,16 +33,17 @@ export interface AblationResult {
 
 export async function ablationSweep(model: Model, req: AblationRequest, opts: AnalysisOptions = {}): Promise<AblationResult> {
   const cfg = model.config;
-  const T = req.ids.length;
+  const T = inputTokens(cfg, req.ids);
   const p = req.target.position;
   const op = req.op ?? 'zero';
   if (op === 'mean') for (const h of req.hooks) if (!req.means?.[h]) fail(`mean ablation of ${h} needs its mean activations (from a reference text)`);
   const scores: Record<HookName, TensorData> = {};
   for (const h of req.hooks) scores[h] = { shape: [T, hookInfo(h, cfg).units], data: new Float32Array(T * hookInfo(h, cfg).units) };
   const layerOf = (h: HookName) => hookInfo(h, cfg).layer;
-  const positions = [...new Set(req.positions.filter((x) => x <= p))].sort((a, b) => a - b);
+  const reach = influencingLength(cfg, T, p);
+  const positions = [...new Set(req.positions.filter((x) => x < reach))].sort((a, b) => a - b);
   const fromLayer = req.hooks.length ? Math.min(...req.hooks.map(layerOf)) : cfg.nLayer - 1;
-  const runner = await SuffixRunner.create(model, req.ids.slice(0, p + 1), fromLayer);
+  const runner = await SuffixRunner.create(model, inputPrefix(cfg, req.ids, p), fromLayer);
   const target = suffixTarget(req.target);
   try {
     const clean = await runner.run({ edits: [[]], targets: [target], start: p });
@@ -57,7 +60,7 @@ export async function ablationSweep(model: Model, req: AblationRequest, opts: An
     const total = groups.reduce((a, g) => a + g.jobs.length, 0);
     let done = 0;
     for (const { pos, jobs } of groups) {
-      const steps = new StepBatch(suffixBatch(cfg, p + 1 - pos, p + 1), opts);
+      const steps = new StepBatch(suffixBatch(cfg, reach - pos, reach), opts);
       for (let i = 0; i < jobs.length; ) {
         await betweenSteps(opts);
         const chunk = jobs.slice(i, i + steps.size);

@@ -14,6 +14,7 @@
  */
 import { fail } from '../engine/errors';
 import { hookInfo } from '../engine/hooks';
+import { batchInput, inputTokens, type ModelInput } from '../engine/inputs';
 import type { Model } from '../engine/model';
 import { runModel } from '../engine/run';
 import type { HookName, Target } from '../engine/types';
@@ -34,7 +35,8 @@ export type Method = AttributionMethod;
 export const METHODS: readonly Method[] = ATTRIBUTION_METHODS;
 
 export interface AttributionRequest {
-  ids: number[];
+  /** Token ids, or a vision model's image (the target is then a class, read at [CLS]). */
+  ids: ModelInput;
   target: Target;
   method: Method;
   /** Integrated-gradient steps (midpoint rule); default 20. */
@@ -79,7 +81,7 @@ function hooksFor(model: Model, req: AttributionRequest): HookName[] {
 
 export async function attribute(model: Model, req: AttributionRequest, opts: AnalysisOptions = {}): Promise<AttributionResult> {
   if (!METHODS.includes(req.method)) fail(`method "${req.method}" is not one of ${METHODS.join(', ')}`);
-  const T = req.ids.length;
+  const T = inputTokens(model.config, req.ids);
   if (T === 0) fail('the prompt is empty: at least one token is needed');
   const target = resolveTarget(req.target, T, model.config);
   const spec = req.positions ?? 'target';
@@ -124,7 +126,7 @@ export async function attribute(model: Model, req: AttributionRequest, opts: Ana
 
   // One forward pass, and for grad and gxa one backward pass, for every node at once.
   const withGrad = req.method === 'grad' || req.method === 'gxa';
-  const clean = await runModel(model, { inputIds: [req.ids], capture: req.method === 'ig' ? [] : hooks, target: withGrad ? target : undefined, logits: withGrad ? 'none' : 'all' });
+  const clean = await runModel(model, { ...batchInput(req.ids, 1), capture: req.method === 'ig' ? [] : hooks, target: withGrad ? target : undefined, logits: withGrad ? 'none' : 'all' });
   const V = model.config.vocabSize;
   const targetValue = withGrad ? clean.targetValues![0] : targetFromLogits(target, clean.logits!.data, target.position * V, V);
   const isHead = (h: HookName) => hookInfo(h, model.config).layout === 'heads';

@@ -24,7 +24,7 @@ import { runModel } from '../engine/run';
 import { checkRunMemory } from '../engine/memory-check';
 import { describeRun, type RunShape } from '../engine/request-memory';
 import { attendRows, block, embed, finalNorm, headsFirst, maskData, repeatKv, type Attention, type BlockHookFn } from '../engine/block';
-import type { Edit, HookName } from '../engine/types';
+import { isCausal, type Edit, type HookName } from '../engine/types';
 import { Rng } from './rng';
 import { betweenSteps, type AnalysisOptions } from './options';
 
@@ -124,6 +124,7 @@ export interface BatchGenerateResult {
  */
 export async function generateBatch(model: Model, req: BatchGenerateRequest, opts: AnalysisOptions = {}): Promise<BatchGenerateResult> {
   const cfg = model.config;
+  if (cfg.vision) fail(`this ${cfg.modelType} model classifies images; it does not generate text`);
   const N = req.prompts.length;
   if (N === 0) return { generated: [], windowed: false };
   const P = req.prompts[0].length;
@@ -199,7 +200,10 @@ export class KvCache {
   length = 0;
   private keys: tf.Tensor[] = [];
   private values: tf.Tensor[] = [];
-  constructor(private model: Model) {}
+  constructor(private model: Model) {
+    // New rows attend only to earlier ones: exact only under causal attention.
+    if (!isCausal(model.config)) fail(`a key/value cache needs causal attention; this ${model.config.modelType} model's attention is bidirectional`);
+  }
 
   dispose(): void {
     for (const t of [...this.keys, ...this.values]) t.dispose();

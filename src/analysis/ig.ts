@@ -5,6 +5,7 @@
  * All steps (and all jobs of one call) are batched into suffix runs.
  */
 import { hookInfo } from '../engine/hooks';
+import { batchInput, influencingLength, inputPrefix, inputTokens, type ModelInput } from '../engine/inputs';
 import type { Model } from '../engine/model';
 import { runModel } from '../engine/run';
 import type { Edit, HookName, TensorData } from '../engine/types';
@@ -74,13 +75,13 @@ export async function integratedTerms(
 }
 
 /**
- * Integrated gradients of whole hooks: each hook in `hooks` is scaled on its own (at `positions`, all ≤ the
- * target position) and attributed per unit: activation × mean gradient. Returns per hook a [T, units] array
+ * Integrated gradients of whole hooks: each hook in `hooks` is scaled on its own (at `positions` that can influence
+ * the target: ≤ its position under causal attention, any for vit) and attributed per unit: activation × mean gradient. Returns per hook a [T, units] array
  * (heads: the sum over the head's vector), zero outside `positions`.
  */
 export async function hookIntegratedGradients(
   model: Model,
-  ids: number[],
+  ids: ModelInput,
   target: ResolvedTarget,
   hooks: HookName[],
   positions: number[],
@@ -88,18 +89,18 @@ export async function hookIntegratedGradients(
   opts: AnalysisOptions = {},
 ): Promise<Record<HookName, TensorData>> {
   const cfg = model.config;
-  const T = ids.length;
+  const T = inputTokens(cfg, ids);
   const p = target.position;
   const out: Record<HookName, TensorData> = {};
   for (const h of hooks) out[h] = { shape: [T, hookInfo(h, cfg).units], data: new Float32Array(T * hookInfo(h, cfg).units) };
-  const pos = positions.filter((x) => x <= p);
+  const pos = positions.filter((x) => x < influencingLength(cfg, T, p));
   if (pos.length === 0 || hooks.length === 0) return out;
   const start = Math.min(...pos);
   const byLayer = new Map<number, HookName[]>();
   for (const h of hooks) byLayer.set(hookInfo(h, cfg).layer, [...(byLayer.get(hookInfo(h, cfg).layer) ?? []), h]);
   const total = hooks.length * m;
   let done = 0;
-  const runner = await SuffixRunner.create(model, ids.slice(0, p + 1), Math.min(...byLayer.keys()));
+  const runner = await SuffixRunner.create(model, inputPrefix(cfg, ids, p), Math.min(...byLayer.keys()));
   try {
     for (const group of byLayer.values()) {
       const jobs = group.map((h) => ({ scaled: [{ hook: h, index: null, positions: pos }] }));
@@ -147,8 +148,8 @@ export interface HookCompleteness {
  * The completeness gap of per-hook integrated gradients (`scores` from hookIntegratedGradients, each hook scaled
  * alone at `positions` ≤ the target's): one batched run with each hook zeroed there.
  */
-export async function igCompleteness(model: Model, ids: number[], target: ResolvedTarget, scores: Record<HookName, TensorData>, positions: number[]): Promise<Record<HookName, HookCompleteness>> {
-  const pos = positions.filter((x) => x <= target.position);
+export async function igCompleteness(model: Model, ids: ModelInput, target: ResolvedTarget, scores: Record<HookName, TensorData>, positions: number[]): Promise<Record<HookName, HookCompleteness>> {
+  const pos = positions.filter((x) => x < influencingLength(model.config, inputTokens(model.config, ids), target.position));
   const hooks = Object.keys(scores);
   const out: Record<HookName, HookCompleteness> = {};
   if (pos.length === 0 || hooks.length === 0) return out;
@@ -156,7 +157,7 @@ export async function igCompleteness(model: Model, ids: number[], target: Resolv
   const values: number[] = [];
   for (let i = 0; i < edits.length; i += 32) {
     const chunk = edits.slice(i, i + 32);
-    const r = await runModel(model, { inputIds: chunk.map(() => ids), edits: chunk, target, logits: 'none' });
+    const r = await runModel(model, { ...batchInput(ids, chunk.length), edits: chunk, target, logits: 'none' });
     values.push(...r.targetValues!);
   }
   hooks.forEach((h, i) => {

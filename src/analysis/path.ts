@@ -12,6 +12,7 @@
  * extends it. With a beam of k, the k best partial paths are extended at each layer.
  */
 import { fail } from '../engine/errors';
+import { influencingLength, inputPrefix, inputTokens, type ModelInput } from '../engine/inputs';
 import { formatNodeId, type NodeId } from '../engine/nodeid';
 import type { Model } from '../engine/model';
 import type { Edit, HookName, Target } from '../engine/types';
@@ -23,7 +24,8 @@ import { suffixBatch, SuffixRunner, suffixTarget, type SuffixTarget } from './su
 import { resolveTarget, type ResolvedTarget } from './targets';
 
 export interface PathRequest {
-  ids: number[];
+  /** Token ids, or a vision model's image (the target is then a class, read at [CLS]). */
+  ids: ModelInput;
   target: Target;
   /** Integrated-gradient steps; default 20. */
   steps?: number;
@@ -35,7 +37,8 @@ export interface PathRequest {
   seed?: number;
   /**
    * Where the path's neurons sit and are scaled: the target position (default), one earlier position, or `all`
-   * (each node is the neuron at every position up to the target's; its id has no `@pos`).
+   * (each node is the neuron at every position up to the target's; its id has no `@pos`). Non-causal models (vit):
+   * any position, and `all` is every token.
    */
   positions?: PositionSpec;
   /**
@@ -126,13 +129,15 @@ export function topK(values: ArrayLike<number>, k: number, exclude: ReadonlySet<
 export async function findPath(model: Model, req: PathRequest, opts: AnalysisOptions = {}): Promise<PathResult> {
   const cfg = model.config;
   const { nLayer: L, dMlp: N } = cfg;
-  const T = req.ids.length;
+  const T = inputTokens(cfg, req.ids);
   if (T === 0) fail('the prompt is empty: at least one token is needed');
   const target = resolveTarget(req.target, T, cfg);
   const p = target.position;
+  // Positions that can influence the target: up to its own under causal attention, every one otherwise.
+  const reach = influencingLength(cfg, T, p);
   const spec = req.positions ?? 'target';
-  if (typeof spec === 'number' && (!Number.isInteger(spec) || spec < 0 || spec > p)) fail(`path position ${spec} must lie in 0..${p} (not after the target position)`);
-  const pos = spec === 'all' ? Array.from({ length: p + 1 }, (_, i) => i) : [spec === 'target' ? p : spec];
+  if (typeof spec === 'number' && (!Number.isInteger(spec) || spec < 0 || spec >= reach)) fail(reach === p + 1 ? `path position ${spec} must lie in 0..${p} (not after the target position)` : `path position ${spec} is outside the input (0..${T - 1})`);
+  const pos = spec === 'all' ? Array.from({ length: reach }, (_, i) => i) : [spec === 'target' ? p : spec];
   const nodePos = spec === 'all' ? null : pos[0];
   const start = pos[0];
   const m = req.steps ?? 20;
@@ -150,7 +155,7 @@ export async function findPath(model: Model, req: PathRequest, opts: AnalysisOpt
     node: formatNodeId({ kind: 'neuron', layer, index, position: nodePos }),
   });
 
-  const runner = await SuffixRunner.create(model, req.ids.slice(0, p + 1), 0, hooks);
+  const runner = await SuffixRunner.create(model, inputPrefix(cfg, req.ids, p), 0, hooks);
   try {
     const act = hooks.map((h) => runner.clean[h].data);
     /** A neuron's IG terms summed over the path positions (terms cover positions start..p). */
@@ -171,7 +176,7 @@ export async function findPath(model: Model, req: PathRequest, opts: AnalysisOpt
     const exactJoint = async (prefix: number[], l: number): Promise<Float32Array> => {
       const base: Edit[] = prefix.map((n, j) => ({ hook: mlpHook(j), index: n, op: 'zero', positions: pos }));
       const joint = new Float32Array(N);
-      const steps = new StepBatch(suffixBatch(cfg, p + 1 - start, p + 1), opts);
+      const steps = new StepBatch(suffixBatch(cfg, reach - start, reach), opts);
       for (let i = 0; i < N; ) {
         await betweenSteps(opts);
         const ns = Array.from({ length: Math.min(steps.size, N - i) }, (_, j) => i + j);
@@ -248,7 +253,7 @@ export async function findPath(model: Model, req: PathRequest, opts: AnalysisOpt
     beams.forEach((b) => b.nodes.forEach((_, l) => sets.push(b.nodes.slice(0, l + 1).map((n, j) => zero(j, n)))));
     for (let l = 0; l < L; l++) sets.push([zero(l, null)]);
     const effects: number[] = [];
-    const steps = new StepBatch(suffixBatch(cfg, p + 1 - start, p + 1), opts);
+    const steps = new StepBatch(suffixBatch(cfg, reach - start, reach), opts);
     for (let i = 0; i < sets.length; ) {
       await betweenSteps(opts);
       const chunk = sets.slice(i, i + steps.size);

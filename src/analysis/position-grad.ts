@@ -19,9 +19,10 @@
  */
 import { fail } from '../engine/errors';
 import { hookInfo, hookName } from '../engine/hooks';
+import { batchInput, inputPrefix, inputTokens, isPixels, type ModelInput } from '../engine/inputs';
 import type { Model } from '../engine/model';
 import { runModel } from '../engine/run';
-import type { HookName, ModelConfig } from '../engine/types';
+import { isCausal, type HookName, type ModelConfig } from '../engine/types';
 import { unembedMatrix, type Weights } from '../engine/weights';
 import type { ResolvedTarget } from './targets';
 
@@ -42,9 +43,13 @@ interface JsWeights {
 
 const cache = new WeakMap<Weights, Promise<JsWeights>>();
 
-/** Whether the hand-written one-position backward pass applies to this architecture (else the engine's gradient run is used). */
+/**
+ * Whether the hand-written one-position backward pass applies to this architecture (else the engine's gradient run
+ * is used). It follows only the target position's own row back through causal attention, so a non-causal model
+ * (vit, whose other tokens reach the output through later layers' attention) takes the engine's gradient run.
+ */
 export function supportsOnePosition(cfg: ModelConfig): boolean {
-  return cfg.norm === 'layernorm' && cfg.positions === 'learned' && !cfg.gatedMlp && !cfg.parallelResidual && cfg.nKvHead === cfg.nHead && cfg.activation !== 'silu';
+  return isCausal(cfg) && !cfg.vision && cfg.norm === 'layernorm' && cfg.positions === 'learned' && !cfg.gatedMlp && !cfg.parallelResidual && cfg.nKvHead === cfg.nHead && cfg.activation !== 'silu';
 }
 
 /** The weights a one-position backward pass reads, copied off the backend once per model. */
@@ -160,11 +165,11 @@ export interface PositionGradients {
  * any of `blocks.L.mlp.hook_post` and `blocks.L.attn.hook_z`; `ids` is the whole prompt (positions after the
  * target are ignored).
  */
-export async function positionGradients(model: Model, ids: number[], target: ResolvedTarget, hooks: HookName[]): Promise<PositionGradients> {
+export async function positionGradients(model: Model, ids: ModelInput, target: ResolvedTarget, hooks: HookName[]): Promise<PositionGradients> {
   const cfg = model.config;
   const { nLayer: L, nHead: H, dHead: dh, dModel: D, dMlp: M, vocabSize: V, layerNormEps: eps } = cfg;
   for (const h of hooks) if (!/^blocks\.\d+\.(mlp\.hook_post|attn\.hook_z)$/.test(h)) fail(`one-position gradients are for mlp.hook_post and attn.hook_z, not ${h}`);
-  if (!supportsOnePosition(cfg)) return engineGradients(model, ids, target, hooks);
+  if (!supportsOnePosition(cfg) || isPixels(ids)) return engineGradients(model, ids, target, hooks);
   const p = target.position;
   const T = p + 1;
   const x = ids.slice(0, T);
@@ -270,16 +275,21 @@ export async function positionGradients(model: Model, ids: number[], target: Res
   return { targetValue, activations, grads: out };
 }
 
-/** The general path: one gradient run of the engine on the prompt up to the target, the target position's rows kept. */
-async function engineGradients(model: Model, ids: number[], target: ResolvedTarget, hooks: HookName[]): Promise<PositionGradients> {
+/**
+ * The general path: one gradient run of the engine on the prompt up to the target (the whole input for non-causal
+ * models), the target position's rows kept.
+ */
+async function engineGradients(model: Model, ids: ModelInput, target: ResolvedTarget, hooks: HookName[]): Promise<PositionGradients> {
+  const cfg = model.config;
   const p = target.position;
-  const x = ids.slice(0, p + 1);
-  const r = await runModel(model, { inputIds: [x], capture: hooks, target: { kind: target.kind, token: target.token, distractor: target.distractor, position: p }, logits: 'none' });
+  const x = inputPrefix(cfg, ids, p);
+  const T = inputTokens(cfg, x);
+  const r = await runModel(model, { ...batchInput(x, 1), capture: hooks, target: { kind: target.kind, token: target.token, distractor: target.distractor, position: p }, logits: 'none' });
   const activations: Record<HookName, Float32Array> = {};
   const grads: Record<HookName, Float64Array> = {};
   for (const h of hooks) {
     activations[h] = r.activations[h].data;
-    const row = r.grads[h].data.length / (p + 1);
+    const row = r.grads[h].data.length / T;
     grads[h] = Float64Array.from(r.grads[h].data.subarray(p * row, (p + 1) * row));
   }
   return { targetValue: r.targetValues![0], activations, grads };

@@ -9,6 +9,10 @@
  * Attribution at the target position (integrated gradients, ablation sweeps, NeuronPath) edits one position, so a
  * batch of m copies costs m single-token passes instead of m whole prompts.
  *
+ * Non-causal models (vit): every position sees every other, so a run recomputes every position from layer l0 (still
+ * exact: layers before the first edit are the clean run's); edits may sit at any position, and results are still
+ * reported for positions start..T−1. The target is read where the model's output is: [CLS] for vision models.
+ *
  * The arithmetic is the engine's: the same block (src/engine/block.ts) with an attention step that reads the cached
  * keys and values (after rotary, at absolute positions), for every architecture; test/analysis/suffix.test.ts checks
  * target values and gradients against `runModel` for every kind of edit, target and layer, on every architecture.
@@ -16,19 +20,21 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildEditMaps, validateEdit } from '../engine/edits';
 import { fail } from '../engine/errors';
-import { block, finalNorm, headsFirst, maskData, patternOf, repeatKv, type Attention, type BlockHookFn } from '../engine/block';
+import { block, finalNorm, fullAttention, headsFirst, maskData, patternOf, repeatKv, type Attention, type BlockHookFn } from '../engine/block';
 import { hookInfo, hookName, type BlockHook } from '../engine/hooks';
 import type { Model } from '../engine/model';
+import { classify } from '../engine/forward';
+import { batchInput, inputTokens, outputPosition, type ModelInput } from '../engine/inputs';
 import { product } from '../engine/ops';
 import { runModel } from '../engine/run';
 import { checkRunMemory } from '../engine/memory-check';
 import { describeRun, type RunShape } from '../engine/request-memory';
-import type { Edit, HookName, ModelConfig, TensorData } from '../engine/types';
-import { unembedMatrix, type Weights } from '../engine/weights';
+import { isCausal, type Edit, type HookName, type ModelConfig, type TensorData } from '../engine/types';
+import type { Weights } from '../engine/weights';
 
 /**
- * What a suffix run differentiates, per sequence: a next-token quantity read at the last position of the prompt,
- * or one unit of a [T, N] hook summed over some positions (all ≥ start).
+ * What a suffix run differentiates, per sequence: a next-token quantity read at the last position of the prompt
+ * (a vision model's classes, at [CLS]), or one unit of a [T, N] hook summed over some positions (all ≥ start).
  */
 export type SuffixTarget =
   | { kind: 'logit' | 'logprob'; token: number }
@@ -73,7 +79,9 @@ const rowDot = (q: tf.Tensor, k: tf.Tensor) => tf.sum(tf.mul(q, k), -1, true);
 export class SuffixRunner {
   private constructor(
     readonly model: Model,
-    readonly ids: number[],
+    /** The prompt's token ids, or a vision model's image. */
+    readonly ids: ModelInput,
+    readonly T: number,
     readonly fromLayer: number,
     private residPre: Map<number, tf.Tensor>,
     private keysT: Map<number, tf.Tensor>,
@@ -82,20 +90,17 @@ export class SuffixRunner {
     readonly clean: Record<HookName, TensorData>,
   ) {}
 
-  get T(): number {
-    return this.ids.length;
-  }
-
   /** `extra`: hooks whose clean values are kept in `clean` (the same forward pass). */
-  static async create(model: Model, ids: number[], fromLayer = 0, extra: HookName[] = []): Promise<SuffixRunner> {
+  static async create(model: Model, ids: ModelInput, fromLayer = 0, extra: HookName[] = []): Promise<SuffixRunner> {
     const cfg = model.config;
     const { nLayer: L, nKvHead: K, dHead: dh, dModel: D } = cfg;
-    const T = ids.length;
+    const T = inputTokens(cfg, ids);
+    const causal = isCausal(cfg);
     const layers = Array.from({ length: L - fromLayer }, (_, i) => fromLayer + i);
-    // The keys as attention reads them: after rotary on rotary models.
+    // The keys as attention reads them: after rotary on rotary models. Non-causal runs recompute every key.
     const keyHook = cfg.positions === 'rotary' ? 'attn.hook_rot_k' : 'attn.hook_k';
-    const capture = layers.flatMap((l) => [hookName(l, 'hook_resid_pre'), hookName(l, keyHook), hookName(l, 'attn.hook_v')]);
-    const r = await runModel(model, { inputIds: [ids], capture: [...new Set([...capture, ...extra])], logits: 'none' });
+    const capture = layers.flatMap((l) => [hookName(l, 'hook_resid_pre'), ...(causal ? [hookName(l, keyHook), hookName(l, 'attn.hook_v')] : [])]);
+    const r = await runModel(model, { ...batchInput(ids, 1), capture: [...new Set([...capture, ...extra])], logits: 'none' });
     const clean: Record<HookName, TensorData> = {};
     for (const h of extra) clean[h] = { shape: r.activations[h].shape.slice(1), data: r.activations[h].data };
     const residPre = new Map<number, tf.Tensor>();
@@ -104,13 +109,14 @@ export class SuffixRunner {
     tf.tidy(() => {
       for (const l of layers) {
         residPre.set(l, tf.keep(tf.tensor(r.activations[hookName(l, 'hook_resid_pre')].data, [1, T, D])));
+        if (!causal) continue;
         const k = tf.tensor(r.activations[hookName(l, keyHook)].data, [1, T, K, dh]);
         keysT.set(l, tf.keep(repeatKv(tf.transpose(k, [0, 2, 3, 1]), cfg)));
         const v = tf.tensor(r.activations[hookName(l, 'attn.hook_v')].data, [1, T, K, dh]);
         values.set(l, tf.keep(repeatKv(headsFirst(v), cfg)));
       }
     });
-    return new SuffixRunner(model, ids, fromLayer, residPre, keysT, values, clean);
+    return new SuffixRunner(model, ids, T, fromLayer, residPre, keysT, values, clean);
   }
 
   dispose(): void {
@@ -127,7 +133,10 @@ export class SuffixRunner {
     const T = this.T;
     const start = req.start;
     if (!Number.isInteger(start) || start < 0 || start >= T) fail(`suffix run: start ${start} is outside the prompt (0..${T - 1})`);
-    const S = T - start;
+    // Positions from `from` on are recomputed: from `start` under causal attention, every one otherwise.
+    const causal = isCausal(cfg);
+    const from = causal ? start : 0;
+    const S = T - from;
     const B = req.edits.length;
     if (B === 0) fail('suffix run: no sequences');
     if (req.targets.length !== B) fail(`suffix run: ${req.targets.length} targets for ${B} sequences`);
@@ -140,7 +149,7 @@ export class SuffixRunner {
       for (const e of set) {
         validateEdit(e, cfg, T);
         l0 = Math.min(l0, blockHookLayer(e.hook, cfg));
-        if (e.positions === null ? start > 0 : e.positions.some((p) => p < start)) fail(`suffix run: an edit on ${e.hook} touches a position before ${start}`);
+        if (causal && (e.positions === null ? start > 0 : e.positions.some((p) => p < start))) fail(`suffix run: an edit on ${e.hook} touches a position before ${start}`);
         editedHooks.add(e.hook);
       }
     }
@@ -152,7 +161,7 @@ export class SuffixRunner {
         const info = hookInfo(t.hook, cfg);
         if (info.layout !== 'tokens' || info.layer < 0) fail(`suffix run: activation target ${t.hook} is not a [T, N] block hook`);
         if (!Number.isInteger(t.index) || t.index < 0 || t.index >= info.units) fail(`suffix run: index ${t.index} is out of range for ${t.hook}`);
-        if (t.positions.length === 0 || t.positions.some((p) => !Number.isInteger(p) || p < start || p >= T)) fail(`suffix run: activation target positions must lie in ${start}..${T - 1}`);
+        if (t.positions.length === 0 || t.positions.some((p) => !Number.isInteger(p) || p < from || p >= T)) fail(`suffix run: activation target positions must lie in ${from}..${T - 1}`);
         l0 = Math.min(l0, info.layer);
       } else {
         for (const tok of t.kind === 'logit_diff' ? [t.token, t.distractor] : [t.token]) {
@@ -176,7 +185,7 @@ export class SuffixRunner {
 
     // Edit maps over the suffix positions, [B, S, ...unit shape]: the engine's maps for the edits moved by −start
     // onto an S-token window (token and head hooks depend on a position only through its own row).
-    const shifted = req.edits.map((set) => set.map((e) => ({ ...e, positions: e.positions && e.positions.map((q) => q - start) })));
+    const shifted = req.edits.map((set) => set.map((e) => ({ ...e, positions: e.positions && e.positions.map((q) => q - from) })));
     const maps = new Map<HookName, { mult: Float32Array | null; add: Float32Array | null; shape: number[] }>();
     for (const h of editedHooks) {
       const m = buildEditMaps(h, shifted, cfg, S, req.means);
@@ -192,7 +201,7 @@ export class SuffixRunner {
         const N = hookInfo(t.hook, cfg).units;
         let sel = actHooks.get(t.hook);
         if (!sel) actHooks.set(t.hook, (sel = new Float32Array(B * S * N)));
-        for (const p of t.positions) sel[(b * S + p - start) * N + t.index] += 1;
+        for (const p of t.positions) sel[(b * S + p - from) * N + t.index] += 1;
       });
     }
 
@@ -207,7 +216,7 @@ export class SuffixRunner {
         if (!m) masks.set(win, (m = tf.tensor2d(maskData(S, start, win), [S, T])));
         return m;
       };
-      const attention: Attention = {
+      const attention: Attention = !causal ? fullAttention(cfg) : {
         offset: start,
         attend: (l, q, k, v, hl) => {
           const qh = headsFirst(q); // [B, H, S, dh]
@@ -255,16 +264,16 @@ export class SuffixRunner {
           return y;
         };
         const h = (l: number, p: BlockHook, x: tf.Tensor) => hook(hookName(l, p), x);
-        let resid: tf.Tensor = tf.broadcastTo(tf.slice(this.residPre.get(l0)!, [0, start, 0], [1, S, D]), [B, S, D]);
+        let resid: tf.Tensor = tf.broadcastTo(tf.slice(this.residPre.get(l0)!, [0, from, 0], [1, S, D]), [B, S, D]);
         const lastLayer = actTargets ? Math.max(...[...actHooks.keys(), ...capture].map((k) => hookInfo(k, cfg).layer)) : L - 1;
         for (let l = l0; l <= lastLayer; l++) {
           const hl: BlockHookFn = (p, x) => h(l, p, x);
           resid = block(w.blocks[l], cfg, l, resid, attention, hl);
         }
         if (actTargets) return actValue as unknown as tf.Tensor1D;
-        const last = tf.reshape(tf.slice(resid, [0, S - 1, 0], [B, 1, D]), [B, D]);
+        const last = tf.reshape(tf.slice(resid, [0, outputPosition(cfg, T) - from, 0], [B, 1, D]), [B, D]);
         const fin = finalNorm(w, cfg, last, (_n, x) => x);
-        const rows = tf.matMul(fin as tf.Tensor2D, unembedMatrix(w), false, true);
+        const rows = classify(w, fin);
         const sel = new Float32Array(B * V);
         const useLp = new Float32Array(B);
         req.targets.forEach((t, i) => {
@@ -291,8 +300,9 @@ export class SuffixRunner {
         return tf.sum(tv) as tf.Scalar;
       };
       const g = tf.grads(f)(probeList);
-      for (const t of g) out.grads.push(tf.keep(t));
+      for (const t of g) out.grads.push(tf.keep(rowsFrom(t, start - from)));
     });
+    if (start > from) for (const [h, t] of out.acts) out.acts.set(h, tf.tidy(() => rowsFrom(t, start - from)));
     try {
       const targetValues = (await out.tv!.data()) as Float32Array;
       const grads: Record<HookName, TensorData> = {};
@@ -310,6 +320,16 @@ export class SuffixRunner {
   }
 }
 
+/** Rows r.. of axis 1 (a non-causal run's results cut to the positions from `start` on); disposes the input when it cuts. */
+function rowsFrom(t: tf.Tensor, r: number): tf.Tensor {
+  if (r === 0) return t;
+  const begin = t.shape.map((_, i) => (i === 1 ? r : 0));
+  const size = t.shape.map((d, i) => (i === 1 ? d - r : d));
+  const out = tf.slice(t, begin, size);
+  t.dispose();
+  return out;
+}
+
 /** Turns an engine target (logit kinds) into a suffix target; the position must be the runner's last. */
 export function suffixTarget(t: { kind: string; token: number; distractor?: number }): SuffixTarget {
   if (t.kind === 'logit_diff') return { kind: 'logit_diff', token: t.token, distractor: t.distractor! };
@@ -322,6 +342,8 @@ export function suffixTarget(t: { kind: string; token: number; distractor?: numb
  * intermediate tensors of a backward pass stay near 64 MB.
  */
 export function suffixBatch(cfg: ModelConfig, S: number, T: number): number {
+  // Non-causal runs recompute every position.
+  if (!isCausal(cfg)) S = T;
   const perToken = cfg.nLayer * (10 * cfg.dModel + 4 * cfg.dMlp + 2 * cfg.nHead * T);
   return Math.max(1, Math.min(64, Math.floor(2 ** 24 / (S * perToken))));
 }
