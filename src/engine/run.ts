@@ -7,6 +7,7 @@ import { hookInfo } from './hooks';
 import { checkRunMemory } from './memory-check';
 import type { Model } from './model';
 import type { RunShape } from './request-memory';
+import { unembedMatrix, type Weights } from './weights';
 import { TARGET_KINDS, type Edit, type GradRules, type HookName, type ModelConfig, type RunRequest, type RunResult, type Target, type TensorData } from './types';
 
 export interface NormalisedRequest {
@@ -114,6 +115,20 @@ function targetValues(rows: tf.Tensor2D, targets: NonNullable<NormalisedRequest[
   return tf.sum(tf.mul(src, tf.tensor2d(sel, [B, V])), 1);
 }
 
+/**
+ * logit(t) or logit(t) − logit(d) for each final-normed row [B, D]: the dot product with the unembedding's rows of
+ * t (and d), the same sums as the full unembedding's entries, without the other V − 2 logits.
+ */
+function logitRowsValue(w: Weights, rows: tf.Tensor2D, targets: NonNullable<NormalisedRequest['targets']>): tf.Tensor1D {
+  const E = unembedMatrix(w);
+  let dir = tf.gather(E, tf.tensor1d(targets.map((t) => t.token), 'int32'));
+  if (targets.some((t) => t.kind === 'logit_diff')) {
+    const d = tf.gather(E, tf.tensor1d(targets.map((t) => (t.kind === 'logit_diff' ? t.distractor! : 0)), 'int32'));
+    dir = tf.sub(dir, tf.mul(d, tf.tensor2d(targets.map((t) => (t.kind === 'logit_diff' ? 1 : 0)), [targets.length, 1])));
+  }
+  return tf.sum(tf.mul(rows, dir), 1);
+}
+
 /** Refuses a result holding NaN or Infinity, naming the edits that led there (weights are checked finite at load). */
 function checkFinite(data: Float32Array, what: string, edits: Edit[][]): void {
   for (let i = 0; i < data.length; i++) {
@@ -201,10 +216,12 @@ export async function runModel(model: Model, req: RunRequest): Promise<RunResult
       }
       if (n.targets && !actTarget) {
         const flatIdx = tf.tensor1d(n.targets.map((t, b) => b * T + t.position), 'int32');
-        const rows = logits
-          ? tf.gather(tf.reshape(logits, [B * T, cfg.vocabSize]), flatIdx)
-          : unembed(model.weights, tf.gather(tf.reshape(finalNorm, [B * T, cfg.dModel]), flatIdx));
-        tv = targetValues(rows as tf.Tensor2D, n.targets, cfg.vocabSize);
+        if (logits) tv = targetValues(tf.gather(tf.reshape(logits, [B * T, cfg.vocabSize]), flatIdx) as tf.Tensor2D, n.targets, cfg.vocabSize);
+        else {
+          const rows = tf.gather(tf.reshape(finalNorm, [B * T, cfg.dModel]), flatIdx) as tf.Tensor2D;
+          // A logit (difference) needs only the target's (and distractor's) unembedding rows, not all V logits.
+          tv = n.targets.some((t) => t.kind === 'logprob') ? targetValues(unembed(model.weights, rows) as tf.Tensor2D, n.targets, cfg.vocabSize) : logitRowsValue(model.weights, rows, n.targets);
+        }
       }
       let outLogits: tf.Tensor | null = null;
       if (n.logits === 'all') outLogits = logits;
