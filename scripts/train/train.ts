@@ -18,6 +18,7 @@ import { lineChartSvg } from '../../src/train/svg';
 import { Trainer, type TrainerState } from '../../src/train/trainer';
 import { writeCard } from './card';
 import { RECIPES, type Recipe } from './recipes';
+import { VISION_RECIPES } from './vision-recipes';
 
 const argv = process.argv.slice(2);
 const valueOf = (flag: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
@@ -26,8 +27,14 @@ const outArg = valueOf('--out');
 const tiny = argv.includes('--tiny');
 // A --tiny smoke run always starts afresh (it takes seconds); a full run resumes unless --fresh.
 const fresh = argv.includes('--fresh') || (tiny && !argv.includes('--resume'));
+if (name && VISION_RECIPES[name]) {
+  // Image classifiers train through their own loop (vision-train.ts).
+  const { trainVision } = await import('./vision-train');
+  await trainVision(argv);
+  process.exit(0);
+}
 if (!name || !RECIPES[name]) {
-  console.error(`usage: npm run train -- (${Object.keys(RECIPES).join('|')}) [--tiny] [--steps N] [--lr X] [--stop-at N] [--fresh | --resume] [--out DIR]`);
+  console.error(`usage: npm run train -- (${[...Object.keys(RECIPES), ...Object.keys(VISION_RECIPES)].join('|')}) [--tiny] [--steps N] [--lr X] [--stop-at N] [--fresh | --resume] [--out DIR]`);
   process.exit(2);
 }
 

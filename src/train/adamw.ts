@@ -7,6 +7,8 @@ export interface AdamWOptions {
   weightDecay: number;
   /** Global-norm gradient clipping threshold (0 = off). */
   clip: number;
+  /** Which parameters weight decay applies to, by name (default `AdamW.decays`: GPT-2's matrices). */
+  decays?: (name: string) => boolean;
 }
 
 /**
@@ -33,6 +35,7 @@ export class AdamW {
   apply(grads: Map<string, tf.Tensor>, lr: number): number {
     this.step += 1;
     const { beta1, beta2, eps, weightDecay, clip } = this.opts;
+    const decays = this.opts.decays ?? AdamW.decays;
     const t = this.step;
     const normT = tf.tidy(() => tf.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))));
     const norm = normT.dataSync()[0];
@@ -50,7 +53,7 @@ export class AdamW {
         m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
         v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
         const update = tf.div(tf.div(m, bc1), tf.add(tf.sqrt(tf.div(v, bc2)), eps));
-        const decayed = AdamW.decays(k) && weightDecay > 0 ? tf.mul(p, 1 - lr * weightDecay) : p;
+        const decayed = decays(k) && weightDecay > 0 ? tf.mul(p, 1 - lr * weightDecay) : p;
         p.assign(tf.sub(decayed, tf.mul(update, lr)));
       }
     });
