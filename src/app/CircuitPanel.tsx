@@ -1,11 +1,10 @@
-import { useState } from 'react';
-import type { AttributionGraph } from '../analysis/attribution-graph-types';
 import { pathOverlay, type GraphOverlays } from '../analysis/graph-overlays';
 import { toCircuitTracer } from '../analysis/circuit-tracer-format';
 import { parseNodeId } from '../engine/nodeid';
 import { useStore } from '../store/store';
 import { PositionGraphView } from '../views/PositionGraphView';
-import { currentTarget, getEngine, selectNode } from './controller';
+import { buildCircuit } from './circuit-actions';
+import { selectNode } from './controller';
 import { downloadText } from './export';
 import { provenanceOf, withProvenanceJson } from './provenance';
 
@@ -16,29 +15,11 @@ import { provenanceOf, withProvenanceJson } from './provenance';
  */
 export function CircuitPanel() {
   const s = useStore();
-  const [graph, setGraph] = useState<AttributionGraph | null>(null);
-  const [forPrompt, setForPrompt] = useState<string | null>(null);
-  const [nodeThreshold, setNodeThreshold] = useState(0.8);
-  const [edgeThreshold, setEdgeThreshold] = useState(0.98);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const run = async () => {
-    const ids = s.tokens?.ids;
-    const t = currentTarget();
-    if (!ids || !t) return setError('Type a prompt first.');
-    setBusy(true);
-    setError(null);
-    try {
-      const kind = t.distractor !== undefined ? 'logit_diff' : s.targetKind === 'logit_diff' ? 'logit' : s.targetKind;
-      setGraph(await getEngine().attributionGraph('circuit', { ids, target: { kind, token: t.token, distractor: t.distractor }, nodeThreshold, edgeThreshold }));
-      setForPrompt(s.prompt);
-    } catch (e) {
-      setError((e as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
-  const shown = graph && forPrompt === s.prompt ? graph : null;
+  const nodeThreshold = s.circuitNodeThreshold;
+  const edgeThreshold = s.circuitEdgeThreshold;
+  const busy = s.circuitBuilding;
+  const error = s.circuitError;
+  const shown = s.circuitGraph;
   const overlays: GraphOverlays | undefined = shown && s.path ? { path: pathOverlay(shown, s.path) } : undefined;
   const edited = s.edits.filter((e) => e.enabled && e.index !== null && e.positions?.length === 1).map((e) => (e.hook.endsWith('mlp.hook_post') ? `L${e.hook.split('.')[1]}.N${e.index}@${e.positions![0]}` : `L${e.hook.split('.')[1]}.H${e.index}@${e.positions![0]}`));
   return (
@@ -46,12 +27,12 @@ export function CircuitPanel() {
       <h2>Attribution graph</h2>
       <div className="controls">
         <label title="keep nodes up to this share of the total influence on the target">
-          nodes <input type="number" step={0.05} min={0.05} max={1} value={nodeThreshold} onChange={(e) => setNodeThreshold(Math.max(0.05, Math.min(1, Number(e.target.value) || 0.8)))} />
+          nodes <input type="number" data-testid="circuit-node-threshold" step={0.05} min={0.05} max={1} value={nodeThreshold} onChange={(e) => s.set({ circuitNodeThreshold: Math.max(0.05, Math.min(1, Number(e.target.value) || 0.8)) })} />
         </label>
         <label title="keep edges up to this share of the kept nodes' edge influence">
-          edges <input type="number" step={0.01} min={0.05} max={1} value={edgeThreshold} onChange={(e) => setEdgeThreshold(Math.max(0.05, Math.min(1, Number(e.target.value) || 0.98)))} />
+          edges <input type="number" data-testid="circuit-edge-threshold" step={0.01} min={0.05} max={1} value={edgeThreshold} onChange={(e) => s.set({ circuitEdgeThreshold: Math.max(0.05, Math.min(1, Number(e.target.value) || 0.98)) })} />
         </label>
-        <button data-testid="run-circuit" onClick={() => void run()} disabled={busy || !s.clean}>
+        <button data-testid="run-circuit" onClick={() => void buildCircuit()} disabled={busy || !s.clean}>
           {busy ? 'building…' : 'Build'}
         </button>
         {shown && (

@@ -12,9 +12,10 @@ import { isHubName, normalizeEndpoint, parseHubRef } from '../engine/hub';
 import { ENDPOINT_PARAM, hubModelRef, initialEndpoint } from './hub-actions';
 import { hubEndpointVerdict, modelUrlVerdict } from './link-policy';
 import { DEFAULT_MODEL } from './models';
+import { buildCircuit, CIRCUIT_INPUTS } from './circuit-actions';
 
 /** The store keys a session is made of: a change to any of them rewrites the link. */
-const SESSION_KEYS = ['modelRef', 'requestedBackend', 'prompt', 'corrupted', 'target', 'distractor', 'targetKind', 'targetPosition', 'method', 'steps', 'beam', 'positions', 'layer', 'path', 'attribution', 'edits', 'selected', 'tab', 'viewLayer', 'viewHead', 'zoom', 'maxTokens', 'temperature', 'topK', 'seed'] as const;
+const SESSION_KEYS = ['modelRef', 'requestedBackend', 'prompt', 'corrupted', 'target', 'distractor', 'targetKind', 'targetPosition', 'method', 'steps', 'beam', 'positions', 'layer', 'path', 'attribution', 'edits', 'selected', 'tab', 'viewLayer', 'viewHead', 'zoom', 'circuitGraph', 'circuitNodeThreshold', 'circuitEdgeThreshold', 'maxTokens', 'temperature', 'topK', 'seed'] as const;
 /** Inputs of the analysis: when one changes, the graph on screen no longer belongs to them. */
 const ANALYSIS_INPUTS = ['prompt', 'corrupted', 'target', 'distractor', 'targetKind', 'targetPosition', 'method', 'steps', 'beam', 'positions', 'layer'] as const;
 
@@ -136,6 +137,10 @@ async function applySession(session: Session): Promise<void> {
     positions: patch.positions ?? 'target',
     layer: patch.layer ?? null,
     zoom: patch.zoom ?? null,
+    circuitNodeThreshold: patch.circuitNodeThreshold,
+    circuitEdgeThreshold: patch.circuitEdgeThreshold,
+    circuitGraph: null,
+    circuitError: null,
     edits: patch.edits,
     tab: patch.tab,
     viewLayer: patch.viewLayer,
@@ -150,6 +155,8 @@ async function applySession(session: Session): Promise<void> {
   });
   await refresh();
   if (patch.ran) await runAnalysis();
+  // The attribution graph that was on screen is built again (same prompt, target and thresholds).
+  if (patch.circuitShown) await buildCircuit();
   if (patch.selected) {
     try {
       const n = parseNodeId(patch.selected);
@@ -268,6 +275,10 @@ function startUrlSync(): void {
   useStore.subscribe((s, prev) => {
     if (ANALYSIS_INPUTS.some((k) => s[k] !== prev[k]) && (s.path || s.attribution) && !s.running) {
       useStore.getState().set({ path: null, attribution: null, heads: null });
+      return;
+    }
+    if (CIRCUIT_INPUTS.some((k) => s[k] !== prev[k]) && s.circuitGraph && !s.circuitBuilding) {
+      useStore.getState().set({ circuitGraph: null });
       return;
     }
     // While the user has not answered about a linked model, the link stays the one they opened.

@@ -46,6 +46,8 @@ export const NUMERIC_RANGES: Record<string, { min: number; max: number; int: boo
   'view.zoom': { min: 0.05, max: 50, int: false },
   'view.x': { min: -1e6, max: 1e6, int: false },
   'view.y': { min: -1e6, max: 1e6, int: false },
+  'view.nodeThreshold': { min: 0.05, max: 1, int: false },
+  'view.edgeThreshold': { min: 0.05, max: 1, int: false },
   'edits.*.value': { min: -LIMITS.editValue, max: LIMITS.editValue, int: false },
 };
 
@@ -175,8 +177,16 @@ export const SessionView = z.strictObject({
   zoom: ranged('view.zoom').optional(),
   x: ranged('view.x').optional(),
   y: ranged('view.y').optional(),
+  /** The attribution graph (tab `circuit`) was on screen: opening the session builds it again (same inputs, same graph). */
+  circuit: z.boolean().optional(),
+  /** The attribution graph's pruning thresholds; absent = VIEW_GRAPH_DEFAULTS. */
+  nodeThreshold: ranged('view.nodeThreshold').optional(),
+  edgeThreshold: ranged('view.edgeThreshold').optional(),
 });
 export type SessionView = z.infer<typeof SessionView>;
+
+/** What an absent `view.nodeThreshold` / `view.edgeThreshold` means (frozen for v2, like every default). */
+export const VIEW_GRAPH_DEFAULTS = { nodeThreshold: 0.8, edgeThreshold: 0.98 } as const;
 
 export const SessionGeneration = z.strictObject({
   maxTokens: ranged('generation.maxTokens'),

@@ -5,7 +5,7 @@
  */
 import { PathlightError } from '../engine/errors';
 import type { Edit } from '../engine/types';
-import type { LocalFingerprint, MethodName, Session, SessionEdit, ViewTab } from './schema';
+import { VIEW_GRAPH_DEFAULTS, type LocalFingerprint, type MethodName, type Session, type SessionEdit, type ViewTab } from './schema';
 
 export type StoreModelRef =
   | { kind: 'bundled'; name: string }
@@ -48,6 +48,12 @@ export interface StoreFields {
   viewLayer: number;
   viewHead: number;
   zoom?: { k: number; x: number; y: number } | null;
+  /** The attribution graph's thresholds (default VIEW_GRAPH_DEFAULTS). */
+  circuitNodeThreshold?: number;
+  circuitEdgeThreshold?: number;
+  /** Whether an attribution graph is on screen; default: `circuitGraph` is non-null. */
+  circuitShown?: boolean;
+  circuitGraph?: unknown;
   maxTokens: number;
   temperature: number;
   topK: number;
@@ -94,6 +100,9 @@ export function storeToSession(s: StoreFields): Session {
   if (s.corrupted) session.corrupted = s.corrupted;
   if (s.layer !== undefined && s.layer !== null) session.method.layer = s.layer;
   if (s.zoom) Object.assign(session.view, { zoom: s.zoom.k, x: s.zoom.x, y: s.zoom.y });
+  if (s.circuitShown ?? s.circuitGraph != null) session.view.circuit = true;
+  if (s.circuitNodeThreshold !== undefined && s.circuitNodeThreshold !== VIEW_GRAPH_DEFAULTS.nodeThreshold) session.view.nodeThreshold = s.circuitNodeThreshold;
+  if (s.circuitEdgeThreshold !== undefined && s.circuitEdgeThreshold !== VIEW_GRAPH_DEFAULTS.edgeThreshold) session.view.edgeThreshold = s.circuitEdgeThreshold;
   if (s.target) {
     const kind = s.targetKind ?? (s.distractor ? 'logit_diff' : 'logit');
     session.target = { token: s.target.id, kind };
@@ -103,7 +112,7 @@ export function storeToSession(s: StoreFields): Session {
   return session;
 }
 
-export type StorePatch = Omit<StoreFields, 'path' | 'attribution' | 'selected' | 'edits' | 'modelRef'> & {
+export type StorePatch = Omit<StoreFields, 'path' | 'attribution' | 'circuitGraph' | 'selected' | 'edits' | 'modelRef'> & {
   modelRef: StoreModelRef;
   edits: Array<StoreEdit & { id: string }>;
   /** The first selected node (today's store holds one). */
@@ -111,6 +120,9 @@ export type StorePatch = Omit<StoreFields, 'path' | 'attribution' | 'selected' |
   /** Every selected node. */
   selectedAll: string[];
   ran: boolean;
+  circuitShown: boolean;
+  circuitNodeThreshold: number;
+  circuitEdgeThreshold: number;
 };
 
 let editSeq = 0;
@@ -157,6 +169,9 @@ export function sessionToStore(session: Session, tokenString: (id: number) => st
     viewLayer: session.view.layer,
     viewHead: session.view.head,
     zoom: session.view.zoom !== undefined ? { k: session.view.zoom, x: session.view.x ?? 0, y: session.view.y ?? 0 } : null,
+    circuitShown: session.view.circuit ?? false,
+    circuitNodeThreshold: session.view.nodeThreshold ?? VIEW_GRAPH_DEFAULTS.nodeThreshold,
+    circuitEdgeThreshold: session.view.edgeThreshold ?? VIEW_GRAPH_DEFAULTS.edgeThreshold,
     maxTokens: session.generation.maxTokens,
     temperature: session.generation.temperature,
     topK: session.generation.topK,

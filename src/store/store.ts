@@ -5,6 +5,7 @@ import type { Edit, LogitTargetKind } from '../engine/types';
 import type { PositionSpec } from '../analysis/scores';
 import type { AttributionResult } from '../analysis/attribution';
 import type { PathResult } from '../analysis/path';
+import type { AttributionGraph } from '../analysis/attribution-graph-types';
 import type { NodeId } from '../engine/nodeid';
 import type { ViewTab } from '../session/schema';
 import type { StoreEdit } from '../session/state';
@@ -54,6 +55,16 @@ export interface GenerationSlice {
   generationPaused: boolean;
   /** Tokens generated so far by the continuation in flight (null when none runs). */
   generationProgress: { done: number; total: number } | null;
+}
+
+/** The attribution graph tab: its pruning thresholds and the graph on screen (kept across tabs, rebuilt from links). */
+export interface CircuitSlice {
+  circuitNodeThreshold: number;
+  circuitEdgeThreshold: number;
+  /** The graph of the current prompt and target; null when none is built (or its inputs changed). */
+  circuitGraph: AttributionGraph | null;
+  circuitBuilding: boolean;
+  circuitError: string | null;
 }
 
 export interface ViewSlice {
@@ -130,7 +141,7 @@ export interface EditsSlice {
   setAside: { edits: UiEdit[]; from: string } | null;
 }
 
-export interface State extends ModelSlice, PromptSlice, PredictionSlice, EditsSlice, AnalysisSlice, GenerationSlice, ViewSlice {
+export interface State extends ModelSlice, PromptSlice, PredictionSlice, EditsSlice, AnalysisSlice, GenerationSlice, ViewSlice, CircuitSlice {
   notices: string[];
   set: (p: Partial<State>) => void;
   addEdit: (e: Edit, label?: string) => void;
@@ -200,6 +211,11 @@ export const useStore = create<State>()((set) => ({
   tab: 'graph',
   viewLayer: 0,
   viewHead: 0,
+  circuitNodeThreshold: 0.8,
+  circuitEdgeThreshold: 0.98,
+  circuitGraph: null,
+  circuitBuilding: false,
+  circuitError: null,
   notices: [],
   set: (p) => set(p),
   addEdit: (e, label) => set((s) => ({ edits: [...s.edits, { ...e, id: `e${++editSeq}`, enabled: true, label }] })),

@@ -76,7 +76,7 @@ export const session: fc.Arbitrary<Session> = fc.record(
     edits: fc.array(sessionEdit, { maxLength: 6 }),
     selected: fc.array(nodeId, { maxLength: 6 }),
     view: fc.record(
-      { tab: fc.constantFrom(...VIEW_TABS), layer: idx(LIMITS.maxLayer), head: idx(LIMITS.maxLayer), zoom: ranged('view.zoom'), x: ranged('view.x'), y: ranged('view.y') },
+      { tab: fc.constantFrom(...VIEW_TABS), layer: idx(LIMITS.maxLayer), head: idx(LIMITS.maxLayer), zoom: ranged('view.zoom'), x: ranged('view.x'), y: ranged('view.y'), circuit: fc.constant(true), nodeThreshold: ranged('view.nodeThreshold'), edgeThreshold: ranged('view.edgeThreshold') },
       { requiredKeys: ['tab', 'layer', 'head'] },
     ),
     generation: fc.record({ maxTokens: ranged('generation.maxTokens'), temperature: ranged('generation.temperature'), topK: ranged('generation.topK'), seed: ranged('generation.seed') }),

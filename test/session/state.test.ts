@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeSession, encodeSession } from '../../src/session/codec';
-import { Session } from '../../src/session/schema';
+import { Session, VIEW_GRAPH_DEFAULTS } from '../../src/session/schema';
 import { sessionToStore, storeToSession, type StoreFields } from '../../src/session/state';
 import { session as arbSession } from './arbitraries';
 
@@ -49,6 +49,24 @@ describe('store ↔ session', () => {
     expect(patch).toMatchObject({ modelRef: store.modelRef, requestedBackend: 'wasm', prompt: store.prompt, method: 'path', steps: 24, beam: 2, ran: true, selected: 'L1.N17@20', tab: 'attention', viewLayer: 1, viewHead: 2, maxTokens: 30, temperature: 0.8, topK: 40, seed: 9 });
   });
 
+  it('the attribution graph on screen and its thresholds go into the link and come back; a link without them means none and the defaults', () => {
+    const withGraph: StoreFields = { ...store, tab: 'circuit', circuitGraph: { nodes: [], edges: [] }, circuitNodeThreshold: 0.6, circuitEdgeThreshold: 0.9 };
+    const s = storeToSession(withGraph);
+    expect(s.view).toMatchObject({ tab: 'circuit', circuit: true, nodeThreshold: 0.6, edgeThreshold: 0.9 });
+    const d = decodeSession(encodeSession(s));
+    expect(d.notices).toEqual([]);
+    expect(sessionToStore(d.session)).toMatchObject({ tab: 'circuit', circuitShown: true, circuitNodeThreshold: 0.6, circuitEdgeThreshold: 0.9 });
+    // No graph, default thresholds: nothing in the link (an older link reads the same).
+    const plain = storeToSession({ ...withGraph, circuitGraph: null, circuitNodeThreshold: 0.8, circuitEdgeThreshold: 0.98 });
+    expect(plain.view).toEqual({ tab: 'circuit', layer: 1, head: 2 });
+    expect(sessionToStore(decodeSession(encodeSession(plain)).session)).toMatchObject({ circuitShown: false, circuitNodeThreshold: 0.8, circuitEdgeThreshold: 0.98 });
+    // Out of range: clamped, with a notice; not a boolean: left out.
+    const bad = decodeSession(`json=${encodeURIComponent(JSON.stringify({ v: 2, view: { tab: 'circuit', layer: 0, head: 0, nodeThreshold: 7, circuit: 'yes' } }))}`);
+    expect(bad.session.view.nodeThreshold).toBe(1);
+    expect(bad.session.view.circuit).toBeUndefined();
+    expect(bad.notices.length).toBe(2);
+  });
+
   it('a distractor makes a logit_diff target', () => {
     const s = storeToSession({ ...store, distractor: { id: 41, token: 'M' } });
     expect(s.target).toEqual({ token: 40, kind: 'logit_diff', distractor: 41 });
@@ -73,8 +91,11 @@ describe('store ↔ session', () => {
         // The store holds no backend "auto" (it means: none requested) and derives nothing else.
         const expected = { ...s };
         if (expected.backend === 'auto') delete expected.backend;
-        if (expected.view.zoom === undefined) expected.view = { tab: s.view.tab, layer: s.view.layer, head: s.view.head };
+        const { zoom: _z, x: _x, y: _y, ...rest } = s.view;
+        if (expected.view.zoom === undefined) expected.view = rest;
         else expected.view = { ...s.view, x: s.view.x ?? 0, y: s.view.y ?? 0 };
+        // A threshold equal to its default is the same as none.
+        for (const k of ['nodeThreshold', 'edgeThreshold'] as const) if (expected.view[k] === VIEW_GRAPH_DEFAULTS[k]) expected.view = { ...expected.view, [k]: undefined };
         expect(back).toEqual(expected);
       }),
       { numRuns: 200 },
