@@ -102,11 +102,11 @@ export function describeRun(s: RunShape, kind = s.gradient ? 'a forward and back
 /** The refusal message when the estimate does not fit the budget; null when it does. */
 export function requestVerdict(est: RunEstimate, budget: RequestBudget, what: string): string | null {
   if (budget.maxTensorBytes !== null && est.largestTensorBytes > budget.maxTensorBytes) {
-    return `${what} was not run: ${est.largestTensor} would take ${fmtBytes(est.largestTensorBytes)} in one tensor, over the ${fmtBytes(budget.maxTensorBytes)} one buffer may hold on ${budget.backend} (${budget.source}); use a shorter prompt or a smaller batch`;
+    return `${what} was refused before it ran: ${est.largestTensor} would take ${fmtBytes(est.largestTensorBytes)} in one tensor, over the ${fmtBytes(budget.maxTensorBytes)} one buffer may hold on ${budget.backend} (${budget.source}); use a shorter prompt or a smaller batch`;
   }
   const free = Math.max(0, budget.totalBytes - budget.allocatedBytes);
   if (est.bytes <= free) return null;
   const p = est.parts;
   const parts = [`activations ${fmtBytes(p.activations)}`, `attention ${fmtBytes(p.attention)}`, p.logits > 0 ? `logits ${fmtBytes(p.logits)}` : '', p.captures > 0 ? `captured hooks ${fmtBytes(p.captures)}` : ''].filter(Boolean);
-  return `${what} was not run: it needs about ${fmtBytes(est.bytes)} (${parts.join(', ')}), over the ${fmtBytes(free)} free on ${budget.backend} (${budget.source}: ${fmtBytes(budget.totalBytes)}, ${fmtBytes(budget.allocatedBytes)} in use); use a shorter prompt or a smaller batch`;
+  return `${what} was refused before it ran: it needs about ${fmtBytes(est.bytes)} (${parts.join(', ')}), over the ${fmtBytes(free)} free on ${budget.backend} (${budget.source}: ${fmtBytes(budget.totalBytes)}, ${fmtBytes(budget.allocatedBytes)} in use); use a shorter prompt or a smaller batch`;
 }
