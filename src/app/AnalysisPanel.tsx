@@ -5,8 +5,9 @@ import { useStore, type AnalysisMethod } from '../store/store';
 import { graphFromAttribution, graphFromPath, markEdited, MAX_NEURONS_PER_LAYER, PER_LAYER_LIMIT } from '../views/graph-data';
 import { PathGraphView } from '../views/PathGraphView';
 import { PathSummary } from './PathSummary';
+import { clickNode } from './selection-actions';
 import { FaithfulnessMeter } from './FaithfulnessMeter';
-import { cancelAnalysis, currentTarget, runAnalysis, selectNode } from './controller';
+import { cancelAnalysis, currentTarget, runAnalysis } from './controller';
 
 const METHOD_LABELS: Record<AnalysisMethod, string> = {
   path: 'Neuron path (joint integrated gradients)',
@@ -109,7 +110,7 @@ export function AnalysisPanel() {
       {s.analysisError && <div className="error inline">{s.analysisError}</div>}
       {graph ? (
         <>
-          <PathGraphView data={graph} selected={s.selected} zoom={s.zoom} onZoom={(zoom) => s.set({ zoom })} onSelect={(n) => void selectNode(n.id, n.kind, n.layer, n.index)} />
+          <PathGraphView data={graph} selected={s.selection.length ? s.selection : s.selected} zoom={s.zoom} onZoom={(zoom) => s.set({ zoom })} onSelect={(n, additive) => clickNode(n.id, additive)} />
           <p className="muted legend">
             Circles: MLP neurons at the target position (blue promotes the target, red suppresses; size by |attribution|); squares: attention heads (grad × act; hover for the head); dashed violet ring: an active edit.
             {s.path && ' Dark outline: the path; faint: runners-up. Scroll to zoom, drag to pan. Click a node to inspect and edit it.'}

@@ -17,6 +17,7 @@ import { NeuronCardPanel } from './NeuronCardPanel';
 import { PredictionsPanel } from './PredictionsPanel';
 import { PromptPanel } from './PromptPanel';
 import { SessionsPanel } from './SessionsPanel';
+import { SelectionPanel } from './SelectionPanel';
 import { SteeringPanel } from './SteeringPanel';
 
 /**
@@ -106,6 +107,7 @@ export function App() {
             ))}
           </nav>
           {tab === 'graph' ? <AnalysisPanel /> : tab === 'circuit' ? <CircuitPanel /> : tab === 'dla' ? <DlaPanel /> : tab === 'lens' ? <LensPanel /> : <ActivationsPanel />}
+          <SelectionPanel />
           <NeuronCardPanel />
         </section>
         {/* The edit → effect loop stays in view: edits and the continuation beside the graph and card. */}

@@ -310,10 +310,13 @@ export async function cancelAnalysis(): Promise<void> {
   useStore.getState().set({ running: false, progress: null, analysisError: 'Cancelled.' });
 }
 
-/** Opens the neuron card of a node (neurons only; heads show their attention pattern). */
-export async function selectNode(id: string, kind: 'neuron' | 'head', layer: number, index: number): Promise<void> {
+/**
+ * Opens the neuron card of a node (neurons only; heads show their attention pattern). `selection`: every selected
+ * node with this one among them (default: this one alone).
+ */
+export async function selectNode(id: string, kind: 'neuron' | 'head', layer: number, index: number, selection: string[] = [id]): Promise<void> {
   const s = useStore.getState();
-  useStore.getState().set({ selected: id, card: null });
+  useStore.getState().set({ selected: id, selection, card: null });
   if (kind === 'head') {
     // The head's card opens beside the graph (its pattern); the Attention tab follows the same head.
     useStore.getState().set({ viewLayer: layer, viewHead: index });

@@ -15,7 +15,7 @@ import { DEFAULT_MODEL } from './models';
 import { buildCircuit, CIRCUIT_INPUTS } from './circuit-actions';
 
 /** The store keys a session is made of: a change to any of them rewrites the link. */
-const SESSION_KEYS = ['modelRef', 'requestedBackend', 'prompt', 'corrupted', 'target', 'distractor', 'targetKind', 'targetPosition', 'method', 'steps', 'beam', 'positions', 'layer', 'path', 'attribution', 'edits', 'selected', 'tab', 'viewLayer', 'viewHead', 'zoom', 'circuitGraph', 'circuitNodeThreshold', 'circuitEdgeThreshold', 'maxTokens', 'temperature', 'topK', 'seed'] as const;
+const SESSION_KEYS = ['modelRef', 'requestedBackend', 'prompt', 'corrupted', 'target', 'distractor', 'targetKind', 'targetPosition', 'method', 'steps', 'beam', 'positions', 'layer', 'path', 'attribution', 'edits', 'selected', 'selection', 'tab', 'viewLayer', 'viewHead', 'zoom', 'circuitGraph', 'circuitNodeThreshold', 'circuitEdgeThreshold', 'maxTokens', 'temperature', 'topK', 'seed'] as const;
 /** Inputs of the analysis: when one changes, the graph on screen no longer belongs to them. */
 const ANALYSIS_INPUTS = ['prompt', 'corrupted', 'target', 'distractor', 'targetKind', 'targetPosition', 'method', 'steps', 'beam', 'positions', 'layer'] as const;
 
@@ -99,7 +99,9 @@ export async function answerLinkedModel(load: boolean): Promise<void> {
 }
 
 export function sessionOfState(s: State = useStore.getState()): Session {
-  return storeToSession(s);
+  // Every selected node, the one whose card is shown first (a session's first selected node is the one shown).
+  const others = s.selection.filter((id) => id !== s.selected);
+  return storeToSession({ ...s, selected: s.selected ? [s.selected, ...others] : others });
 }
 
 /** Applies a session to the loaded model: prompt, target, edits, view, then reruns what was on screen. */
@@ -152,6 +154,7 @@ async function applySession(session: Session): Promise<void> {
     path: null,
     attribution: null,
     selected: null,
+    selection: [],
   });
   await refresh();
   if (patch.ran) await runAnalysis();
@@ -160,7 +163,15 @@ async function applySession(session: Session): Promise<void> {
   if (patch.selected) {
     try {
       const n = parseNodeId(patch.selected);
-      await selectNode(patch.selected, n.kind, n.layer, n.index);
+      // Every selected node the session names (the first one's card is shown); ids that are not nodes are dropped.
+      const all = patch.selectedAll.filter((id) => {
+        try {
+          return parseNodeId(id) !== null;
+        } catch {
+          return false;
+        }
+      });
+      await selectNode(patch.selected, n.kind, n.layer, n.index, all.includes(patch.selected) ? all : [patch.selected]);
     } catch {
       useStore.getState().notify(`The selected node "${patch.selected}" could not be shown.`);
     }

@@ -1,12 +1,14 @@
 /**
  * One undo/redo history for every action on edits and the selection (add, remove, toggle, clear, a model switch
- * setting edits aside, selecting a node): each change of `edits` or `selected` records the state before it.
+ * setting edits aside, selecting a node or several): each change of `edits`, `selected` or `selection` records
+ * the state before it.
  */
 import { useStore, type UiEdit } from './store';
 
 export interface Snapshot {
   edits: UiEdit[];
   selected: string | null;
+  selection: string[];
 }
 
 const LIMIT = 200;
@@ -20,8 +22,8 @@ export function startHistory(): void {
   if (started) return;
   started = true;
   useStore.subscribe((s, prev) => {
-    if (applying || (s.edits === prev.edits && s.selected === prev.selected)) return;
-    past.push({ edits: prev.edits, selected: prev.selected });
+    if (applying || (s.edits === prev.edits && s.selected === prev.selected && s.selection === prev.selection)) return;
+    past.push({ edits: prev.edits, selected: prev.selected, selection: prev.selection });
     if (past.length > LIMIT) past.shift();
     future.length = 0;
   });
@@ -31,10 +33,10 @@ function apply(from: Snapshot[], to: Snapshot[]): Snapshot | null {
   const snap = from.pop();
   if (!snap) return null;
   const s = useStore.getState();
-  to.push({ edits: s.edits, selected: s.selected });
+  to.push({ edits: s.edits, selected: s.selected, selection: s.selection });
   applying = true;
   try {
-    s.set({ edits: snap.edits, selected: snap.selected });
+    s.set({ edits: snap.edits, selected: snap.selected, selection: snap.selection });
   } finally {
     applying = false;
   }

@@ -40,7 +40,10 @@ export interface AnalysisSlice {
   /** Head attributions (grad × act on attn.hook_z) drawn beside the neurons. */
   heads: AttributionResult | null;
   analysisError: string | null;
+  /** The node whose card is shown (the one clicked last). */
   selected: NodeId | null;
+  /** Every selected node (shift/ctrl-click adds or removes one), `selected` among them; empty when none. */
+  selection: NodeId[];
   card: NeuronCardUi | null;
   cardLoading: boolean;
 }
@@ -145,6 +148,8 @@ export interface State extends ModelSlice, PromptSlice, PredictionSlice, EditsSl
   notices: string[];
   set: (p: Partial<State>) => void;
   addEdit: (e: Edit, label?: string) => void;
+  /** Several edits as one action (one undo step). */
+  addEdits: (es: Array<{ edit: Edit; label?: string }>) => void;
   removeEdit: (id: string) => void;
   toggleEdit: (id: string) => void;
   undoEdit: () => void;
@@ -199,6 +204,7 @@ export const useStore = create<State>()((set) => ({
   heads: null,
   analysisError: null,
   selected: null,
+  selection: [],
   card: null,
   cardLoading: false,
   generation: null,
@@ -219,6 +225,7 @@ export const useStore = create<State>()((set) => ({
   notices: [],
   set: (p) => set(p),
   addEdit: (e, label) => set((s) => ({ edits: [...s.edits, { ...e, id: `e${++editSeq}`, enabled: true, label }] })),
+  addEdits: (es) => set((s) => ({ edits: [...s.edits, ...es.map(({ edit, label }) => ({ ...edit, id: `e${++editSeq}`, enabled: true, label }))] })),
   removeEdit: (id) => set((s) => ({ edits: s.edits.filter((e) => e.id !== id) })),
   toggleEdit: (id) => set((s) => ({ edits: s.edits.map((e) => (e.id === id ? { ...e, enabled: !e.enabled } : e)) })),
   undoEdit: () => set((s) => ({ edits: s.edits.slice(0, -1) })),

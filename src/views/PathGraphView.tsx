@@ -4,8 +4,9 @@ import { drawPathGraph, resetZoom, type Zoom } from './path-graph';
 
 interface Props {
   data: GraphData;
-  selected: string | null;
-  onSelect: (n: GraphNode) => void;
+  /** The selected node, or every selected node. */
+  selected: string | readonly string[] | null;
+  onSelect: (n: GraphNode, additive: boolean) => void;
   /** The zoom to show (a restored session's), and where a changed one is reported. */
   zoom?: Zoom | null;
   onZoom?: (z: Zoom | null) => void;
@@ -19,7 +20,7 @@ export function PathGraphView({ data, selected, onSelect, zoom, onZoom }: Props)
   const zoomHandler = useRef(onZoom);
   zoomHandler.current = onZoom;
   useEffect(() => {
-    if (ref.current) drawPathGraph(ref.current, data, selected, { onSelect: (n) => handler.current(n), onZoom: (z) => zoomHandler.current?.(z) }, zoom ?? null);
+    if (ref.current) drawPathGraph(ref.current, data, selected, { onSelect: (n, additive) => handler.current(n, additive), onZoom: (z) => zoomHandler.current?.(z) }, zoom ?? null);
   }, [data, selected, zoom]);
   return (
     <div className="graph-wrap">

@@ -10,7 +10,8 @@ import { divergingColour } from './colours';
 import type { GraphData, GraphNode } from './graph-data';
 
 export interface GraphHandlers {
-  onSelect: (n: GraphNode) => void;
+  /** A node was clicked; `additive` when shift, ctrl or ⌘ was held (add to or take from the selection). */
+  onSelect: (n: GraphNode, additive: boolean) => void;
   /** The user zoomed or panned (debounced); null when back at the whole graph. */
   onZoom?: (z: Zoom | null) => void;
 }
@@ -65,8 +66,10 @@ function layout(el: HTMLElement, data: GraphData): Layout {
 const zoomHandlers = new WeakMap<HTMLElement, GraphHandlers>();
 const applying = new WeakSet<HTMLElement>();
 
-export function drawPathGraph(el: HTMLElement, data: GraphData, selected: string | null, h: GraphHandlers, zoom: Zoom | null = null): void {
+/** `selected`: the selected node, or every selected node (all outlined in amber). */
+export function drawPathGraph(el: HTMLElement, data: GraphData, selected: string | readonly string[] | null, h: GraphHandlers, zoom: Zoom | null = null): void {
   zoomHandlers.set(el, h);
+  const sel = new Set<string>(typeof selected === 'string' ? [selected] : (selected ?? []));
   const L = layout(el, data);
   let svg = d3.select(el).select<SVGSVGElement>('svg.path-graph');
   if (svg.empty()) {
@@ -160,13 +163,14 @@ export function drawPathGraph(el: HTMLElement, data: GraphData, selected: string
     .attr('data-node-id', (n) => n.id)
     .attr('data-role', (n) => n.role)
     .attr('data-edited', (n) => (n.edited ? 'true' : null))
+    .attr('data-selected', (n) => (sel.has(n.id) ? 'true' : null))
     .attr('transform', (n) => `translate(${pos.get(n.id)![0]},${pos.get(n.id)![1]})`)
     .attr('tabindex', 0)
     .attr('role', 'button')
     .style('cursor', 'pointer')
-    .on('click', (_ev, n) => h.onSelect(n))
+    .on('click', (ev: MouseEvent, n) => h.onSelect(n, ev.shiftKey || ev.ctrlKey || ev.metaKey))
     .on('keydown', (ev: KeyboardEvent, n) => {
-      if (ev.key === 'Enter' || ev.key === ' ') h.onSelect(n);
+      if (ev.key === 'Enter' || ev.key === ' ') h.onSelect(n, ev.shiftKey || ev.ctrlKey || ev.metaKey);
     });
   nodes
     .select('circle.neuron-shape')
@@ -174,8 +178,8 @@ export function drawPathGraph(el: HTMLElement, data: GraphData, selected: string
     .attr('r', r)
     .attr('fill', (n) => divergingColour(n.score, data.maxAbs))
     .attr('fill-opacity', (n) => (n.role === 'runner' ? 0.45 : 1))
-    .attr('stroke', (n) => (n.id === selected ? '#f59e0b' : n.role === 'path' ? '#111827' : '#94a3b8'))
-    .attr('stroke-width', (n) => (n.id === selected ? 4 : n.role === 'path' ? 2.5 : 1));
+    .attr('stroke', (n) => (sel.has(n.id) ? '#f59e0b' : n.role === 'path' ? '#111827' : '#94a3b8'))
+    .attr('stroke-width', (n) => (sel.has(n.id) ? 4 : n.role === 'path' ? 2.5 : 1));
   // Edited units: a dashed violet ring around the shape.
   nodes
     .select('circle.edit-ring')
@@ -199,8 +203,8 @@ export function drawPathGraph(el: HTMLElement, data: GraphData, selected: string
     .attr('width', L.sq)
     .attr('height', L.sq)
     .attr('fill', (n) => divergingColour(n.score, data.maxAbs))
-    .attr('stroke', (n) => (n.id === selected ? '#f59e0b' : '#64748b'))
-    .attr('stroke-width', (n) => (n.id === selected ? 3 : 1));
+    .attr('stroke', (n) => (sel.has(n.id) ? '#f59e0b' : '#64748b'))
+    .attr('stroke-width', (n) => (sel.has(n.id) ? 3 : 1));
   // Labels under the shape, centred: neurons always, heads only while a layer's few heads have room.
   nodes
     .select('text')
