@@ -19,6 +19,7 @@ import { PromptPanel } from './PromptPanel';
 import { SessionsPanel } from './SessionsPanel';
 import { SelectionPanel } from './SelectionPanel';
 import { SteeringPanel } from './SteeringPanel';
+import { ResizableGrid } from './ResizableGrid';
 
 /**
  * Ctrl/⌘+Enter: run; outside text fields Ctrl/⌘+Z: undo the last action on edits or the selection, Ctrl/⌘+Shift+Z
@@ -93,7 +94,7 @@ export function App() {
           {n} <button onClick={() => dismiss(i)}>dismiss</button>
         </div>
       ))}
-      <main className="grid">
+      <ResizableGrid>
         <section className="col-left">
           <PromptPanel />
           <PredictionsPanel />
@@ -117,7 +118,7 @@ export function App() {
           <SteeringPanel />
           <SessionsPanel />
         </section>
-      </main>
+      </ResizableGrid>
       <footer className="muted">Shortcuts: Ctrl+Enter run · Ctrl+Z undo · Ctrl+Shift+Z redo · Ctrl+Shift+Backspace clear edits</footer>
     </div>
   );
