@@ -4,6 +4,8 @@ import { BACKEND_ORDER, initBackend, type BackendName } from '../engine/backend'
 import { fail } from '../engine/errors';
 import type { Model } from '../engine/model';
 import { isHubName } from '../engine/hub';
+import { loadImageFile } from '../engine/image-node';
+import type { ModelInput } from '../engine/inputs';
 import { loadModelDir, resolveModelDir } from '../engine/node-load';
 import type { Edit, TensorData } from '../engine/types';
 import { existsSync, readFileSync } from 'node:fs';
@@ -37,6 +39,41 @@ export async function openModel(args: Args): Promise<Model> {
   return isHubName(ref) ? openHubModel(ref) : loadModelDir(ref);
 }
 
+/**
+ * The input of run, attribute and path: `--image FILE.png|.jpg` for a vision model (decoded and preprocessed by
+ * the browser's code, src/engine/image-node.ts), else the token ids of --ids or --text. `json` is what the output
+ * records of it (`input_ids`, or `image` and the token names [CLS], patch r,c).
+ */
+export async function promptInput(args: Args, model: Model): Promise<{ input: ModelInput; T: number; json: Record<string, unknown> }> {
+  const image = flag(args, 'image');
+  const v = model.config.vision;
+  if (v) {
+    if (flag(args, 'ids') !== undefined || flag(args, 'text') !== undefined) fail(`model "${model.name}" classifies images: give --image FILE.png|.jpg, not --ids or --text`);
+    if (image === undefined) fail(`model "${model.name}" classifies images: give --image FILE.png|.jpg`);
+    const input = await loadImageFile(image, model.config);
+    const tokens = ['[CLS]', ...Array.from({ length: v.grid[0] * v.grid[1] }, (_, i) => `patch ${Math.floor(i / v.grid[1])},${i % v.grid[1]}`)];
+    return { input, T: model.config.nCtx, json: { image, tokens } };
+  }
+  if (image !== undefined) fail(`--image: model "${model.name}" (${model.config.modelType}) reads text, not images`);
+  const ids = promptIds(args, model);
+  return { input: ids, T: ids.length, json: { input_ids: ids } };
+}
+
+/** A class of a vision model: its index, `#INDEX` or its label (config.json id2label). */
+function parseClass(raw: string, model: Model, what: string): number {
+  const labels = model.config.vision!.labels;
+  const m = /^#?(\d{1,9})$/.exec(raw);
+  const id = m ? Number(m[1]) : labels.indexOf(raw);
+  if (id < 0) fail(`${what}: "${raw}" is not a class of this model (an index 0..${labels.length - 1} or a label: ${labels.slice(0, 10).join(', ')}${labels.length > 10 ? ', …' : ''})`);
+  if (id >= labels.length) fail(`${what}: class ${id} is outside the model's classes (0..${labels.length - 1})`);
+  return id;
+}
+
+/** The name of an output token (or a vision model's class) for the JSON. */
+export function outputName(model: Model, id: number): string {
+  return model.config.vision?.labels[id] ?? model.tokenizer?.tokenString(id) ?? `#${id}`;
+}
+
 /** Token ids from --ids 1,2,3 or --text "..." (through the model's tokenizer). */
 export function promptIds(args: Args, model: Model): number[] {
   const idsRaw = flag(args, 'ids');
@@ -59,8 +96,9 @@ export function promptIds(args: Args, model: Model): number[] {
   return ids;
 }
 
-/** A token given as a string that encodes to one token, or as `#ID`. */
+/** A token given as a string that encodes to one token, or as `#ID`; for a vision model a class (parseClass). */
 export function parseToken(raw: string, model: Model, what: string): number {
+  if (model.config.vision) return parseClass(raw, model, what);
   if (/^#\d+$/.test(raw)) {
     const id = Number(raw.slice(1));
     if (id >= model.config.vocabSize) fail(`${what}: token id ${id} is outside the vocabulary (0..${model.config.vocabSize - 1})`);
@@ -136,6 +174,7 @@ export function progressReporter(args: Args, label: string): ((done: number, tot
 export async function editMeans(args: Args, model: Model, edits: Edit[]): Promise<{ means?: Record<string, Float32Array>; source?: string }> {
   const hooks = [...new Set(edits.filter((e) => e.op === 'mean').map((e) => e.hook))];
   if (hooks.length === 0) return {};
+  if (model.config.vision) fail(`mean edits take their means from a reference text; model "${model.name}" reads images (use zero, clamp, scale or add)`);
   const ref = flag(args, 'reference');
   const corpus = join(resolveModelDir(requireFlag(args, 'model')), 'corpus.txt');
   const file = ref ?? (existsSync(corpus) ? corpus : null);

@@ -11,10 +11,11 @@ import type { Model } from '../../engine/model';
 import { resolveModelDir } from '../../engine/node-load';
 import type { Target } from '../../engine/types';
 import { allowFlags, flag, numberFlag, requireFlag, type Args } from '../args';
-import { openModel, parseToken, promptIds, setupBackend } from '../common';
+import { openModel, outputName, parseToken, promptInput, setupBackend } from '../common';
+import { outputPosition } from '../../engine/inputs';
 
 export const ATTRIBUTE_USAGE =
-  'attribute --model M (--text T | --ids 1,2,3) --target TOK [--distractor TOK] [--target-kind logit|logit_diff|logprob] [--position P] --method act|grad|gxa|ig|ablate [--steps m|auto] [--layer L] [--positions last|all|P] [--kinds neuron,head] [--ablation zero|mean [--reference FILE]]';
+  'attribute --model M (--text T | --ids 1,2,3 | --image FILE) --target TOK|CLASS [--distractor TOK] [--target-kind logit|logit_diff|logprob] [--position P] --method act|grad|gxa|ig|ablate [--steps m|auto] [--layer L] [--positions last|all|P] [--kinds neuron,head] [--ablation zero|mean [--reference FILE]]';
 
 /** `--positions last|all|P` (default: the target position). */
 export function positionsFlag(args: Args, T: number): PositionSpec {
@@ -27,11 +28,15 @@ export function positionsFlag(args: Args, T: number): PositionSpec {
   return p;
 }
 
-/** `--target TOK [--distractor TOK] [--target-kind K] [--position P]`: TOK is a single-token string or #ID. */
+/**
+ * `--target TOK [--distractor TOK] [--target-kind K] [--position P]`: TOK is a single-token string or #ID; for a
+ * vision model a class (index or label), read at [CLS] (position 0, the only one).
+ */
 export function targetFlags(args: Args, model: Model, T: number): Target {
   const token = parseToken(requireFlag(args, 'target'), model, '--target');
   const d = flag(args, 'distractor');
-  const position = numberFlag(args, 'position', T - 1, { integer: true, min: 0, max: T - 1 });
+  const out = outputPosition(model.config, T);
+  const position = model.config.vision ? numberFlag(args, 'position', out, { integer: true, min: out, max: out }) : numberFlag(args, 'position', T - 1, { integer: true, min: 0, max: T - 1 });
   const kind = flag(args, 'target-kind') ?? (d ? 'logit_diff' : 'logit');
   if (!(TARGET_KINDS as readonly string[]).includes(kind)) fail(`--target-kind: "${kind}" is not one of ${TARGET_KINDS.join(', ')}`);
   if (kind === 'logit_diff' && !d) fail('--target-kind logit_diff needs --distractor');
@@ -53,14 +58,14 @@ export async function withModel<T extends object>(args: Args, f: (m: Model) => P
 }
 
 export function targetJson(model: Model, t: Target & { position: number }, value: number) {
-  const name = (id: number) => model.tokenizer?.tokenString(id) ?? `#${id}`;
+  const name = (id: number) => outputName(model, id);
   return { ...t, value, token_string: name(t.token), ...(t.distractor !== undefined ? { distractor_string: name(t.distractor) } : {}) };
 }
 
 export async function attributeCommand(args: Args): Promise<unknown> {
-  allowFlags(args, ['model', 'ids', 'text', 'backend', 'target', 'distractor', 'target-kind', 'position', 'method', 'steps', 'layer', 'positions', 'kinds', 'ablation', 'reference']);
+  allowFlags(args, ['model', 'ids', 'text', 'image', 'backend', 'target', 'distractor', 'target-kind', 'position', 'method', 'steps', 'layer', 'positions', 'kinds', 'ablation', 'reference']);
   return withModel(args, async (model) => {
-    const ids = promptIds(args, model);
+    const { input, T, json } = await promptInput(args, model);
     const method = (flag(args, 'method') ?? 'gxa') as Method;
     if (!METHODS.includes(method)) fail(`--method: "${method}" is not one of ${METHODS.join(', ')}`);
     const layer = flag(args, 'layer') === undefined ? undefined : numberFlag(args, 'layer', 0, { integer: true, min: 0, max: model.config.nLayer - 1 });
@@ -71,6 +76,7 @@ export async function attributeCommand(args: Args): Promise<unknown> {
     if (flag(args, 'reference') !== undefined && ablation !== 'mean') fail('--reference is only used with --ablation mean');
     let means;
     if (method === 'ablate' && ablation === 'mean') {
+      if (model.config.vision) fail(`--ablation mean takes its means from a reference text; model "${model.name}" reads images`);
       const file = flag(args, 'reference') ?? join(resolveModelDir(requireFlag(args, 'model')), 'corpus.txt');
       if (!existsSync(file)) fail(`--ablation mean needs a reference text: ${file} does not exist (give --reference FILE)`);
       const L = model.config.nLayer;
@@ -81,19 +87,19 @@ export async function attributeCommand(args: Args): Promise<unknown> {
     const auto = flag(args, 'steps') === 'auto';
     if (auto && method !== 'ig') fail('--steps auto is only used with --method ig');
     const r = await attribute(model, {
-      ids,
-      target: targetFlags(args, model, ids.length),
+      ids: input,
+      target: targetFlags(args, model, T),
       method,
       steps: auto ? 20 : numberFlag(args, 'steps', 20, { integer: true, min: 1, max: 1024 }),
       maxGap: auto ? IG_GAP_WARN : undefined,
       layer,
-      positions: positionsFlag(args, ids.length),
+      positions: positionsFlag(args, T),
       kinds: kinds as Array<'neuron' | 'head'>,
       ablation,
       means,
     });
     return {
-      input_ids: ids,
+      ...json,
       target: targetJson(model, r.target, r.targetValue),
       method: r.method,
       ...(method === 'ig' ? { steps: r.steps, completeness: r.completeness, warnings: r.warnings } : {}),

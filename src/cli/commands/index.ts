@@ -16,7 +16,7 @@ import { LOOPS_USAGE, loopsCommand } from './loops';
 export const COMMANDS: Record<string, { run: (args: Args) => Promise<unknown>; usage: string }> = {
   run: {
     run: runCommand,
-    usage: 'run --model M (--ids 1,2,3 | --text "...") [--backend cpu|wasm|webgpu] [--capture HOOK]... [--edit HOOK:INDEX:zero|mean|clamp=V|scale=V|add=V[@POS]]... [--grad POS:TOKEN]',
+    usage: 'run --model M (--ids 1,2,3 | --text "..." | --image FILE.png|.jpg) [--backend cpu|wasm|webgpu] [--capture HOOK]... [--edit HOOK:INDEX:zero|mean|clamp=V|scale=V|add=V[@POS]]... [--grad POS:TOKEN | --grad CLASS (images)]',
   },
   generate: { run: generateCommand, usage: GENERATE_USAGE },
   lape: { run: lapeCommand, usage: LAPE_USAGE },

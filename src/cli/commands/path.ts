@@ -2,11 +2,11 @@
 import { findPath, type PathNode } from '../../analysis/path';
 import { fail } from '../../engine/errors';
 import { allowFlags, flag, numberFlag, type Args } from '../args';
-import { promptIds } from '../common';
+import { promptInput } from '../common';
 import { positionsFlag, targetFlags, targetJson, withModel } from './attribute';
 
 export const PATH_USAGE =
-  'path --model M (--text T | --ids 1,2,3) --target TOK [--distractor TOK] [--target-kind logit|logit_diff|logprob] [--position P] [--steps m] [--beam k] [--runners-up r] [--positions last|all|P] [--joint layer|exact] [--seed s]';
+  'path --model M (--text T | --ids 1,2,3 | --image FILE) --target TOK|CLASS [--distractor TOK] [--target-kind logit|logit_diff|logprob] [--position P] [--steps m] [--beam k] [--runners-up r] [--positions last|all|P] [--joint layer|exact] [--seed s]';
 
 const nodeJson = (n: PathNode) => ({ hook: n.hook, index: n.index, position: n.position, score: n.score, ...(n.removal !== undefined ? { removal: n.removal } : {}), node: n.node });
 
@@ -16,24 +16,24 @@ const SCORE_MEANING = {
 } as const;
 
 export async function pathCommand(args: Args): Promise<unknown> {
-  allowFlags(args, ['model', 'ids', 'text', 'backend', 'target', 'distractor', 'target-kind', 'position', 'steps', 'beam', 'runners-up', 'positions', 'joint', 'seed']);
+  allowFlags(args, ['model', 'ids', 'text', 'image', 'backend', 'target', 'distractor', 'target-kind', 'position', 'steps', 'beam', 'runners-up', 'positions', 'joint', 'seed']);
   return withModel(args, async (model) => {
-    const ids = promptIds(args, model);
+    const { input, T, json } = await promptInput(args, model);
     const beam = numberFlag(args, 'beam', 1, { integer: true, min: 1, max: 64 });
     const joint = flag(args, 'joint') ?? 'layer';
     if (joint !== 'layer' && joint !== 'exact') fail(`--joint: "${joint}" is not layer or exact`);
     const r = await findPath(model, {
-      ids,
-      target: targetFlags(args, model, ids.length),
+      ids: input,
+      target: targetFlags(args, model, T),
       steps: numberFlag(args, 'steps', 20, { integer: true, min: 1, max: 1024 }),
       beam,
       runnersUp: numberFlag(args, 'runners-up', 5, { integer: true, min: 0, max: model.config.dMlp }),
       seed: numberFlag(args, 'seed', 1, { integer: true }),
-      positions: positionsFlag(args, ids.length),
+      positions: positionsFlag(args, T),
       joint,
     });
     return {
-      input_ids: ids,
+      ...json,
       target: targetJson(model, r.target, r.targetValue),
       positions: r.positions,
       joint,
