@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: engine speed and memory per backend in Node, written to docs/benchmarks.md (section
  * "Engine"). Not a test: figures are reported, never asserted.
- *   npm run bench -- [--backends cpu,wasm,webgpu] [--quick]
+ *   npm run bench -- [--backends cpu,wasm,webgpu] [--quick] [--no-torch]
+ * Then, unless --no-torch or --quick, Pathlight beside PyTorch CPU at GPT-2-small and Pythia-70m size
+ * (scripts/bench-torch.ts, section "Beside PyTorch").
  */
 import * as tf from '@tensorflow/tfjs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -15,6 +17,7 @@ import { runModel } from '../src/engine/run';
 import type { ModelConfig } from '../src/engine/types';
 import { prepareNodeWebGpu } from '../src/cli/node-webgpu';
 import { writeSection } from './bench-doc';
+import { benchBesideTorch } from './bench-torch';
 import { gpt2Config as gpt2Defaults } from '../src/engine/arch/gpt2';
 
 const argv = process.argv.slice(2);
@@ -129,3 +132,9 @@ const text = [
 ].join('\n');
 console.log(text);
 writeSection('docs/benchmarks.md', 'Engine', text);
+
+if (!quick && !argv.includes('--no-torch')) {
+  const beside = await benchBesideTorch({ backends: backends.filter((b) => b !== 'webgpu' || rows.some((r) => r.startsWith('| webgpu'))), reps: 5, models: ['gpt2-small', 'pythia-70m'] });
+  console.log(beside);
+  writeSection('docs/benchmarks.md', 'Beside PyTorch', beside);
+}
