@@ -33,8 +33,9 @@ async function openFiles(page: Page, cfg: Buffer, st: Buffer): Promise<void> {
 /** Loads the good files through the file input and checks predictions for an id prompt. */
 async function openGoodFilesAndPredict(page: Page): Promise<void> {
   await openFiles(page, config, weights);
-  // Local files are named "local model" (the bundled copy of the same weights is "gpt2-tiny").
-  await expect(page.getByTestId('model-info')).toContainText('local model (gpt2): 2 layers, 64 wide');
+  // Local files without a folder or a config `_name_or_path` are named by their files (the bundled copy of the same
+  // weights is "gpt2-tiny").
+  await expect(page.getByTestId('model-info')).toContainText('config.json + model.safetensors (gpt2): 2 layers, 64 wide');
   await waitReady(page);
   await page.getByTestId('prompt-input').fill('3 77 400 12');
   await expect(page.getByTestId('token-chips')).toContainText('#400');

@@ -20,6 +20,7 @@ import { SessionsPanel } from './SessionsPanel';
 import { SelectionPanel } from './SelectionPanel';
 import { SteeringPanel } from './SteeringPanel';
 import { ResizableGrid } from './ResizableGrid';
+import { ModelCardPanel } from './ModelCardPanel';
 
 /**
  * Ctrl/⌘+Enter: run; outside text fields Ctrl/⌘+Z: undo the last action on edits or the selection, Ctrl/⌘+Shift+Z
@@ -98,6 +99,7 @@ export function App() {
         <section className="col-left">
           <PromptPanel />
           <PredictionsPanel />
+          <ModelCardPanel />
         </section>
         <section className="col-right">
           <nav className="tabs">

@@ -2,7 +2,7 @@ import { useRef, useState } from 'react';
 import { useStore, type State } from '../store/store';
 import { HubPanel } from './HubPanel';
 import { getEngine, loadModel } from './controller';
-import { openLocalFiles } from './session-bind';
+import { openFileList, useDropToOpen } from './local-open';
 import { BUNDLED_MODELS } from './models';
 import type { ModelInfo } from '../worker/api';
 
@@ -21,18 +21,11 @@ export function Header() {
   const fileRef = useRef<HTMLInputElement>(null);
   const [url, setUrl] = useState('');
 
+  // Files (or a folder's files) chosen: named from the folder, else the config, else the files (local-open.ts).
   const onFiles = (list: FileList | null) => {
-    if (!list) return;
-    const files = [...list];
-    const by = (n: string) => files.find((f) => f.name === n || f.webkitRelativePath.endsWith('/' + n));
-    const config = by('config.json');
-    const safetensors = files.find((f) => f.name.endsWith('.safetensors'));
-    if (!config || !safetensors) {
-      useStore.getState().set({ error: 'Choose config.json and model.safetensors (and tokenizer.json if the model has one).' });
-      return;
-    }
-    void openLocalFiles({ config, safetensors, tokenizer: by('tokenizer.json') ?? null });
+    if (list) void openFileList([...list]);
   };
+  useDropToOpen();
 
   return (
     <header className="header">
@@ -54,7 +47,11 @@ export function Header() {
       </label>
       <label className="file-button">
         Open files…
-        <input ref={fileRef} type="file" multiple accept=".json,.safetensors" data-testid="file-input" onChange={(e) => onFiles(e.target.files)} />
+        <input ref={fileRef} type="file" multiple accept=".json,.safetensors,.md" data-testid="file-input" onChange={(e) => onFiles(e.target.files)} />
+      </label>
+      <label className="file-button" title="a folder with config.json, model.safetensors, tokenizer.json (and MODEL.md); or drop one on the page">
+        Open folder…
+        <input type="file" data-testid="folder-input" ref={(el) => el?.setAttribute('webkitdirectory', '')} onChange={(e) => onFiles(e.target.files)} />
       </label>
       <form
         className="url-form"

@@ -12,6 +12,7 @@ import { isHubName, normalizeEndpoint, parseHubRef } from '../engine/hub';
 import { ENDPOINT_PARAM, hubModelRef, initialEndpoint } from './hub-actions';
 import { hubEndpointVerdict, modelUrlVerdict } from './link-policy';
 import { DEFAULT_MODEL } from './models';
+import { localModelName } from './model-card';
 import { buildCircuit, CIRCUIT_INPUTS } from './circuit-actions';
 
 /** The store keys a session is made of: a change to any of them rewrites the link. */
@@ -202,8 +203,10 @@ export async function restoreSession(session: Session, notices: string[] = []): 
 }
 
 /** Local files from the picker: fingerprinted, checked against a waiting session, then loaded. */
-export async function openLocalFiles(files: { config: File; safetensors: File; tokenizer?: File | null }): Promise<void> {
-  const name = files.safetensors.name === 'model.safetensors' ? 'local model' : files.safetensors.name;
+/** `from`: every file chosen or dropped and the folder they came from, to name the model (localModelName). */
+export async function openLocalFiles(files: { config: File; safetensors: File; tokenizer?: File | null }, from: { files?: File[]; folder?: string } = {}): Promise<void> {
+  const chosen = from.files ?? [files.config, files.safetensors, ...(files.tokenizer ? [files.tokenizer] : [])];
+  const name = localModelName(chosen, await files.config.text().catch(() => null), from.folder);
   let fingerprint;
   try {
     fingerprint = await fingerprintModelFiles({ ...files, name });
