@@ -147,6 +147,7 @@ const api: EngineApi = {
     const ctrl = (loadCtrl = new AbortController());
     let config: string;
     let tokenizer: string | object | null;
+    let preprocessor: string | null = null;
     let st;
     let name: string;
     let corpusText: string | null = null;
@@ -156,6 +157,8 @@ const api: EngineApi = {
       name = source.name ?? (base.split('/').filter(Boolean).pop() || 'model');
       config = (await fetchText(base + 'config.json', false, ctrl.signal))!;
       tokenizer = await fetchText(base + 'tokenizer.json', true, ctrl.signal);
+      // Vision models: the image processor's settings (resize, rescale, normalise), as the CLI reads them.
+      if (/"model_type"\s*:\s*"vit"/.test(config)) preprocessor = await fetchText(base + 'preprocessor_config.json', true, ctrl.signal);
       st = await fetchWeights(base, onProgress, ctrl.signal);
       corpusText = await fetchText(base + 'corpus.txt', true, ctrl.signal).catch(() => null);
     } else if (source.kind === 'hub') {
@@ -184,7 +187,7 @@ const api: EngineApi = {
     }
     if (ctrl.signal.aborted) fail('loading was cancelled');
     const next = await loadModel(
-      { name, config, safetensors: st, tokenizer },
+      { name, config, safetensors: st, tokenizer, preprocessor },
       { signal: ctrl.signal, onProgress: (p) => onProgress?.({ ...p, phase: 'weights' }) },
     );
     // Only now is the old model replaced: a failed load leaves the working model in place.
