@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { totalmem } from 'node:os';
 import { setRequestContext } from '../engine/memory-check';
-import { referenceMeans } from '../analysis/means';
+import { policyJson, referenceMeans, referenceWindows, type Reference } from '../analysis/means';
 import { flag, requireFlag, type Args } from './args';
 import { openHubModel } from './hub-open';
 import { prepareNodeWebGpu } from './node-webgpu';
@@ -167,23 +167,37 @@ export function progressReporter(args: Args, label: string): ((done: number, tot
 }
 
 /**
- * The means behind `mean` edits, by the one policy of src/analysis/means.ts: the text of `--reference FILE`, else the
- * model folder's corpus.txt (the same file the workbench uses); refused, naming both, when neither exists.
- * Returns the means and which text they came from (recorded in the output).
+ * The reference text of a command, by the one policy of src/analysis/means.ts: the text of `--reference FILE`, else
+ * the model folder's corpus.txt (the same file the workbench uses), cut into windows; refused, naming both, when
+ * neither exists. `what` says what needs it, for the message.
  */
-export async function editMeans(args: Args, model: Model, edits: Edit[]): Promise<{ means?: Record<string, Float32Array>; source?: string }> {
-  const hooks = [...new Set(edits.filter((e) => e.op === 'mean').map((e) => e.hook))];
-  if (hooks.length === 0) return {};
-  if (model.config.vision) fail(`mean edits take their means from a reference text; model "${model.name}" reads images (use zero, clamp, scale or add)`);
+export function readReference(args: Args, model: Model, what: string): Reference {
   const ref = flag(args, 'reference');
   const corpus = join(resolveModelDir(requireFlag(args, 'model')), 'corpus.txt');
   const file = ref ?? (existsSync(corpus) ? corpus : null);
-  if (!file) fail(`mean edits need a reference text: give --reference FILE (the model has no corpus.txt at ${corpus})`);
+  if (!file) fail(`${what} need${what.endsWith('s') ? '' : 's'} a reference text: give --reference FILE (the model has no corpus.txt at ${corpus})`);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
     fail(`--reference: cannot read ${file}`);
   }
-  return { means: await referenceMeans(model, hooks, text), source: file };
+  return referenceWindows(model, text, file);
+}
+
+/** The record of a command's means in its output: which text (`means_reference`) and how it was cut (`means_policy`). */
+export function meansRecord(ref: Reference): { means_reference: string; means_policy: ReturnType<typeof policyJson> } {
+  return { means_reference: ref.policy.source, means_policy: policyJson(ref.policy) };
+}
+
+/**
+ * The means behind `mean` edits over the command's reference text (`readReference`). Returns the means and the
+ * reference they came from (recorded in the output with `meansRecord`).
+ */
+export async function editMeans(args: Args, model: Model, edits: Edit[]): Promise<{ means?: Record<string, Float32Array>; reference?: Reference }> {
+  const hooks = [...new Set(edits.filter((e) => e.op === 'mean').map((e) => e.hook))];
+  if (hooks.length === 0) return {};
+  if (model.config.vision) fail(`mean edits take their means from a reference text; model "${model.name}" reads images (use zero, clamp, scale or add)`);
+  const reference = readReference(args, model, 'mean edits');
+  return { means: await referenceMeans(model, hooks, reference), reference };
 }

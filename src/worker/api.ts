@@ -14,6 +14,8 @@ import type { DeviceLimits } from '../engine/memory-fit';
 import type { HubCachedModel } from './hub-fetch';
 import type { ResidPoint } from '../analysis/steering';
 import type { SteeringSweep, SteeringSweepRequest } from '../analysis/steering-sweep';
+import type { LayerEdgesRequest } from '../analysis/layer-edges';
+import type { PathEdge } from '../analysis/path';
 
 export type ModelSource =
   | { kind: 'url'; baseUrl: string; name?: string }
@@ -28,11 +30,15 @@ export interface ModelFileSet {
   tokenizer?: File | Blob | null;
 }
 
-/** The reference text behind neuron cards and mean ablation. */
+/** The reference text behind neuron cards and mean ablation, cut by the one policy of src/analysis/means.ts. */
 export interface CorpusInfo {
+  /** Where it came from: `corpus.txt`, a file name, `pasted text`. */
   name: string;
   windows: number;
   tokens: number;
+  /** Tokens per window (min(64, n_ctx)) and the policy in words. */
+  windowTokens: number;
+  rule: string;
 }
 
 export interface ModelInfo {
@@ -196,6 +202,8 @@ export interface EngineApi {
   setReference(text: string, name: string): Promise<CorpusInfo>;
   /** The reference corpus in use, or null when the model has none (mean ablation is then unavailable). */
   corpusInfo(): Promise<CorpusInfo | null>;
+  /** Gradient × activation edges between the given neurons of consecutive layers (src/analysis/layer-edges.ts). */
+  layerEdges(key: string | null, req: Omit<LayerEdgesRequest, 'means'>, onProgress?: ProgressFn): Promise<PathEdge[]>;
   /** mean(residual | positive prompts) − mean(residual | negative prompts) at blocks.L.hook_resid_pre|post. */
   steeringVector(key: string | null, req: SteeringVectorUiRequest, onProgress?: ProgressFn): Promise<SteeringVectorUi>;
   /** Next-token probability of the target and the greedy continuation per steering strength (means for mean edits from the corpus). */

@@ -17,11 +17,12 @@ import { attributionGraph } from '../analysis/attribution-graph';
 import { editsForWindow, generate } from '../analysis/generate';
 import { neuronCard } from '../analysis/neuron-card';
 import { findPath } from '../analysis/path';
-import { contrastiveVector, hookMeans, neuronDirection } from '../analysis/vectors';
+import { contrastiveVector, neuronDirection } from '../analysis/vectors';
 import { steeringHook } from '../analysis/steering';
 import { steeringSweep } from '../analysis/steering-sweep';
+import { layerEdges } from '../analysis/layer-edges';
 import { softmax } from '../analysis/probability';
-import type { CorpusInfo, EngineApi, LoadProgress, ModelSource, Prediction, PredictRequest } from './api';
+import type { EngineApi, LoadProgress, ModelSource, Prediction, PredictRequest } from './api';
 import { Supersede } from './cancel';
 import { PRIORITIES, Scheduler } from './scheduler';
 import { fetchText, fetchWeights } from './fetch-model';
@@ -29,37 +30,20 @@ import { deleteHubCache, fetchHubModel, listHubCache } from './hub-fetch';
 import { formatHubRef } from '../engine/hub';
 import { checkMemory, deviceLimits, setRequestContext } from '../engine/memory-check';
 import { resultBuffers } from './transfer';
+import { corpusInfoOf, corpusReference, meansOver, userReference } from './reference';
+import type { Reference } from '../analysis/means';
 
 let backend: BackendName | null = null;
 let model: Model | null = null;
 let loadCtrl: AbortController | null = null;
-/** The model's reference corpus (corpus.txt next to the weights) as windows of token ids; may be empty. */
-let corpus: number[][] = [];
-/** Where the corpus came from: the model's corpus.txt, or a reference text the user gave. */
-let corpusName = 'corpus.txt';
+/** The reference text (the model's corpus.txt, or one the user gave), cut by the one policy of analysis/means.ts; may be null. */
+let reference: Reference | null = null;
 
-function corpusInfo(): CorpusInfo | null {
-  return corpus.length ? { name: corpusName, windows: corpus.length, tokens: corpus.reduce((s, w) => s + w.length, 0) } : null;
-}
-
-function corpusWindows(m: Model, text: string | null): number[][] {
-  if (!text || !m.tokenizer) return [];
-  const T = Math.min(64, m.config.nCtx);
-  const out: number[][] = [];
-  for (const line of text.split('\n')) {
-    const ids = m.tokenizer.encode(line);
-    for (let i = 0; i + T <= ids.length && out.length < 64; i += T) out.push(ids.slice(i, i + T));
-    if (out.length >= 64) break;
-  }
-  return out;
-}
-
-/** Mean activations for the hooks of `mean` edits, over the reference corpus (cached per model). */
+/** Mean activations for the hooks of `mean` edits, over the reference text (cached per model). */
 async function meansFor(m: Model, edits: { hook: string; op: string }[] | undefined) {
   const hooks = [...new Set((edits ?? []).filter((e) => e.op === 'mean').map((e) => e.hook))];
   if (hooks.length === 0) return undefined;
-  if (corpus.length === 0) fail('mean ablation needs a reference corpus (corpus.txt), which this model does not have; use zero instead');
-  return hookMeans(m, hooks, corpus);
+  return meansOver(m, hooks, reference);
 }
 
 function names(m: Model, ids: number[]): string[] {
@@ -193,8 +177,7 @@ const api: EngineApi = {
     // Only now is the old model replaced: a failed load leaves the working model in place.
     model?.dispose();
     model = next;
-    corpus = corpusWindows(next, corpusText);
-    corpusName = 'corpus.txt';
+    reference = corpusReference(next, corpusText);
     return { name, config: next.config, paramCount: next.paramCount, settings: architecture(next.config.modelType).describe(next.config), hasTokenizer: next.tokenizer !== null, backend: backend!, warnings };
   },
 
@@ -259,21 +242,12 @@ const api: EngineApi = {
   },
 
   async setReference(text, name) {
-    const m = requireModel();
-    if (!m.tokenizer) fail('this model has no tokenizer: a reference text cannot be read');
-    // The whole text as one token stream cut into windows (lines may be shorter than a window).
-    const T = Math.min(64, m.config.nCtx);
-    const ids = m.tokenizer.encode(text.replace(/\r\n?/g, '\n').slice(0, 400_000));
-    const windows: number[][] = [];
-    for (let i = 0; i + T <= ids.length && windows.length < 256; i += T) windows.push(ids.slice(i, i + T));
-    if (windows.length === 0) fail(`"${name}" is shorter than one window of ${Math.min(64, m.config.nCtx)} tokens`);
-    corpus = windows;
-    corpusName = name;
-    return corpusInfo()!;
+    reference = userReference(requireModel(), text, name);
+    return corpusInfoOf(reference)!;
   },
 
   async corpusInfo() {
-    return corpusInfo();
+    return corpusInfoOf(reference);
   },
 
   async cancel(key) {
@@ -343,7 +317,7 @@ const api: EngineApi = {
   async neuronCard(key, req, onProgress) {
     const t = streams.take(key);
     const m = requireModel();
-    const c = await scheduler.run(PRIORITIES.analysis, (pause) => neuronCard(m, { ...req, corpus, corpusName }, { signal: t.signal, onProgress, pause }));
+    const c = await scheduler.run(PRIORITIES.analysis, (pause) => neuronCard(m, { ...req, corpus: reference?.windows ?? [], corpusName: reference?.policy.source }, { signal: t.signal, onProgress, pause }));
     t.check();
     return {
       ...c,
@@ -352,6 +326,14 @@ const api: EngineApi = {
       promotedTokens: names(m, c.promoted.map((x) => x.id)),
       suppressedTokens: names(m, c.suppressed.map((x) => x.id)),
     };
+  },
+
+  async layerEdges(key, req, onProgress) {
+    const t = streams.take(key);
+    const m = requireModel();
+    const r = await scheduler.run(PRIORITIES.analysis, async (pause) => layerEdges(m, { ...req, means: await meansFor(m, req.edits) }, { signal: t.signal, onProgress, pause }));
+    t.check();
+    return r;
   },
 
   async steeringVector(key, req, onProgress) {
@@ -389,9 +371,7 @@ const api: EngineApi = {
   },
 
   async means(hooks) {
-    const m = requireModel();
-    if (corpus.length === 0) fail('this model has no reference corpus (corpus.txt) for mean activations');
-    return hookMeans(m, hooks, corpus);
+    return meansOver(requireModel(), hooks, reference);
   },
 };
 

@@ -176,9 +176,11 @@ describe('attribution on the gpt2-tiny fixture', () => {
 
   it('mean activations over a reference text', async () => {
     const text = '3,77,400,12,9,9,1\n\n5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22\n';
-    const windows = referenceWindows(model, text, 8);
+    const ref = referenceWindows(model, text, 'test text', 8);
+    const windows = ref.windows;
+    expect(ref.policy).toMatchObject({ source: 'test text', windows: 4, tokens: 25, windowTokens: 8 });
     expect(windows).toEqual([[3, 77, 400, 12, 9, 9, 1], [5, 6, 7, 8, 9, 10, 11, 12], [13, 14, 15, 16, 17, 18, 19, 20], [21, 22]]);
-    const means = await referenceMeans(model, ['blocks.1.mlp.hook_post', 'blocks.0.attn.hook_z'], windows);
+    const means = await referenceMeans(model, ['blocks.1.mlp.hook_post', 'blocks.0.attn.hook_z'], ref);
     const sums = new Float64Array(256);
     for (const w of windows) {
       const r = await runModel(model, { inputIds: [w], capture: ['blocks.1.mlp.hook_post'], logits: 'none' });

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../src/analysis/generate';
-import { encodeVectorFile, hookMeans, splitWindows } from '../../src/analysis/vectors';
+import { encodeVectorFile, hookMeans } from '../../src/analysis/vectors';
+import { policyJson, referenceWindows } from '../../src/analysis/means';
 import { charTokenizerJson } from '../../src/engine/char-tokenizer';
 import { toHfConfig } from '../../src/engine/config';
 import type { Model } from '../../src/engine/model';
@@ -90,7 +91,7 @@ describe('pathlight generate', () => {
     expect(d.stderr).toMatch(/holds 2 vectors \(a, b\); name one as FILE#NAME/);
   });
 
-  it('mean edits use the means over a --reference text (default: the prompt)', async () => {
+  it('mean edits use the means over a --reference text, cut by the one policy (src/analysis/means.ts) and recorded; without one they ask for it', async () => {
     const ref = join(dir, 'ref.txt');
     writeFileSync(ref, lines('xa', 4, 7));
     const r = cli(['generate', '--model', modelDir, '--text', 'abc de', '--backend', 'cpu', '--max-tokens', '6', '--edit', 'blocks.0.mlp.hook_post:*:mean', '--reference', ref]);
@@ -98,7 +99,13 @@ describe('pathlight generate', () => {
     expect(r.json.means_reference).toBe(ref);
     const m = await loadModelDir(modelDir);
     try {
-      const means = await hookMeans(m, ['blocks.0.mlp.hook_post'], splitWindows(m.tokenizer!.encode(readFileSync(ref, 'utf8')), m.config.nCtx));
+      const reference = referenceWindows(m, readFileSync(ref, 'utf8'), ref);
+      expect(r.json.means_policy).toEqual(policyJson(reference.policy));
+      // Four lines of 40+ characters, each cut into windows of min(64, n_ctx) tokens.
+      const W = Math.min(64, m.config.nCtx);
+      const windows = readFileSync(ref, 'utf8').trim().split('\n').reduce((k, l) => k + Math.ceil(m.tokenizer!.encode(l).length / W), 0);
+      expect(r.json.means_policy).toMatchObject({ source: ref, windows, window_tokens: W });
+      const means = await hookMeans(m, ['blocks.0.mlp.hook_post'], reference.windows);
       const g = await generate(m, { inputIds: m.tokenizer!.encode('abc de'), edits: [{ hook: 'blocks.0.mlp.hook_post', index: null, op: 'mean', positions: null }], means, maxTokens: 6 });
       expect(r.json.edited.ids).toEqual(g.edited);
       expect(r.json.edited.text).toBe(m.tokenizer!.decode(g.edited));
@@ -106,7 +113,8 @@ describe('pathlight generate', () => {
       m.dispose();
     }
     const p = cli(['generate', '--model', modelDir, '--text', 'abc de', '--backend', 'cpu', '--max-tokens', '2', '--edit', 'blocks.0.mlp.hook_post:3:mean']);
-    expect(p.json.means_reference).toBe('prompt');
+    expect(p.code).toBe(1);
+    expect(p.stderr).toMatch(/mean edits need a reference text: give --reference FILE \(the model has no corpus\.txt at .*tiny\/corpus\.txt\)/);
   });
 
   it('refuses bad options with one line', () => {

@@ -3,6 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { attribute, METHODS, type Method } from '../../analysis/attribution';
 import { IG_GAP_WARN } from '../../analysis/ig';
+import type { Reference } from '../../analysis/means';
+import { meansRecord, readReference } from '../common';
 import { referenceMeans } from '../../analysis/means';
 import type { PositionSpec } from '../../analysis/scores';
 import { TARGET_KINDS } from '../../analysis/targets';
@@ -75,13 +77,13 @@ export async function attributeCommand(args: Args): Promise<unknown> {
     if (ablation !== 'zero' && ablation !== 'mean') fail(`--ablation: "${ablation}" is not zero or mean`);
     if (flag(args, 'reference') !== undefined && ablation !== 'mean') fail('--reference is only used with --ablation mean');
     let means;
+    let reference: Reference | undefined;
     if (method === 'ablate' && ablation === 'mean') {
       if (model.config.vision) fail(`--ablation mean takes its means from a reference text; model "${model.name}" reads images`);
-      const file = flag(args, 'reference') ?? join(resolveModelDir(requireFlag(args, 'model')), 'corpus.txt');
-      if (!existsSync(file)) fail(`--ablation mean needs a reference text: ${file} does not exist (give --reference FILE)`);
+      reference = readReference(args, model, '--ablation mean');
       const L = model.config.nLayer;
       const hooks = Array.from({ length: L }, (_, l) => [`blocks.${l}.mlp.hook_post`, `blocks.${l}.attn.hook_z`]).flat();
-      means = await referenceMeans(model, hooks, readFileSync(file, 'utf8'));
+      means = await referenceMeans(model, hooks, reference);
     }
     // --steps auto: IG from 20 steps, doubled until every hook's completeness gap is at most 5%.
     const auto = flag(args, 'steps') === 'auto';
@@ -103,7 +105,7 @@ export async function attributeCommand(args: Args): Promise<unknown> {
       target: targetJson(model, r.target, r.targetValue),
       method: r.method,
       ...(method === 'ig' ? { steps: r.steps, completeness: r.completeness, warnings: r.warnings } : {}),
-      ...(method === 'ablate' ? { ablation } : {}),
+      ...(method === 'ablate' ? { ablation, ...(reference ? meansRecord(reference) : {}) } : {}),
       scores: Object.fromEntries(Object.entries(r.scores).map(([h, t]) => [h, jsonTensor(t)])),
     };
   });

@@ -2,13 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { compareNextToken } from '../../analysis/distribution';
 import { generate, type Means, type Sampling } from '../../analysis/generate';
 import { steeringEdit, type ResidPoint } from '../../analysis/steering';
-import { decodeVectorFile, hookMeans, neuronDirection, splitWindows } from '../../analysis/vectors';
+import { decodeVectorFile, neuronDirection } from '../../analysis/vectors';
+import { referenceMeans, type Reference } from '../../analysis/means';
 import { fail } from '../../engine/errors';
 import type { Model } from '../../engine/model';
 import { parseNodeId } from '../../engine/nodeid';
 import type { Edit } from '../../engine/types';
 import { allowFlags, flag, flags, numberFlag, type Args } from '../args';
-import { openModel, parseEdit, promptIds, setupBackend, progressReporter } from '../common';
+import { meansRecord, openModel, parseEdit, promptIds, readReference, setupBackend, progressReporter } from '../common';
 
 export const GENERATE_USAGE =
   'generate --model M (--text "..." | --ids 1,2,3) [--max-tokens N] [--temperature X --top-k K --seed S] ' +
@@ -81,25 +82,13 @@ export async function generateCommand(args: Args): Promise<unknown> {
     for (const s of flags(args, 'steer')) steers.push(await parseSteer(s, model));
     const all = [...edits, ...steers.map((s) => s.edit)];
     let means: Means | undefined;
-    let meansReference: string | undefined;
+    let reference: Reference | undefined;
     const meanHooks = [...new Set(all.filter((e) => e.op === 'mean').map((e) => e.hook))];
-    const refPath = flag(args, 'reference');
-    if (refPath !== undefined && meanHooks.length === 0) fail('--reference is only used by mean edits (--edit HOOK:INDEX:mean)');
+    if (flag(args, 'reference') !== undefined && meanHooks.length === 0) fail('--reference is only used by mean edits (--edit HOOK:INDEX:mean)');
     if (meanHooks.length > 0) {
-      let refIds = ids;
-      meansReference = 'prompt';
-      if (refPath !== undefined) {
-        if (!model.tokenizer) fail(`--reference: model "${model.name}" has no tokenizer to encode the reference text`);
-        let text: string;
-        try {
-          text = await readFile(refPath, 'utf8');
-        } catch {
-          fail(`--reference: cannot read ${refPath}`);
-        }
-        refIds = model.tokenizer.encode(text);
-        meansReference = refPath;
-      }
-      means = await hookMeans(model, meanHooks, splitWindows(refIds, model.config.nCtx));
+      // The one policy (src/analysis/means.ts): --reference FILE, else the model folder's corpus.txt.
+      reference = readReference(args, model, 'mean edits');
+      means = await referenceMeans(model, meanHooks, reference);
     }
     const g = await generate(model, { inputIds: ids, edits: all, means, maxTokens, sampling }, { onProgress: progressReporter(args, 'generate') });
     const d = await compareNextToken(model, { inputIds: ids, edits: all, means, top: 10 });
@@ -118,7 +107,7 @@ export async function generateCommand(args: Args): Promise<unknown> {
       decoding: g.decoding,
       edits: all.map((e) => ({ ...e, vector: e.vector ? `[${e.vector.length} values]` : undefined })),
       steering: steers.map((s) => ({ hook: s.edit.hook, source: s.source, alpha: s.edit.value, positions: s.edit.positions })),
-      means_reference: meansReference,
+      ...(reference ? meansRecord(reference) : {}),
       clean: side(g.clean),
       edited: side(g.edited),
       first_divergence: g.firstDivergence,

@@ -2,7 +2,7 @@ import { fail } from '../../engine/errors';
 import { batchInput } from '../../engine/inputs';
 import { runModel } from '../../engine/run';
 import { allowFlags, flag, flags, type Args } from '../args';
-import { editMeans, openModel, outputName, parseEdit, parseToken, promptInput, setupBackend, tensorJson } from '../common';
+import { editMeans, meansRecord, openModel, outputName, parseEdit, parseToken, promptInput, setupBackend, tensorJson } from '../common';
 
 /**
  * `pathlight run`: one forward (and backward, with --grad) pass; prints logits, captures and gradients. A vision
@@ -28,7 +28,7 @@ export async function runCommand(args: Args): Promise<unknown> {
       }
       if (capture.length === 0) fail('--grad needs at least one --capture HOOK to take gradients with respect to');
     }
-    const { means, source } = await editMeans(args, model, edits);
+    const { means, reference } = await editMeans(args, model, edits);
     const res = await runModel(model, { ...batchInput(input, 1), edits, capture, target, means });
     const activations: Record<string, unknown> = {};
     const grads: Record<string, unknown> = {};
@@ -46,7 +46,7 @@ export async function runCommand(args: Args): Promise<unknown> {
       activations,
       grads,
       ...(target ? { target: { ...target, value: res.targetValues![0], ...(model.config.vision ? { label: outputName(model, target.token) } : {}) } } : {}),
-      ...(source ? { means_reference: source } : {}),
+      ...(reference ? meansRecord(reference) : {}),
     };
   } finally {
     model.dispose();
