@@ -6,6 +6,7 @@ import { graphFromAttribution, graphFromPath, markEdited, MAX_NEURONS_PER_LAYER,
 import { PathGraphView } from '../views/PathGraphView';
 import { PathSummary } from './PathSummary';
 import { clickNode } from './selection-actions';
+import { EDGE_NEURONS_PER_LAYER, noEdgesReason } from './edge-actions';
 import { FaithfulnessMeter } from './FaithfulnessMeter';
 import { cancelAnalysis, currentTarget, runAnalysis } from './controller';
 
@@ -28,9 +29,9 @@ export function AnalysisPanel() {
   const [perLayer, setPerLayer] = useState(MAX_NEURONS_PER_LAYER);
   const graph = useMemo(() => {
     if (!s.model) return null;
-    const g = s.path ? graphFromPath(s.path, s.heads, s.model.config.nLayer, perLayer) : s.attribution ? graphFromAttribution(s.attribution, s.model.config.nLayer, perLayer) : null;
+    const g = s.path ? graphFromPath(s.path, s.heads, s.model.config.nLayer, perLayer) : s.attribution ? graphFromAttribution(s.attribution, s.model.config.nLayer, perLayer, s.attributionEdges?.for === s.attribution ? s.attributionEdges.edges : []) : null;
     return g && markEdited(g, s.edits.filter((e) => e.enabled));
-  }, [s.path, s.attribution, s.heads, s.model, perLayer, s.edits]);
+  }, [s.path, s.attribution, s.attributionEdges, s.heads, s.model, perLayer, s.edits]);
   return (
     <div className="panel">
       <h2>Find the path</h2>
@@ -114,7 +115,16 @@ export function AnalysisPanel() {
           <p className="muted legend">
             Circles: MLP neurons at the target position (blue promotes the target, red suppresses; size by |attribution|); squares: attention heads (grad × act; hover for the head); dashed violet ring: an active edit.
             {s.path && ' Dark outline: the path; faint: runners-up. Scroll to zoom, drag to pan. Click a node to inspect and edit it.'}
+            {s.path && ' Lines: grad × act of each path neuron with respect to the one before.'}
           </p>
+          {s.attribution && (
+            <p className="muted legend" data-testid="edges-note">
+              {noEdgesReason(s.attribution.method) ??
+                (s.attributionEdges?.for === s.attribution
+                  ? `Lines: grad × act of each of the top ${EDGE_NEURONS_PER_LAYER} neurons of a layer with respect to the top ${EDGE_NEURONS_PER_LAYER} of the layer before, at the target position (the path's edge weight; blue positive, red negative); heads have none here.`
+                  : 'computing the edges…')}
+            </p>
+          )}
           {s.path && <PathSummary path={s.path} />}
           {s.attribution && <FaithfulnessMeter graph={graph} />}
           {isPatching(s.method) && s.attribution && 'patch' in s.attribution && (

@@ -15,6 +15,7 @@ import { hubRefOf, refreshHubCache, syncEndpointParam } from './hub-actions';
 import { BUNDLED_MODELS, modelBaseUrl, wasmBaseUrl } from './models';
 import { superviseWorker } from './supervisor';
 import { generationRequests } from './generation-actions';
+import { loadAttributionEdges } from './edge-actions';
 
 /** The prompt a hub model opens with when there is none yet. */
 const HUB_SAMPLE_PROMPT = 'The cat sat on the';
@@ -281,6 +282,8 @@ export async function runAnalysis(): Promise<void> {
       const attribution = await eng.attribute('analysis', { ids, target, method: s.method, steps: s.steps, positions: s.positions, layer: s.layer ?? undefined }, progress);
       if (stale()) return;
       useStore.getState().set({ attribution, path: null, heads: attribution, running: false, progress: null });
+      // The edges between the top neurons of consecutive layers follow (the nodes are shown first).
+      void loadAttributionEdges(attribution, ids);
     }
   } catch (e) {
     if (isSuperseded(e)) return;

@@ -4,7 +4,7 @@ import type { BackendName } from '../engine/backend-names';
 import type { Edit, LogitTargetKind } from '../engine/types';
 import type { PositionSpec } from '../analysis/scores';
 import type { AttributionResult } from '../analysis/attribution';
-import type { PathResult } from '../analysis/path';
+import type { PathEdge, PathResult } from '../analysis/path';
 import type { AttributionGraph } from '../analysis/attribution-graph-types';
 import type { NodeId } from '../engine/nodeid';
 import type { ViewTab } from '../session/schema';
@@ -37,6 +37,8 @@ export interface AnalysisSlice {
   progress: { done: number; total: number } | null;
   path: PathResult | null;
   attribution: AttributionResult | null;
+  /** Edges between the top neurons of consecutive layers for the attribution on screen (`for`: that result). */
+  attributionEdges: { for: AttributionResult; edges: PathEdge[] } | null;
   /** Head attributions (grad × act on attn.hook_z) drawn beside the neurons. */
   heads: AttributionResult | null;
   analysisError: string | null;
@@ -201,6 +203,7 @@ export const useStore = create<State>()((set) => ({
   progress: null,
   path: null,
   attribution: null,
+  attributionEdges: null,
   heads: null,
   analysisError: null,
   selected: null,

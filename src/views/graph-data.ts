@@ -83,7 +83,19 @@ export function graphFromPath(r: PathResult, heads: AttributionResult | null, nL
   return { layers: nLayer, nodes, edges, maxAbs: Math.max(1e-9, ...nodes.map((n) => Math.abs(n.score))) };
 }
 
-export function graphFromAttribution(r: AttributionResult, nLayer: number, perLayer = MAX_NEURONS_PER_LAYER): GraphData {
+/** Per layer, the `k` neurons with the largest |score| at the attribution's target position (empty for layers not attributed). */
+export function topNeuronsPerLayer(r: AttributionResult, nLayer: number, k: number): number[][] {
+  const p = r.target.position;
+  return Array.from({ length: nLayer }, (_, l) => {
+    const s = r.scores[`blocks.${l}.mlp.hook_post`];
+    if (!s) return [];
+    const N = s.shape[1];
+    return topIndices(s.data.subarray(p * N, (p + 1) * N), k);
+  });
+}
+
+/** `edges`: gradient × activation between top neurons of consecutive layers (drawn where both ends are shown). */
+export function graphFromAttribution(r: AttributionResult, nLayer: number, perLayer = MAX_NEURONS_PER_LAYER, edges: ReadonlyArray<{ from: NodeId; to: NodeId; weight: number }> = []): GraphData {
   const cap = Math.max(1, Math.min(PER_LAYER_LIMIT, perLayer));
   const p = r.target.position;
   const nodes: GraphNode[] = [];
@@ -97,7 +109,9 @@ export function graphFromAttribution(r: AttributionResult, nLayer: number, perLa
     }
   }
   nodes.push(...headNodes(r, nLayer, p));
-  return { layers: nLayer, nodes, edges: [], maxAbs: Math.max(1e-9, ...nodes.map((n) => Math.abs(n.score))) };
+  const shown = new Set(nodes.map((n) => n.id));
+  const drawn: GraphEdge[] = edges.filter((e) => shown.has(e.from) && shown.has(e.to)).map((e) => ({ from: e.from, to: e.to, weight: e.weight, role: 'path' }));
+  return { layers: nLayer, nodes, edges: drawn, maxAbs: Math.max(1e-9, ...nodes.map((n) => Math.abs(n.score))) };
 }
 
 /** Marks the nodes an active edit changes (same hook and unit, every position or the node's). */

@@ -16,6 +16,7 @@ const KEY_ARG: Partial<Record<keyof EngineApi, number>> = {
   dla: 0,
   lens: 0,
   steeringVector: 0,
+  layerEdges: 0,
   steeringSweep: 0,
   topK: 2,
 };

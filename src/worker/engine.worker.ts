@@ -20,6 +20,7 @@ import { findPath } from '../analysis/path';
 import { contrastiveVector, neuronDirection } from '../analysis/vectors';
 import { steeringHook } from '../analysis/steering';
 import { steeringSweep } from '../analysis/steering-sweep';
+import { layerEdges } from '../analysis/layer-edges';
 import { softmax } from '../analysis/probability';
 import type { EngineApi, LoadProgress, ModelSource, Prediction, PredictRequest } from './api';
 import { Supersede } from './cancel';
@@ -325,6 +326,14 @@ const api: EngineApi = {
       promotedTokens: names(m, c.promoted.map((x) => x.id)),
       suppressedTokens: names(m, c.suppressed.map((x) => x.id)),
     };
+  },
+
+  async layerEdges(key, req, onProgress) {
+    const t = streams.take(key);
+    const m = requireModel();
+    const r = await scheduler.run(PRIORITIES.analysis, async (pause) => layerEdges(m, { ...req, means: await meansFor(m, req.edits) }, { signal: t.signal, onProgress, pause }));
+    t.check();
+    return r;
   },
 
   async steeringVector(key, req, onProgress) {
