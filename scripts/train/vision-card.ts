@@ -35,6 +35,13 @@ interface Training {
   settings: VisionRecipe['settings'];
 }
 
+/** The warm restarts of a schedule, in words ('' when there are none). */
+function restartText(s: VisionRecipe['settings']): string {
+  const r = s.restarts ?? [];
+  const end = (i: number) => (i + 1 < r.length ? r[i + 1].at : s.steps);
+  return r.map((c, i) => `${i === 0 ? ` at step ${c.at}` : ''}; then a warm restart: warm-up over ${s.warmup} steps to ${c.peak} and cosine decay to ${+(c.peak * s.minRatio).toPrecision(3)} at step ${end(i)}`).join('');
+}
+
 const summary = (e: Evaluation) => ({ images: e.images, correct: e.correct, accuracy: e.accuracy, loss: e.loss });
 
 /** The held-out examples as grayscale PNGs (white digit on black, as in MNIST) and their index. */
@@ -118,7 +125,7 @@ LayerNorm ε 1e-12, q/k/v with biases, learned position embeddings, classifier o
 ${params.toLocaleString('en-US')} parameters (float32).
 
 Patch ${z.patch} on the native 28×28 (rather than padding to 32 with patch 8) keeps the digits' pixels as they are:
-no resize, no padding, and a 4×4 grid whose tokens each see a quarter of a stroke-width-scale region.
+no resize and no padding; the ${grid}×${grid} grid of ${z.patch}×${z.patch}-pixel patches keeps the sequence short enough to train on a CPU.
 
 ## Data and split
 
@@ -133,10 +140,12 @@ Code: \`src/train/vision-data.ts\`.
 - Command: \`npm run train -- digits-vit\` (recipe in \`scripts/train/vision-recipes.ts\`, loop in \`src/train/vision-trainer.ts\`;
   the forward pass is the engine's \`forwardResidual\` + \`outputLogits\`, \`src/train/vision-forward.ts\`).
 - Optimiser: AdamW (β₁ 0.9, β₂ ${s.beta2}, ε 1e-8, decoupled weight decay ${s.weightDecay} on the weight matrices only — not on norms,
-  biases, [CLS] or positions), peak learning rate ${s.lr}, linear warm-up over ${s.warmup} steps then cosine decay to ${+(s.lr * s.minRatio).toPrecision(3)},
+  biases, [CLS] or positions), peak learning rate ${s.lr}, linear warm-up over ${s.warmup} steps then cosine decay to ${+(s.lr * s.minRatio).toPrecision(3)}${restartText(s)},
   global-norm gradient clipping at ${s.clip}. Cross-entropy loss, no label smoothing, no dropout.
 - ${t.steps} steps of batch ${s.batch} (${t.images.toLocaleString('en-US')} images, ${t.epochs} epochs of the ${t.train_images} training digits, each epoch
-  in a seeded shuffled order), seed ${s.seed}. Initialisation: N(0, 0.02) matrices, [CLS] and positions, zero biases and classifier, unit norm gains.
+  in a seeded shuffled order), seed ${s.seed}. Initialisation: N(0, 0.02) matrices (classifier included), [CLS] and positions, zero biases, unit norm gains.
+- Monitoring: every ${s.evalEvery} steps, accuracy and loss on every third held-out digit (500 images), shown in \`history.json\`
+  and the loss chart; they chose nothing (no early stopping, no checkpoint selection: the model is the last step's).
 - Augmentation: ${a ? `every training image is a fresh random affine copy — rotation up to ±${a.rotate}°, scale ${1 - a.scale}…${1 + a.scale}, shift up to ±${a.shift} px on each axis, bilinear, zero outside` : 'none'}.
 - Machine: the tfjs WASM backend in Node on a shared two-core CPU machine (other jobs running): ${fmtTime(t.wall_time_s)} of
   training, about ${t.images_per_s} images/s.

@@ -27,6 +27,8 @@ export interface VisionSettings {
   checkpointEvery: number;
   /** Random affine copies of the training digits; null = the digits as they are. */
   augment: Augment | null;
+  /** Warm restarts of the learning-rate schedule (a new warm-up + cosine cycle at each step `at`; schedule.ts). */
+  restarts?: ReadonlyArray<{ at: number; peak: number }>;
 }
 
 export interface VisionState {
@@ -111,7 +113,7 @@ export class VisionTrainer {
     let windowStart = performance.now();
     while (this.state.step < s.steps) {
       const step = this.state.step;
-      const lr = learningRate(step, { peak: s.lr, warmup: s.warmup, total: s.steps, minRatio: s.minRatio });
+      const lr = learningRate(step, { peak: s.lr, warmup: s.warmup, total: s.steps, minRatio: s.minRatio, restarts: s.restarts });
       const b = this.sampler.batch(step, s.batch, this.rng);
       const { value, grads } = tf.variableGrads(
         () => tf.tidy(() => classLoss(this.forward(this.params, tf.tensor4d(b.pixels, [s.batch, 1, DIGIT_SIZE, DIGIT_SIZE])), b.labels)),

@@ -69,16 +69,15 @@ const isNorm = (k: string) => /layernorm(_before|_after)?\.weight$/.test(k);
 export const vitDecays = (k: string): boolean => k.endsWith('.weight') && !/layernorm/.test(k);
 
 /**
- * Hugging Face's ViT initialisation, with a normal in place of its truncated normal: matrices, [CLS] and positions
- * N(0, 0.02); biases 0; layer-norm gains 1; the classifier starts at zero (every class equally likely).
- * Deterministic for a seed.
+ * Hugging Face's ViT initialisation, with a normal in place of its truncated normal: matrices (the classifier too),
+ * [CLS] and positions N(0, 0.02); biases 0; layer-norm gains 1. Deterministic for a seed.
  */
 export function initVitParams(shapes: Array<[string, number[]]>, seed: number): Map<string, tf.Tensor> {
   const out = new Map<string, tf.Tensor>();
   let s = seed;
   for (const [k, shape] of shapes) {
     if (isNorm(k)) out.set(k, tf.ones(shape));
-    else if (k.endsWith('.bias') || k === 'classifier.weight') out.set(k, tf.zeros(shape));
+    else if (k.endsWith('.bias')) out.set(k, tf.zeros(shape));
     else out.set(k, tf.randomNormal(shape, 0, 0.02, 'float32', s++));
   }
   return out;

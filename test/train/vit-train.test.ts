@@ -57,8 +57,8 @@ describe('vision training', () => {
       return { val_accuracy: e.accuracy, val_loss: e.loss };
     };
     const before = await evaluate(t.params);
-    // The classifier starts at zero: every class 1/10.
-    expect(before.val_loss).toBeCloseTo(Math.log(10), 5);
+    // The classifier starts near zero: every class about 1/10.
+    expect(Math.abs(before.val_loss - Math.log(10))).toBeLessThan(0.1);
     await t.run({ evaluate });
     const after = t.state.history[t.state.history.length - 1].eval!;
     expect(after.val_loss).toBeLessThan(before.val_loss - 0.2);
