@@ -1,10 +1,10 @@
-import { useEffect, useState } from 'react';
-import type { CorpusInfo } from '../worker/api';
+import { useState } from 'react';
 import { parseNodeId, nodeHook } from '../engine/nodeid';
-import { useStore } from '../store/store';
+import { useStore, type State } from '../store/store';
 import { divergingFill } from '../views/colours';
-import { getEngine, selectNode } from './controller';
+import { getEngine } from './controller';
 import { HeadPattern } from './HeadCard';
+import { useReferenceText } from './reference-actions';
 
 const show = (t: string) => JSON.stringify(t).slice(1, -1);
 
@@ -37,13 +37,7 @@ export function NeuronCardPanel() {
   const [scale, setScale] = useState(-1);
   const [alpha, setAlpha] = useState(4);
   const [allPositions, setAllPositions] = useState(false);
-  const model = useStore((s) => s.model);
-  const [corpus, setCorpus] = useState<CorpusInfo | null>(null);
-  useEffect(() => {
-    void getEngine()
-      .corpusInfo()
-      .then(setCorpus, () => setCorpus(null));
-  }, [model, card]);
+  const corpus = useStore((s) => s.reference);
   if (!selected) return null;
   let node;
   try {
@@ -101,7 +95,7 @@ export function NeuronCardPanel() {
         )}
       </div>
       {node.kind === 'head' && <HeadPattern layer={node.layer} head={node.index} />}
-      {node.kind === 'neuron' && <ReferenceText corpus={corpus} onSet={setCorpus} />}
+      {node.kind === 'neuron' && <ReferenceText corpus={corpus} />}
       {loading && <p className="muted">computing the card…</p>}
       {card && tokens && (
         <>
@@ -162,21 +156,18 @@ async function steer(layer: number, index: number, alpha: number, positions: num
   useStore.getState().addEdit({ hook: `blocks.${layer}.hook_resid_post`, index: null, op: 'add', value: alpha, vector: Array.from(dir), positions }, `steer +${alpha}·dir(L${layer}.N${index}) @resid_post`);
 }
 
-/** A reference text for the cards and mean ablation: pasted or read from a .txt / .jsonl file, processed in the worker. */
-function ReferenceText({ corpus, onSet }: { corpus: CorpusInfo | null; onSet: (c: CorpusInfo) => void }) {
+/**
+ * A reference text for the cards and mean ablation: pasted or read from a .txt / .jsonl file, processed in the worker
+ * by the one policy of src/analysis/means.ts, and kept in this browser for this model (reference-actions.ts).
+ */
+function ReferenceText({ corpus }: { corpus: State['reference'] }) {
   const [text, setText] = useState('');
   const [busy, setBusy] = useState(false);
   const notify = useStore((s) => s.notify);
   const use = async (t: string, name: string) => {
     setBusy(true);
     try {
-      onSet(await getEngine().setReference(t, name));
-      useStore.getState().set({ card: null });
-      const sel = useStore.getState().selected;
-      if (sel) {
-        const n = parseNodeId(sel);
-        await selectNode(sel, n.kind, n.layer, n.index);
-      }
+      await useReferenceText(t, name);
     } catch (e) {
       notify(`The reference text was not used: ${(e as Error).message}`);
     } finally {
@@ -185,7 +176,9 @@ function ReferenceText({ corpus, onSet }: { corpus: CorpusInfo | null; onSet: (c
   };
   return (
     <details className="reference" data-testid="reference-text">
-      <summary>{corpus ? `reference text: ${corpus.name} (${corpus.windows} windows)` : 'no reference text — give one'}</summary>
+      <summary data-testid="reference-summary" title={corpus ? `${corpus.tokens} tokens; ${corpus.rule}` : undefined}>
+        {corpus ? `reference text: ${corpus.name} (${corpus.windows} windows of up to ${corpus.windowTokens} tokens)${corpus.kept ? ', kept in this browser for this model' : ''}` : 'no reference text — give one'}
+      </summary>
       <textarea value={text} onChange={(e) => setText(e.target.value)} placeholder="paste text the model should be read on" rows={3} />
       <div className="controls">
         <button disabled={busy || text.trim() === ''} onClick={() => void use(text, 'pasted text')} data-testid="reference-use">

@@ -15,6 +15,7 @@ import { hubRefOf, refreshHubCache, syncEndpointParam } from './hub-actions';
 import { BUNDLED_MODELS, modelBaseUrl, wasmBaseUrl } from './models';
 import { superviseWorker } from './supervisor';
 import { generationRequests } from './generation-actions';
+import { restoreModelReference } from './reference-actions';
 import { loadAttributionEdges } from './edge-actions';
 
 /** The prompt a hub model opens with when there is none yet. */
@@ -139,6 +140,10 @@ export async function loadModel(ref: ModelRef, files?: { config: File; safetenso
     if (ref.kind === 'hub') void refreshHubCache();
     if (seq !== loadSeq) return; // a newer load replaced this one
     if (ref.kind === 'hub') syncEndpointParam(st.hubEndpoint);
+    // The reference text kept in this browser for this model (else its corpus.txt), before predictions: mean edits read it.
+    const reference = await restoreModelReference(ref, info.config, st.hubEndpoint).catch(() => null);
+    if (seq !== loadSeq) return;
+    useStore.getState().set({ reference });
     for (const w of info.warnings ?? []) useStore.getState().notify(w);
     const sample = ref.kind === 'bundled' ? BUNDLED_MODELS.find((m) => m.name === ref.name)?.samplePrompt : ref.kind === 'hub' ? HUB_SAMPLE_PROMPT : undefined;
     const prev = useStore.getState();

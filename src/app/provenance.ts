@@ -17,11 +17,13 @@ export interface Provenance {
   method: { name: string; steps: number; beam: number };
   target: { token: string; id: number; distractor?: { token: string; id: number } } | null;
   edits: string[];
+  /** The reference text behind mean edits and neuron cards, and how it was cut (src/analysis/means.ts); null: none. */
+  reference: { source: string; windows: number; tokens: number; window_tokens: number; rule: string } | null;
 }
 
 export const APP_VERSION: string = (pkg as { version: string }).version;
 
-export function provenanceOf(s: Pick<State, 'model' | 'modelRef' | 'prompt' | 'tokens' | 'method' | 'steps' | 'beam' | 'target' | 'distractor' | 'clean' | 'edits'>): Provenance {
+export function provenanceOf(s: Pick<State, 'model' | 'modelRef' | 'prompt' | 'tokens' | 'method' | 'steps' | 'beam' | 'target' | 'distractor' | 'clean' | 'edits' | 'reference'>): Provenance {
   const ref = s.modelRef as { kind: string; name?: string; url?: string; fingerprint?: { sha256: string } };
   const top = s.clean?.[0];
   const target = s.target ?? (top ? { id: top.id, token: top.token } : null);
@@ -34,7 +36,8 @@ export function provenanceOf(s: Pick<State, 'model' | 'modelRef' | 'prompt' | 't
     tokens: s.tokens?.tokens ?? [],
     method: { name: s.method, steps: s.steps, beam: s.beam },
     target: target ? { token: target.token, id: target.id, distractor: s.distractor ? { token: s.distractor.token, id: s.distractor.id } : undefined } : null,
-    edits: s.edits.filter((e) => e.enabled).map((e) => e.label ?? `${e.hook}[${e.index ?? '*'}] ${e.op}${e.value !== undefined ? ` ${e.value}` : ''}`),
+    edits: s.edits.filter((e) => e.enabled).map((e) => `${e.label ?? `${e.hook}[${e.index ?? '*'}] ${e.op}${e.value !== undefined ? ` ${e.value}` : ''}`}${e.op === 'mean' && s.reference ? ` (mean over ${s.reference.name})` : ''}`),
+    reference: s.reference ? { source: s.reference.name, windows: s.reference.windows, tokens: s.reference.tokens, window_tokens: s.reference.windowTokens, rule: s.reference.rule } : null,
   };
 }
 
@@ -52,6 +55,7 @@ export function withProvenanceCsv(text: string, p: Provenance): string {
     `# prompt: ${JSON.stringify(p.prompt)} (${p.tokens.length} tokens)`,
     `# method: ${p.method.name}, steps ${p.method.steps}, beam ${p.method.beam}; target ${p.target ? JSON.stringify(p.target.token) : '—'}${p.target?.distractor ? ` vs ${JSON.stringify(p.target.distractor.token)}` : ''}`,
     `# edits: ${p.edits.length ? p.edits.join('; ') : 'none'}`,
+    `# reference text: ${p.reference ? `${p.reference.source}, ${p.reference.windows} windows, ${p.reference.tokens} tokens (${p.reference.rule})` : 'none'}`,
   ];
   return `${lines.join('\n')}\n${text}`;
 }

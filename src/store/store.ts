@@ -9,7 +9,7 @@ import type { AttributionGraph } from '../analysis/attribution-graph-types';
 import type { NodeId } from '../engine/nodeid';
 import type { ViewTab } from '../session/schema';
 import type { StoreEdit } from '../session/state';
-import type { GenerateUiResult, ModelInfo, NeuronCardUi, TokenProb, TokenView } from '../worker/api';
+import type { CorpusInfo, GenerateUiResult, ModelInfo, NeuronCardUi, TokenProb, TokenView } from '../worker/api';
 import type { HubCachedModel } from '../worker/hub-fetch';
 import { DEFAULT_HF_ENDPOINT } from '../engine/hub';
 import type { DeviceLimits } from '../engine/memory-fit';
@@ -116,6 +116,11 @@ export interface ModelSlice {
   hubCache: HubCachedModel[] | null;
   /** What the backend can hold (for the curated list's "fits" column). */
   deviceLimits: DeviceLimits | null;
+  /**
+   * The reference text in use (neuron cards' contexts, mean ablation): the model's corpus.txt or one the user gave;
+   * `kept`: saved in this browser for this model (src/app/reference-cache.ts). Null: none, mean ablation waits.
+   */
+  reference: (CorpusInfo & { kept: boolean }) | null;
   error: string | null;
 }
 
@@ -175,6 +180,7 @@ export const useStore = create<State>()((set) => ({
   hubEndpoint: DEFAULT_HF_ENDPOINT,
   hubCache: null,
   deviceLimits: null,
+  reference: null,
   error: null,
   prompt: '',
   tokens: null,
