@@ -6,6 +6,7 @@ import { product } from './ops';
 import { rotaryCachedTensors } from './rotary';
 import type { HookName, ModelConfig } from './types';
 import { unembedMatrix, type Weights } from './weights';
+import { transposeCachedTensors, transposeWeight } from './weight-transposes';
 
 /**
  * Called at every hook point with the hook's value; returns the value later layers see.
@@ -17,7 +18,7 @@ const identity: HookFn = (_n, x) => x;
 
 /** Tensors the engine keeps alive between calls (masks, rotary tables); memory tests discount them. */
 export function cachedTensorCount(): number {
-  return maskCachedTensors() + rotaryCachedTensors();
+  return maskCachedTensors() + rotaryCachedTensors() + transposeCachedTensors();
 }
 
 /**
@@ -42,7 +43,7 @@ export function unembed(w: Weights, x: tf.Tensor): tf.Tensor {
   const flat = tf.reshape(x, [-1, D]) as tf.Tensor2D;
   const E = unembedMatrix(w);
   // For a few rows the internal transpose is cheaper than copying a large unembedding; otherwise transpose first.
-  const logits = flat.shape[0] < 4 ? tf.matMul(flat, E, false, true) : product(flat, tf.transpose(E));
+  const logits = flat.shape[0] < 4 ? tf.matMul(flat, E, false, true) : product(flat, transposeWeight(E));
   return tf.reshape(logits, [...lead, logits.shape[1]!]);
 }
 

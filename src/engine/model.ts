@@ -5,6 +5,7 @@ import { parseImageProcessor } from './image-preprocess';
 import { loadTokenizer, type TextTokenizer } from './tokenizer';
 import type { ModelConfig } from './types';
 import { disposeWeights, loadWeights, paramCount, type LoadProgress, type Weights } from './weights';
+import { forgetWeights, rememberWeights } from './weight-transposes';
 
 /** A loaded model: config, weights on the active backend, and its tokenizer when one was given. */
 export interface Model {
@@ -37,7 +38,12 @@ export interface LoadOptions {
 export function modelOf(name: string, config: ModelConfig, weights: Weights, tokenizer: TextTokenizer | null = null): Model {
   // A GPT-2 checkpoint with its own lm_head.weight is untied whatever the config says.
   const cfg = config.tiedEmbeddings === !weights.unembed ? config : { ...config, tiedEmbeddings: !weights.unembed };
-  return { name, config: cfg, weights, tokenizer, paramCount: paramCount(weights), dispose: () => disposeWeights(weights) };
+  rememberWeights(weights);
+  const dispose = () => {
+    forgetWeights(weights);
+    disposeWeights(weights);
+  };
+  return { name, config: cfg, weights, tokenizer, paramCount: paramCount(weights), dispose };
 }
 
 export async function loadModel(files: ModelFiles, opts: LoadOptions = {}): Promise<Model> {

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { GradRules, ModelConfig } from './types';
 import type { Linear, Norm } from './weights';
+import { transposeWeight } from './weight-transposes';
 
 export function swapLast(t: tf.Tensor): tf.Tensor {
   const perm = t.shape.map((_, i) => i);
@@ -57,7 +58,8 @@ tf.registerGradient({
       if (transposeA && !transposeB) return { a: () => tf.matMul(b, g, false, true), b: () => tf.matMul(a, g, false, false) };
       return { a: () => tf.matMul(b, g, true, true), b: () => tf.matMul(g, a, true, true) };
     }
-    const T = swapLast;
+    // Transposes of weights are kept between runs (weight-transposes.ts); activations are transposed afresh.
+    const T = transposeWeight;
     if (!transposeA && !transposeB) return { a: () => product(g, T(b)), b: () => product(T(a), g) };
     if (!transposeA && transposeB) return { a: () => product(g, b), b: () => product(T(g), a) };
     if (transposeA && !transposeB) return { a: () => product(b, T(g)), b: () => product(a, g) };
