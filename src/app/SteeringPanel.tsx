@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import type { ResidPoint } from '../analysis/steering';
 import { sweepStrengths } from '../analysis/steering-strengths';
 import { useStore } from '../store/store';
@@ -33,6 +33,12 @@ export function SteeringPanel() {
   const [sweep, setSweep] = useState<SteeringSweepUi | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // A new model: the middle layer, and no vector or sweep from the previous model.
+  useEffect(() => {
+    setLayer(Math.floor((model?.config.nLayer ?? 1) / 2));
+    setVector(null);
+    setSweep(null);
+  }, [model]);
   const nCtx = model?.config.nCtx ?? 1;
   const safeLayer = Math.min(layer, nLayer - 1);
 

@@ -15,6 +15,9 @@ let timer: ReturnType<typeof setTimeout> | null = null;
 let requests = 0;
 /** The continuation whose progress is shown (progress messages of an older one may arrive late). */
 let current = 0;
+/** When the progress on screen was last updated. */
+let shownAt = 0;
+const PROGRESS_MS = 250;
 /** The inputs of the continuation on screen. */
 let shownInputs: string | null = null;
 /** Whether the continuation on screen ran with edits (its edited line means something). */
@@ -53,7 +56,11 @@ export async function refreshGeneration(): Promise<void> {
         sampling: s.temperature > 0 ? { temperature: s.temperature, topK: s.topK, seed: s.seed } : null,
       },
       Comlink.proxy((done: number, total: number) => {
-        if (current === mine && !useStore.getState().generationPaused) useStore.getState().set({ generationProgress: { done, total } });
+        // At most a few updates a second: each one re-renders the panels, which would slow what the user waits on.
+        const now = performance.now();
+        if (current !== mine || useStore.getState().generationPaused || (now - shownAt < PROGRESS_MS && done < total)) return;
+        shownAt = now;
+        useStore.getState().set({ generationProgress: { done, total } });
       }),
     );
     if (current === mine) current = 0;
