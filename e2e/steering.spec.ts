@@ -58,7 +58,7 @@ test('steering: a contrastive vector from two prompt sets becomes an add edit, t
   await page.getByTestId('steer-alpha').fill('6');
   await page.getByTestId('steer-apply').click();
   await expect(page.getByTestId('edits-list').locator('li')).toHaveCount(1);
-  await expect(page.getByTestId('edits-list')).toContainText('steer L2.pre α=6 @all: 3 prompts − 3 prompts');
+  await expect(page.getByTestId('edits-list')).toContainText(/steer L2\.pre α=6 ‖v‖=\d\.\d\d @all: 3 prompts − 3 prompts/);
   const [edit] = await editsOf(page);
   expect(edit).toMatchObject({ hook: 'blocks.2.hook_resid_pre', op: 'add', value: 6, positions: null });
   const expected = await expectedVector(page);

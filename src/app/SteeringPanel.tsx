@@ -65,7 +65,7 @@ export function SteeringPanel() {
     try {
       if (!vector) throw new Error('build a vector first');
       const pos = where();
-      addEdit(steeringAddEdit(vector.layer, vector.point, vector.vector, alpha, pos), steeringLabel(vector.layer, vector.point, alpha, pos, vector.positivePrompts, vector.negativePrompts));
+      addEdit(steeringAddEdit(vector.layer, vector.point, vector.vector, alpha, pos), steeringLabel(vector.layer, vector.point, alpha, pos, vector.positivePrompts, vector.negativePrompts, vector.norm));
     } catch (e) {
       setError(message(e));
     }

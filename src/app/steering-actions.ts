@@ -49,11 +49,11 @@ export function steeringAddEdit(layer: number, point: ResidPoint, vector: ArrayL
   return { hook: steeringHookName(layer, point), index: null, op: 'add', value: alpha, vector: Array.from(vector), positions };
 }
 
-/** A short label for the edit list: where, how strong, and from which prompts. */
-export function steeringLabel(layer: number, point: ResidPoint, alpha: number, positions: number[] | null, positive: string[], negative: string[]): string {
+/** A short label for the edit list and exports: where, how strong, the vector's norm, and from which prompts. */
+export function steeringLabel(layer: number, point: ResidPoint, alpha: number, positions: number[] | null, positive: string[], negative: string[], norm: number): string {
   const quote = (s: string[]) => (s.length === 1 ? JSON.stringify(s[0].slice(0, 24)) : `${s.length} prompts`);
   const where = positions === null ? 'all' : positions.join(',');
-  return `steer L${layer}.${point === 'hook_resid_pre' ? 'pre' : 'post'} α=${alpha} @${where}: ${quote(positive)} − ${quote(negative)}`.slice(0, 200);
+  return `steer L${layer}.${point === 'hook_resid_pre' ? 'pre' : 'post'} α=${alpha} ‖v‖=${norm.toPrecision(3)} @${where}: ${quote(positive)} − ${quote(negative)}`.slice(0, 200);
 }
 
 /** The active edits other than a steering edit with this very vector (a sweep must not steer twice). */

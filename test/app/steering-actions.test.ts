@@ -23,8 +23,8 @@ describe('steering panel input', () => {
     const v = Float32Array.from([0.5, -1.25, 2]);
     const e = steeringAddEdit(2, 'hook_resid_post', v, -3, [1, 4]);
     expect(e).toEqual({ hook: 'blocks.2.hook_resid_post', index: null, op: 'add', value: -3, vector: [0.5, -1.25, 2], positions: [1, 4] });
-    const label = steeringLabel(2, 'hook_resid_post', -3, [1, 4], ['Der Hund ist'], ['The dog is', 'The cat is']);
-    expect(label).toBe('steer L2.post α=-3 @1,4: "Der Hund ist" − 2 prompts');
+    const label = steeringLabel(2, 'hook_resid_post', -3, [1, 4], ['Der Hund ist'], ['The dog is', 'The cat is'], 4.1375);
+    expect(label).toBe('steer L2.post α=-3 ‖v‖=4.14 @1,4: "Der Hund ist" − 2 prompts');
     expect(SessionEdit.safeParse({ ...e, enabled: true, label }).success).toBe(true);
     expect(() => steeringAddEdit(0, 'hook_resid_pre', v, NaN, null)).toThrow('is not a number');
   });
