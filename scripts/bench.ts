@@ -2,6 +2,7 @@
  * `npm run bench`: engine speed and memory per backend in Node, written to docs/benchmarks.md (section
  * "Engine"). Not a test: figures are reported, never asserted.
  *   npm run bench -- [--backends cpu,wasm,webgpu] [--quick] [--no-torch]
+ *   npm run bench -- --only=interactive   (the workbench in the browser: scripts/bench-interactive.ts)
  * Then, unless --no-torch or --quick, Pathlight beside PyTorch CPU at GPT-2-small and Pythia-70m size
  * (scripts/bench-torch.ts, section "Beside PyTorch").
  */
@@ -21,6 +22,11 @@ import { benchBesideTorch } from './bench-torch';
 import { gpt2Config as gpt2Defaults } from '../src/engine/arch/gpt2';
 
 const argv = process.argv.slice(2);
+// `npm run bench -- --only=interactive`: the workbench's typing and edit latencies in the browser (scripts/bench-interactive.ts).
+if (argv.includes('--only=interactive')) {
+  await import('./bench-interactive');
+  process.exit(0);
+}
 const quick = argv.includes('--quick');
 const backendArg = argv.find((a) => a.startsWith('--backends='))?.split('=')[1] ?? 'cpu,wasm,webgpu';
 const backends = backendArg.split(',') as BackendName[];
