@@ -95,6 +95,8 @@ test('the faithfulness meter beside grad × act (vs zero-ablation) and AtP (vs e
   // Methods that do not estimate an effect get no meter.
   await page.getByTestId('method').selectOption('act');
   await page.getByTestId('run-path').click();
+  await expect.poll(() => page.evaluate(() => (globalThis as any).__pathlight.state().attribution?.method)).toBe('act');
+  await expect(page.locator('[data-testid=path-graph] g.node').first()).toBeVisible();
   await expect(page.getByTestId('faithfulness-meter')).toHaveCount(0);
   expect(errors).toEqual([]);
 });
