@@ -102,7 +102,7 @@ export function drawDla(el: HTMLElement, d: DlaBars, onSelect: (bar: DlaBar) => 
     .attr('stroke', '#99a');
 }
 
-const CW = 46;
+const CW = 40;
 const CH = 20;
 const ML = 70;
 const MT = 70;
