@@ -20,7 +20,8 @@ export function digitsVitRecipe(tiny: boolean): VisionRecipe {
     size: tiny ? { hidden: 32, layers: 1, heads: 2, mlp: 64, patch: 7 } : { hidden: 64, layers: 4, heads: 4, mlp: 128, patch: 7 },
     settings: tiny
       ? { steps: 60, batch: 32, lr: 5e-3, warmup: 10, minRatio: 0.1, weightDecay: 0.05, beta2: 0.99, clip: 1, seed: 1, evalEvery: 30, checkpointEvery: 30, augment: { shift: 1, rotate: 5, scale: 0.05 } }
-      : { steps: 4000, batch: 64, lr: 2e-3, warmup: 200, minRatio: 0.02, weightDecay: 0.05, beta2: 0.999, clip: 1, seed: 1, evalEvery: 250, checkpointEvery: 250, augment: { shift: 2, rotate: 10, scale: 0.1 } },
+      : // A cosine cycle of 4000 steps, then a warm restart (peak 1e-3) for 2000 more.
+        { steps: 6000, batch: 64, lr: 2e-3, warmup: 200, minRatio: 0.02, weightDecay: 0.05, beta2: 0.999, clip: 1, seed: 1, evalEvery: 250, checkpointEvery: 250, augment: { shift: 2, rotate: 10, scale: 0.1 }, restarts: [{ at: 4000, peak: 1e-3 }] },
     trainLimit: tiny ? 1024 : undefined,
     evalLimit: tiny ? 100 : 500,
   };
