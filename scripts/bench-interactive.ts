@@ -7,13 +7,14 @@
  *  - typing → predictions: one character added to the prompt until the predictions on screen are those of the new
  *    prompt (tokens, clean distribution and the list re-rendered);
  *  - edit → predictions: an edit added until the edited prediction list shows its result.
- * Then the same with the continuation paused (the baseline). On polyglot and on a random GPT-2-small-shaped checkpoint (12 layers, 768 wide, 50257 vocabulary; made here,
- * served by page.route). Writes the "Workbench interactivity" section of docs/benchmarks.md.
+ * Then the same with the continuation paused (the baseline). On polyglot and on a random GPT-2-small-shaped
+ * checkpoint (12 layers, 768 wide, 50257 vocabulary; made here, served from a local HTTP server and opened through
+ * the folder-URL field). Writes the "Workbench interactivity" section of docs/benchmarks.md.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from '@playwright/test';
 import { deepCheckpoint } from '../e2e/deep-model';
@@ -141,6 +142,7 @@ const browser = await chromium.launch({
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
 const rows: string[] = [];
+const loadBefore = loadavg()[0];
 try {
   for (const m of models) {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -180,11 +182,12 @@ try {
   if (outDir) rmSync(outDir, { recursive: true, force: true });
 }
 
+const loadAfter = loadavg()[0];
 writeSection(
   join(ROOT, 'docs', 'benchmarks.md'),
-  `Workbench interactivity (${backend}, a continuation running)`,
+  `Workbench interactivity (${backend}): typing and edits with a continuation running and paused`,
   [
-    `Measured ${new Date().toISOString().slice(0, 10)} with \`npm run bench -- --only=interactive --backend=${backend}\` (${base.includes(String(PORT)) ? 'production build, vite preview' : base}; Debian Chromium headless, 1280×800; two shared CPU cores). Each figure marked *running* is taken while the worker generates a 256-token continuation (clean and edited); *paused* is the same page with the continuation paused, the baseline. Typing → predictions is one character added to the prompt until the predictions of the new prompt are on screen (the 60 ms typing debounce included); edit → predictions is an edit added until the edited list shows it. Milliseconds.`,
+    `Measured ${new Date().toISOString().slice(0, 10)} with \`npm run bench -- --only=interactive --backend=${backend}\` (${base.includes(String(PORT)) ? 'production build, vite preview' : base}; Debian Chromium headless, 1280×800; two CPU cores shared with other work: 1-minute load average ${loadBefore.toFixed(1)} at the start, ${loadAfter.toFixed(1)} at the end, so the p95 figures carry that noise). Each figure marked *running* is taken while the worker generates a 256-token continuation (clean and edited); *paused* is the same page with the continuation paused, the baseline. Typing → predictions is one character added to the prompt until the predictions of the new prompt are on screen (the 60 ms typing debounce included); edit → predictions is an edit added until the edited list shows it. Milliseconds.`,
     '',
     '| model | measure | continuation | n | p50 | p95 |',
     '| --- | --- | --- | --- | --- | --- |',
