@@ -6,11 +6,13 @@
  */
 import { fail } from '../engine/errors';
 import type { Model } from '../engine/model';
+import { batchInput, batchInputs, type ModelInput } from '../engine/inputs';
 import { runModel } from '../engine/run';
 import type { Edit } from '../engine/types';
 import { Rng } from './rng';
 import { checkCancelled, MAX_BATCH, type AnalysisOptions } from './options';
 import { findPath, type PathNode } from './path';
+import type { PositionSpec } from './scores';
 import { argmaxAt, softmaxAt, type TargetKind } from './targets';
 
 export const PATH_METHODS = ['neuronpath', 'activation', 'layer_ig', 'gxa', 'random'] as const;
@@ -19,8 +21,9 @@ export const MANIPULATIONS = { remove: 0, enhance: 2 } as const;
 export type Manipulation = keyof typeof MANIPULATIONS;
 
 export interface FaithfulnessPrompt {
-  ids: number[];
-  /** The target token; default the model's own top-1 next token. */
+  /** Token ids, or a vision model's image (the target is then a class, read at [CLS]). */
+  ids: ModelInput;
+  /** The target token (a vision model's class); default the model's own top-1 next token (class). */
   token?: number;
 }
 
@@ -31,6 +34,8 @@ export interface FaithfulnessOptions extends AnalysisOptions {
   targetKind?: Extract<TargetKind, 'logit' | 'logprob'>;
   /** NeuronPath's joint attribution: layer-scaled (default) or exact (see PathRequest.joint). */
   joint?: 'layer' | 'exact';
+  /** Where paths are found and manipulated (PathRequest.positions); default the target position. */
+  positions?: PositionSpec;
   /** Random paths per prompt for the random distribution; default 20 (0: none). */
   randomPaths?: number;
   /** Bootstrap resamples of the prompts for the confidence intervals; default 2000. */
@@ -156,10 +161,10 @@ export async function faithfulness(model: Model, prompts: Array<FaithfulnessProm
     checkCancelled(o);
     const pr = Array.isArray(prompts[i]) ? { ids: prompts[i] as number[] } : (prompts[i] as FaithfulnessPrompt);
     const ids = pr.ids;
-    const clean = await runModel(model, { inputIds: [ids], logits: 'last' });
+    const clean = await runModel(model, { ...batchInputs([ids]), logits: 'last' });
     const token = pr.token ?? argmaxAt(clean.logits!.data, 0, V);
     const pClean = softmaxAt(clean.logits!.data, 0, V, token);
-    const r = await findPath(model, { ids, target: { kind: o.targetKind ?? 'logit', token }, steps: o.steps ?? 20, seed: (o.seed ?? 1) + i, runnersUp: 0, joint: o.joint }, { signal: o.signal });
+    const r = await findPath(model, { ids, target: { kind: o.targetKind ?? 'logit', token }, steps: o.steps ?? 20, seed: (o.seed ?? 1) + i, runnersUp: 0, joint: o.joint, positions: o.positions }, { signal: o.signal });
     const paths: Record<PathMethod, PathNode[]> = { neuronpath: r.path, activation: r.baselines.activation, layer_ig: r.baselines.layer_ig, gxa: r.baselines.gxa!, random: r.baselines.random };
     const mans = Object.entries(MANIPULATIONS) as Array<[Manipulation, number]>;
     const scaled = (nodes: Array<{ hook: string; index: number }>, factor: number): Edit[] => nodes.map((n) => ({ hook: n.hook, index: n.index, op: 'scale', value: factor, positions: r.positions! }));
@@ -179,7 +184,7 @@ export async function faithfulness(model: Model, prompts: Array<FaithfulnessProm
     const probs: number[] = [];
     for (let b = 0; b < sets.length; b += MAX_BATCH) {
       const chunk = sets.slice(b, b + MAX_BATCH);
-      const edited = await runModel(model, { inputIds: chunk.map(() => ids), edits: chunk, logits: 'last' });
+      const edited = await runModel(model, { ...batchInput(ids, chunk.length), edits: chunk, logits: 'last' });
       chunk.forEach((_, j) => probs.push(softmaxAt(edited.logits!.data, j * V, V, token)));
     }
     const delta = Object.fromEntries(PATH_METHODS.map((m) => [m, {}])) as Record<PathMethod, Record<Manipulation, number>>;

@@ -9,7 +9,7 @@ export interface Args {
 }
 
 /** Flags that take no value. */
-const BOOLEAN_FLAGS = new Set(['help', 'tiny', 'greedy', 'all-hooks', 'progress']);
+const BOOLEAN_FLAGS = new Set(['help', 'tiny', 'greedy', 'all-hooks', 'progress', 'faithfulness']);
 
 export function parseArgs(argv: string[]): Args {
   const [command = 'help', ...rest] = argv;

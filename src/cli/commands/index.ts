@@ -1,6 +1,7 @@
 import type { Args } from '../args';
 import { ATTRIBUTE_USAGE, attributeCommand } from './attribute';
 import { FAITHFULNESS_USAGE, faithfulnessCommand } from './faithfulness';
+import { CLASSPATHS_USAGE, classpathsCommand } from './classpaths';
 import { PATH_USAGE, pathCommand } from './path';
 import { PATCH_USAGE, patchCommand } from './patch';
 import { DLA_USAGE, dlaCommand, LENS_USAGE, lensCommand } from './dla';
@@ -24,6 +25,7 @@ export const COMMANDS: Record<string, { run: (args: Args) => Promise<unknown>; u
   attribute: { run: attributeCommand, usage: ATTRIBUTE_USAGE },
   path: { run: pathCommand, usage: PATH_USAGE },
   faithfulness: { run: faithfulnessCommand, usage: FAITHFULNESS_USAGE },
+  classpaths: { run: classpathsCommand, usage: CLASSPATHS_USAGE },
   heads: { run: headsCommand, usage: HEADS_USAGE },
   patch: { run: patchCommand, usage: PATCH_USAGE },
   dla: { run: dlaCommand, usage: DLA_USAGE },
