@@ -17,10 +17,7 @@ import { attributionGraph } from '../analysis/attribution-graph';
 import { editsForWindow, generate } from '../analysis/generate';
 import { neuronCard } from '../analysis/neuron-card';
 import { findPath } from '../analysis/path';
-import { contrastiveVector, neuronDirection } from '../analysis/vectors';
-import { steeringHook } from '../analysis/steering';
-import { steeringSweep } from '../analysis/steering-sweep';
-import { layerEdges } from '../analysis/layer-edges';
+import { neuronDirection } from '../analysis/vectors';
 import { softmax } from '../analysis/probability';
 import type { EngineApi, LoadProgress, ModelSource, Prediction, PredictRequest } from './api';
 import { Supersede } from './cancel';
@@ -30,8 +27,12 @@ import { deleteHubCache, fetchHubModel, listHubCache } from './hub-fetch';
 import { formatHubRef } from '../engine/hub';
 import { checkMemory, deviceLimits, setRequestContext } from '../engine/memory-check';
 import { resultBuffers } from './transfer';
+import { steeringEdgesApi } from './steering-edges-api';
 import { corpusInfoOf, corpusReference, meansOver, userReference } from './reference';
 import type { Reference } from '../analysis/means';
+import { batchInput, inputTokens, isPixels } from '../engine/inputs';
+import { decodeImage } from '../engine/image-decode';
+import { pilBilinear, preprocessImage } from '../engine/image-preprocess';
 
 let backend: BackendName | null = null;
 let model: Model | null = null;
@@ -47,7 +48,9 @@ async function meansFor(m: Model, edits: { hook: string; op: string }[] | undefi
 }
 
 function names(m: Model, ids: number[]): string[] {
-  return ids.map((i) => (m.tokenizer ? m.tokenizer.tokenString(i) : `#${i}`));
+  // Vision models: the output ids are classes, named by config.json's id2label.
+  const labels = m.config.vision?.labels;
+  return ids.map((i) => (labels ? (labels[i] ?? `#${i}`) : m.tokenizer ? m.tokenizer.tokenString(i) : `#${i}`));
 }
 const streams = new Supersede();
 const scheduler = new Scheduler();
@@ -67,18 +70,26 @@ async function predictNow(key: string | null, req: PredictRequest): Promise<Pred
   const ticket = streams.take(key);
   await ticket.yield();
   const m = requireModel();
-  const pos = req.position ?? req.ids.length - 1;
-  if (req.ids.length === 0 || pos < 0 || pos >= req.ids.length) fail('predictions need a prompt of at least one token');
+  const input = req.ids;
+  inputTokens(m.config, input);
   const means = await meansFor(m, req.edits);
   ticket.check();
-  // Edits at positions past the prompt do not apply to it (they would once the text reaches them).
-  const res = await runModel(m, { inputIds: [req.ids.slice(0, pos + 1)], edits: editsForWindow(req.edits ?? [], 0, pos + 1), logits: 'last', means });
+  let res: RunResult;
+  if (isPixels(input)) {
+    // A vision model's classes, read at [CLS] over the whole image.
+    res = await runModel(m, { ...batchInput(input, 1), edits: req.edits ?? [], logits: 'last', means });
+  } else {
+    const pos = req.position ?? input.length - 1;
+    if (input.length === 0 || pos < 0 || pos >= input.length) fail('predictions need a prompt of at least one token');
+    // Edits at positions past the prompt do not apply to it (they would once the text reaches them).
+    res = await runModel(m, { inputIds: [input.slice(0, pos + 1)], edits: editsForWindow(req.edits ?? [], 0, pos + 1), logits: 'last', means });
+  }
   ticket.check();
   const logits = res.logits!.data;
   const probs = Float32Array.from(softmax(logits));
   const order = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a]).slice(0, req.k);
   return {
-    top: order.map((id) => ({ id, token: m.tokenizer ? m.tokenizer.tokenString(id) : `#${id}`, prob: probs[id], logit: logits[id] })),
+    top: order.map((id, i) => ({ id, token: names(m, order)[i], prob: probs[id], logit: logits[id] })),
     probs,
     logits: Float32Array.from(logits),
   };
@@ -237,6 +248,19 @@ const api: EngineApi = {
     return Comlink.transfer(out, [out.probs.buffer as ArrayBuffer, out.logits.buffer as ArrayBuffer]);
   },
 
+  async prepareImage(bytes, name) {
+    const m = requireModel();
+    const v = m.config.vision;
+    if (!v) fail(`${m.name} reads text, not images`);
+    const raw = decodeImage(bytes, name);
+    const pixels = preprocessImage(raw, v, name);
+    const r = v.preprocess.resize;
+    const preview = r && (raw.width !== r.width || raw.height !== r.height) ? pilBilinear(raw, r.width, r.height) : raw;
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+    const sha256 = Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+    return Comlink.transfer({ pixels, preview, sha256, width: raw.width, height: raw.height }, [pixels.data.buffer as ArrayBuffer]);
+  },
+
   async topK(ids, k, key = null) {
     return (await predictNext(key, { ids, k })).top;
   },
@@ -328,42 +352,7 @@ const api: EngineApi = {
     };
   },
 
-  async layerEdges(key, req, onProgress) {
-    const t = streams.take(key);
-    const m = requireModel();
-    const r = await scheduler.run(PRIORITIES.analysis, async (pause) => layerEdges(m, { ...req, means: await meansFor(m, req.edits) }, { signal: t.signal, onProgress, pause }));
-    t.check();
-    return r;
-  },
-
-  async steeringVector(key, req, onProgress) {
-    const t = streams.take(key);
-    const m = requireModel();
-    const hook = steeringHook(m.config, req.layer, req.point);
-    const encode = async (set: string[], which: string) => {
-      const texts = set.map((x) => x.trim()).filter(Boolean);
-      if (texts.length === 0) fail(`the ${which} prompts are empty: give at least one, one per line`);
-      const out: number[][] = [];
-      for (const x of texts) {
-        const ids = (await api.tokenize(x)).ids;
-        if (ids.length > m.config.nCtx) fail(`the ${which} prompt "${x.slice(0, 40)}" is ${ids.length} tokens long; the model reads at most ${m.config.nCtx}`);
-        out.push(ids);
-      }
-      return out;
-    };
-    const [positive, negative] = [await encode(req.positive, 'positive'), await encode(req.negative, 'negative')];
-    const v = await scheduler.run(PRIORITIES.analysis, () => contrastiveVector(m, { positive, negative, hook, reduce: req.reduce }, { signal: t.signal, onProgress }));
-    t.check();
-    return Comlink.transfer({ ...v, hook }, [v.vector.buffer as ArrayBuffer]);
-  },
-
-  async steeringSweep(key, req, onProgress) {
-    const t = streams.take(key);
-    const m = requireModel();
-    const r = await scheduler.run(PRIORITIES.analysis, async (pause) => steeringSweep(m, { ...req, means: await meansFor(m, req.edits) }, { signal: t.signal, onProgress, pause }));
-    t.check();
-    return { ...r, generatedTokens: r.rows.map((x) => names(m, x.generated)), topTokens: names(m, r.rows.map((x) => x.top.id)), targetToken: names(m, [r.target])[0] };
-  },
+  ...steeringEdgesApi({ streams, scheduler, requireModel, meansFor, names, tokenize: (text) => api.tokenize(text) }),
 
   async neuronDirection(layer, index) {
     const d = await neuronDirection(requireModel(), layer, index);
