@@ -5,6 +5,7 @@ import { classNeuronMatrix, classOverlap, classPaths, type ClassPathsResult } fr
 import { faithfulness } from '../../src/analysis/faithfulness';
 import { findPath } from '../../src/analysis/path';
 import { softmaxAt } from '../../src/analysis/targets';
+import { batchInputs } from '../../src/engine/inputs';
 import type { Model } from '../../src/engine/model';
 import { loadModelDir } from '../../src/engine/node-load';
 import { runModel } from '../../src/engine/run';
@@ -70,10 +71,10 @@ describe('classPaths on digits-vit', () => {
     const f = await faithfulness(model, two.map((im) => ({ ids: im.pixels, token: im.label })), { steps: 4, positions: 'all', randomPaths: 2, bootstrap: 50 });
     for (let i = 0; i < two.length; i++) {
       const path = r.images[i].neurons.neuronpath;
-      const px = { shape: [1, ...two[i].pixels.shape], data: two[i].pixels.data };
-      const clean = await runModel(model, { pixelValues: px, logits: 'last' });
+      const px = batchInputs([two[i].pixels]);
+      const clean = await runModel(model, { ...px, logits: 'last' });
       const edits = path.map((n, l) => ({ hook: `blocks.${l}.mlp.hook_post`, index: n, op: 'scale' as const, value: 0, positions: r.positions }));
-      const cut = await runModel(model, { pixelValues: px, edits: [edits], logits: 'last' });
+      const cut = await runModel(model, { ...px, edits: [edits], logits: 'last' });
       const p0 = softmaxAt(clean.logits!.data, 0, 10, two[i].label);
       expect(f.rows[i].pClean).toBeCloseTo(p0, 6);
       expect(f.rows[i].paths!.neuronpath).toEqual(r.images[i].paths.neuronpath);
