@@ -77,8 +77,8 @@ export function AnalysisPanel() {
         <label title="where nodes are attributed (and path neurons scaled): the target's position or every position">
           at{' '}
           <select data-testid="positions" value={String(s.positions)} onChange={(e) => s.set({ positions: e.target.value === 'all' ? 'all' : e.target.value === 'target' ? 'target' : Number(e.target.value) })}>
-            <option value="target">the target position</option>
-            <option value="all">every position</option>
+            <option value="target">{s.model?.config.vision ? '[CLS] only' : 'the target position'}</option>
+            <option value="all">{s.model?.config.vision ? 'every token' : 'every position'}</option>
             {typeof s.positions === 'number' && <option value={s.positions}>position {s.positions}</option>}
           </select>
         </label>

@@ -21,6 +21,7 @@ import { SelectionPanel } from './SelectionPanel';
 import { SteeringPanel } from './SteeringPanel';
 import { ResizableGrid } from './ResizableGrid';
 import { ModelCardPanel } from './ModelCardPanel';
+import { ImagePanel } from './ImagePanel';
 
 /**
  * Ctrl/⌘+Enter: run; outside text fields Ctrl/⌘+Z: undo the last action on edits or the selection, Ctrl/⌘+Shift+Z
@@ -61,6 +62,7 @@ export function App() {
   const dismiss = useStore((s) => s.dismiss);
   const tab = useStore((s) => s.tab);
   const set = useStore((s) => s.set);
+  const vision = useStore((s) => !!s.model?.config.vision);
   useShortcuts();
 
   // Predictions follow the prompt and the edits (debounced while typing).
@@ -97,7 +99,7 @@ export function App() {
       ))}
       <ResizableGrid>
         <section className="col-left">
-          <PromptPanel />
+          {vision ? <ImagePanel /> : <PromptPanel />}
           <PredictionsPanel />
           <ModelCardPanel />
         </section>
@@ -116,8 +118,8 @@ export function App() {
         {/* The edit → effect loop stays in view: edits and the continuation beside the graph and card. */}
         <section className="col-side">
           <EditsPanel />
-          <GenerationPanel />
-          <SteeringPanel />
+          {!vision && <GenerationPanel />}
+          {!vision && <SteeringPanel />}
           <SessionsPanel />
         </section>
       </ResizableGrid>

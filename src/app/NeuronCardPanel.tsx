@@ -5,6 +5,8 @@ import { divergingFill } from '../views/colours';
 import { getEngine } from './controller';
 import { HeadPattern } from './HeadCard';
 import { useReferenceText } from './reference-actions';
+import { useImage } from '../store/image';
+import { VisionCard, visionEditPositions } from './VisionCard';
 
 const show = (t: string) => JSON.stringify(t).slice(1, -1);
 
@@ -38,6 +40,8 @@ export function NeuronCardPanel() {
   const [alpha, setAlpha] = useState(4);
   const [allPositions, setAllPositions] = useState(false);
   const corpus = useStore((s) => s.reference);
+  const vision = useStore((s) => !!s.model?.config.vision);
+  const editAt = useImage((s) => s.editAt);
   if (!selected) return null;
   let node;
   try {
@@ -46,8 +50,10 @@ export function NeuronCardPanel() {
     return null;
   }
   const hook = nodeHook(node);
-  const positions = allPositions || node.position === null ? null : [node.position];
-  const where = positions ? `@${node.position}` : '@all';
+  // On an image the card's own chooser says where (the node's token, every token, [CLS] or a clicked patch).
+  const at = vision ? visionEditPositions(editAt, node.position) : null;
+  const positions = at ? at.positions : allPositions || node.position === null ? null : [node.position];
+  const where = at ? at.where : positions ? `@${node.position}` : '@all';
   const edit = (op: 'zero' | 'mean' | 'clamp' | 'scale', value?: number) =>
     addEdit({ hook, index: node.index, op, value, positions }, `${selected.split('@')[0]}${where} ${op}${value !== undefined ? ` ${value}` : ''}`);
   return (
@@ -55,11 +61,14 @@ export function NeuronCardPanel() {
       <h2>
         {selected} <span className="muted">{hook}</span>
       </h2>
-      <div className="controls">
-        <label>
-          <input type="checkbox" checked={allPositions} onChange={(e) => setAllPositions(e.target.checked)} /> edit at every position
-        </label>
-      </div>
+      {vision && <VisionCard node={selected} nodePosition={node.position} />}
+      {!vision && (
+        <div className="controls">
+          <label>
+            <input type="checkbox" checked={allPositions} onChange={(e) => setAllPositions(e.target.checked)} /> edit at every position
+          </label>
+        </div>
+      )}
       <div className="controls">
         <button data-testid="ablate-zero" onClick={() => edit('zero')}>Ablate (zero)</button>
         <button

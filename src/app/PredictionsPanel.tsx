@@ -49,7 +49,9 @@ export function PredictionsPanel() {
   const kl = useStore((s) => s.kl);
   const target = useStore((s) => s.target);
   const distractor = useStore((s) => s.distractor);
-  if (!clean || !cleanDist) return <div className="panel"><h2>Next token</h2><p className="muted">No predictions yet.</p></div>;
+  // A vision model predicts the image's class (its labels from id2label) instead of the next token.
+  const heading = useStore((s) => (s.model?.config.vision ? 'Class' : 'Next token'));
+  if (!clean || !cleanDist) return <div className="panel"><h2>{heading}</h2><p className="muted">No predictions yet.</p></div>;
   const pick = (t: TokenProb) => () => useStore.getState().set({ target: { id: t.id, token: t.token } });
   const inTop = new Set(clean.map((t) => t.id));
   // The target and distractor are always shown, with their rank, even outside the top 10.
@@ -60,7 +62,7 @@ export function PredictionsPanel() {
   return (
     <div className="panel">
       <h2>
-        Next token <span className="muted">rank, probability, logit, log-prob{edited && `; clean → edited, KL ${kl?.toFixed(4)}`}</span>
+        {heading} <span className="muted">rank, probability, logit, log-prob{edited && `; clean → edited, KL ${kl?.toFixed(4)}`}</span>
       </h2>
       <ol className="predictions" data-testid="prediction-list">
         {clean.map((t) => (

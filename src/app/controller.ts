@@ -17,6 +17,8 @@ import { superviseWorker } from './supervisor';
 import { generationRequests } from './generation-actions';
 import { restoreModelReference } from './reference-actions';
 import { loadAttributionEdges } from './edge-actions';
+import { isVisionModel, loadPatchActivations, openVisionModel, refreshVision, visionInput } from './vision-actions';
+import type { ModelInput } from '../engine/inputs';
 
 /** The prompt a hub model opens with when there is none yet. */
 const HUB_SAMPLE_PROMPT = 'The cat sat on the';
@@ -150,6 +152,8 @@ export async function loadModel(ref: ModelRef, files?: { config: File; safetenso
     const prompt = prev.prompt || sample || '';
     const kept = keepRunnable(prev.edits, info, prev.model?.name ?? 'the previous model');
     useStore.getState().set({ model: info, modelRef: ref, status: 'ready', loading: null, prompt, target: null, distractor: null, edits: kept.edits, setAside: kept.setAside });
+    // Vision models take an image: their bundled examples are listed and the first (or the linked one) opened.
+    if (info.config.vision) await openVisionModel(ref.kind === 'bundled' ? ref.name : null);
     await refresh();
   } catch (e) {
     if (ref.kind === 'hub') void refreshHubCache();
@@ -165,6 +169,7 @@ export async function loadModel(ref: ModelRef, files?: { config: File; safetenso
 export async function refresh(): Promise<void> {
   const s = useStore.getState();
   if (!s.model) return;
+  if (s.model.config.vision) return refreshVision();
   const eng = getEngine();
   let ids: number[];
   try {
@@ -249,15 +254,16 @@ async function settledPredictions(): Promise<void> {
 export async function runAnalysis(): Promise<void> {
   await settledPredictions();
   const s = useStore.getState();
-  const ids = s.tokens?.ids;
+  // A vision model's input is its image (the tokens are [CLS] and the patches).
+  const ids: ModelInput | undefined = isVisionModel() ? (visionInput() ?? undefined) : s.tokens?.ids;
   const t = currentTarget();
-  if (!s.model || !ids || ids.length === 0 || !t) {
+  if (!s.model || !ids || (Array.isArray(ids) && ids.length === 0) || !t) {
     useStore.getState().set({ analysisError: 'Type a prompt first: the target is the clicked (or top) predicted token.' });
     return;
   }
   // The metric the user chose; a logit difference needs a distractor (without one it is the target's logit).
   const kind = s.targetKind === 'logit_diff' && t.distractor === undefined ? 'logit' : s.targetKind === 'logit' && t.distractor !== undefined ? 'logit_diff' : s.targetKind;
-  const position = s.targetPosition !== null && s.targetPosition < ids.length ? s.targetPosition : undefined;
+  const position = Array.isArray(ids) && s.targetPosition !== null && s.targetPosition < ids.length ? s.targetPosition : undefined;
   const target = { kind, token: t.token, distractor: kind === 'logit_diff' ? t.distractor : undefined, position };
   // A run pins its target (the top prediction when none was chosen), so the link records what was explained.
   if (!s.target && s.clean?.[0]) useStore.getState().set({ target: { id: s.clean[0].id, token: s.clean[0].token } });
@@ -279,6 +285,8 @@ export async function runAnalysis(): Promise<void> {
       const headScores = await heads;
       if (stale()) return;
       useStore.getState().set({ path, attribution: null, heads: headScores, running: false, progress: null });
+    } else if (!Array.isArray(ids)) {
+      useStore.getState().set({ running: false, progress: null, analysisError: 'On images, NeuronPath runs (the other methods take a text prompt).' });
     } else if (isPatching(s.method)) {
       const attribution = await runPatching(s, ids, target, progress);
       if (!attribution || stale()) return;
@@ -330,6 +338,7 @@ export async function selectNode(id: string, kind: 'neuron' | 'head', layer: num
     useStore.getState().set({ viewLayer: layer, viewHead: index });
     return;
   }
+  if (isVisionModel()) return loadPatchActivations(id, layer, index);
   const ids = s.tokens?.ids;
   if (!ids) return;
   useStore.getState().set({ cardLoading: true });

@@ -41,7 +41,8 @@ export const shownWithEdits = () => shownEdited;
 export async function refreshGeneration(): Promise<void> {
   const s = useStore.getState();
   const ids = s.tokens?.ids;
-  if (s.generationPaused || !s.model || !ids || ids.length === 0 || ids.length > s.model.config.nCtx) return;
+  // Vision models classify an image: there is no text to continue.
+  if (s.generationPaused || !s.model || s.model.config.vision || !ids || ids.length === 0 || ids.length > s.model.config.nCtx) return;
   const inputs = generationInputs(s);
   const mine = ++requests;
   current = mine;

@@ -5,7 +5,10 @@ export const DEFAULT_MODEL: string = import.meta.env.VITE_DEFAULT_MODEL ?? 'gpt2
 export interface BundledModel {
   name: string;
   description: string;
+  /** Text models: the prompt it opens with. Vision models take an image instead (its bundled examples, below). */
   samplePrompt: string;
+  /** Vision models: example images in public/models/NAME/examples/ (index.json: id, file, label, predicted). */
+  examples?: boolean;
 }
 
 /** Listed in the model picker; each lives in public/models/NAME/. */
@@ -15,6 +18,7 @@ export const BUNDLED_MODELS: BundledModel[] = [
   { name: 'gpt2-tiny', description: 'Random-weight GPT-2 test fixture (2 layers, byte-level tokens)', samplePrompt: 'The cat sat on the' },
   { name: 'gptneo-tiny', description: 'Random-weight GPT-Neo test fixture (2 layers, global + local attention, unscaled scores)', samplePrompt: 'The cat sat on the' },
   { name: 'pythia-tiny', description: 'Random-weight GPT-NeoX (Pythia) test fixture (2 layers, partial rotary, parallel residual)', samplePrompt: 'The cat sat on the' },
+  { name: 'digits-vit', description: 'Vision transformer (4 layers, 7×7 patches) trained on MNIST digits: 28×28 grayscale images, 10 classes', samplePrompt: '', examples: true },
   { name: 'llama-tiny', description: 'Random-weight Llama test fixture (2 layers, RMSNorm, rotary, SwiGLU, grouped-query attention)', samplePrompt: 'The cat sat on the' },
 ];
 

@@ -16,6 +16,21 @@ import type { ResidPoint } from '../analysis/steering';
 import type { SteeringSweep, SteeringSweepRequest } from '../analysis/steering-sweep';
 import type { LayerEdgesRequest } from '../analysis/layer-edges';
 import type { PathEdge } from '../analysis/path';
+import type { ModelInput, PixelValues } from '../engine/inputs';
+import type { RawImage } from '../engine/image-decode';
+
+/** An image decoded and preprocessed in the worker (src/engine/image-decode.ts, image-preprocess.ts). */
+export interface PreparedImage {
+  /** The model's input [C, H, W]. */
+  pixels: PixelValues;
+  /** The 8-bit pixels at the model's size (after the resize, before rescaling), for display. */
+  preview: RawImage;
+  /** SHA-256 of the file's bytes, hex: how a session names a user's own image. */
+  sha256: string;
+  /** The file's own size. */
+  width: number;
+  height: number;
+}
 
 export type ModelSource =
   | { kind: 'url'; baseUrl: string; name?: string }
@@ -77,7 +92,8 @@ export interface TokenProb {
 }
 
 export interface PredictRequest {
-  ids: number[];
+  /** Token ids, or a vision model's preprocessed image (its classes are then predicted at [CLS]). */
+  ids: ModelInput;
   edits?: Edit[];
   k: number;
   /** Position whose next token is predicted; default last. */
@@ -177,6 +193,8 @@ export interface EngineApi {
   /** Runs the engine; `key` names a stream of requests in which a newer one cancels the older. */
   run(key: string | null, req: RunRequest): Promise<RunResult>;
   predict(key: string | null, req: PredictRequest): Promise<Prediction>;
+  /** Decodes a PNG or JPEG and preprocesses it for the loaded vision model; `name` is used in messages. */
+  prepareImage(bytes: Uint8Array, name: string): Promise<PreparedImage>;
   /** The k most likely next tokens after `ids` (clean run), without the probability vector. */
   topK(ids: number[], k: number, key?: string | null): Promise<TokenProb[]>;
   cancel(key: string): Promise<void>;

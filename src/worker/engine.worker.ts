@@ -30,6 +30,9 @@ import { resultBuffers } from './transfer';
 import { steeringEdgesApi } from './steering-edges-api';
 import { corpusInfoOf, corpusReference, meansOver, userReference } from './reference';
 import type { Reference } from '../analysis/means';
+import { batchInput, inputTokens, isPixels } from '../engine/inputs';
+import { decodeImage } from '../engine/image-decode';
+import { pilBilinear, preprocessImage } from '../engine/image-preprocess';
 
 let backend: BackendName | null = null;
 let model: Model | null = null;
@@ -45,7 +48,9 @@ async function meansFor(m: Model, edits: { hook: string; op: string }[] | undefi
 }
 
 function names(m: Model, ids: number[]): string[] {
-  return ids.map((i) => (m.tokenizer ? m.tokenizer.tokenString(i) : `#${i}`));
+  // Vision models: the output ids are classes, named by config.json's id2label.
+  const labels = m.config.vision?.labels;
+  return ids.map((i) => (labels ? (labels[i] ?? `#${i}`) : m.tokenizer ? m.tokenizer.tokenString(i) : `#${i}`));
 }
 const streams = new Supersede();
 const scheduler = new Scheduler();
@@ -65,18 +70,26 @@ async function predictNow(key: string | null, req: PredictRequest): Promise<Pred
   const ticket = streams.take(key);
   await ticket.yield();
   const m = requireModel();
-  const pos = req.position ?? req.ids.length - 1;
-  if (req.ids.length === 0 || pos < 0 || pos >= req.ids.length) fail('predictions need a prompt of at least one token');
+  const input = req.ids;
+  inputTokens(m.config, input);
   const means = await meansFor(m, req.edits);
   ticket.check();
-  // Edits at positions past the prompt do not apply to it (they would once the text reaches them).
-  const res = await runModel(m, { inputIds: [req.ids.slice(0, pos + 1)], edits: editsForWindow(req.edits ?? [], 0, pos + 1), logits: 'last', means });
+  let res: RunResult;
+  if (isPixels(input)) {
+    // A vision model's classes, read at [CLS] over the whole image.
+    res = await runModel(m, { ...batchInput(input, 1), edits: req.edits ?? [], logits: 'last', means });
+  } else {
+    const pos = req.position ?? input.length - 1;
+    if (input.length === 0 || pos < 0 || pos >= input.length) fail('predictions need a prompt of at least one token');
+    // Edits at positions past the prompt do not apply to it (they would once the text reaches them).
+    res = await runModel(m, { inputIds: [input.slice(0, pos + 1)], edits: editsForWindow(req.edits ?? [], 0, pos + 1), logits: 'last', means });
+  }
   ticket.check();
   const logits = res.logits!.data;
   const probs = Float32Array.from(softmax(logits));
   const order = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a]).slice(0, req.k);
   return {
-    top: order.map((id) => ({ id, token: m.tokenizer ? m.tokenizer.tokenString(id) : `#${id}`, prob: probs[id], logit: logits[id] })),
+    top: order.map((id, i) => ({ id, token: names(m, order)[i], prob: probs[id], logit: logits[id] })),
     probs,
     logits: Float32Array.from(logits),
   };
@@ -233,6 +246,19 @@ const api: EngineApi = {
   async predict(key, req: PredictRequest) {
     const out = await predictNext(key, req);
     return Comlink.transfer(out, [out.probs.buffer as ArrayBuffer, out.logits.buffer as ArrayBuffer]);
+  },
+
+  async prepareImage(bytes, name) {
+    const m = requireModel();
+    const v = m.config.vision;
+    if (!v) fail(`${m.name} reads text, not images`);
+    const raw = decodeImage(bytes, name);
+    const pixels = preprocessImage(raw, v, name);
+    const r = v.preprocess.resize;
+    const preview = r && (raw.width !== r.width || raw.height !== r.height) ? pilBilinear(raw, r.width, r.height) : raw;
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+    const sha256 = Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+    return Comlink.transfer({ pixels, preview, sha256, width: raw.width, height: raw.height }, [pixels.data.buffer as ArrayBuffer]);
   },
 
   async topK(ids, k, key = null) {

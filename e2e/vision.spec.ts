@@ -1,0 +1,77 @@
+import { expect, test } from '@playwright/test';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { waitReady, watchConsole } from './helpers';
+
+const EXAMPLES = join(process.cwd(), 'public/models/digits-vit/examples');
+const index = JSON.parse(readFileSync(join(EXAMPLES, 'index.json'), 'utf8')) as { images: Array<{ id: string; file: string; label: number; predicted: number }> };
+
+/** The class probabilities of the same image and edit from the CLI (the engine in Node, outside the page). */
+function cliProbs(file: string, edit?: string): number[] {
+  const args = ['tsx', 'src/cli/main.ts', 'run', '--model', 'digits-vit', '--image', file, '--backend', 'cpu', ...(edit ? ['--edit', edit] : [])];
+  const r = spawnSync('npx', args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`pathlight run failed: ${r.stderr}`);
+  const logits = (JSON.parse(r.stdout) as { logits: { data: number[] } }).logits.data;
+  const m = Math.max(...logits);
+  const e = logits.map((x) => Math.exp(x - m));
+  const z = e.reduce((a, b) => a + b, 0);
+  return e.map((x) => x / z);
+}
+
+/** The class list's rows as the page shows them: label, probability and the edited probability. */
+async function rows(page: import('@playwright/test').Page) {
+  return page
+    .getByTestId('prediction-list')
+    .locator('li')
+    .evaluateAll((els) => els.map((e) => ({ id: Number(e.dataset.tokenId), label: e.querySelector('.tok')?.textContent ?? '', prob: Number(e.dataset.prob), edited: e.dataset.editedProb === undefined ? null : Number(e.dataset.editedProb) })));
+}
+
+test('digits-vit: drop an image → classes with labels → path → node card with the patch overlay → ablate → the classes change', async ({ page }) => {
+  const errors = watchConsole(page);
+  await page.goto('/?model=digits-vit');
+  await waitReady(page);
+  await expect(page.getByTestId('model-info')).toContainText('digits-vit (');
+  await expect(page.getByTestId('image-examples').locator('button')).toHaveCount(index.images.length);
+  await expect(page.getByTestId('prompt-input')).toHaveCount(0);
+
+  // A digit the model gets right, given as the user's own file (decoded in the worker).
+  const ex = index.images.find((e) => e.label === 7 && e.predicted === 7)!;
+  await page.getByTestId('image-file').setInputFiles(join(EXAMPLES, ex.file));
+  await expect(page.getByTestId('image-panel')).toContainText(`${ex.file}, 28×28`);
+  await expect(page.getByTestId('image-canvas')).toBeVisible();
+  await expect.poll(async () => (await rows(page))[0]?.label ?? '', { timeout: 60_000 }).toBe('7');
+  const clean = await rows(page);
+  expect(clean).toHaveLength(10);
+  expect(clean.map((r) => r.label).sort()).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+  const total = clean.reduce((a, r) => a + r.prob, 0);
+  expect(Math.abs(total - 1)).toBeLessThan(1e-4);
+  for (let i = 1; i < clean.length; i++) expect(clean[i].prob).toBeLessThanOrEqual(clean[i - 1].prob);
+  const cli = cliProbs(join(EXAMPLES, ex.file));
+  for (const r of clean) expect(Math.abs(r.prob - cli[r.id])).toBeLessThan(1e-4);
+  await page.screenshot({ path: test.info().outputPath('1-image.png'), fullPage: true });
+
+  await page.getByTestId('run-path').click();
+  const pathNodes = page.locator('[data-testid=path-graph] g.node[data-role=path]');
+  await expect(pathNodes.first()).toBeVisible({ timeout: 120_000 });
+  expect(await pathNodes.count()).toBeGreaterThanOrEqual(2);
+  const nodeId = (await pathNodes.last().getAttribute('data-node-id'))!;
+  const [, layer, neuron] = /^L(\d+)\.N(\d+)/.exec(nodeId)!;
+  await pathNodes.last().click();
+  await expect(page.getByTestId('neuron-card')).toBeVisible();
+  await expect(page.getByTestId('patch-overlay')).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId('patch-overlay')).toHaveAttribute('data-heat', 'on');
+  await page.screenshot({ path: test.info().outputPath('2-card.png'), fullPage: true });
+
+  // Ablate the neuron at every token: the class probabilities change.
+  await page.getByTestId('edit-at').selectOption('all');
+  await page.getByTestId('ablate-zero').click();
+  await expect(page.getByTestId('edits-list').locator('li')).toHaveCount(1);
+  await expect(page.getByTestId('prediction-list-edited')).toBeVisible();
+  await expect.poll(async () => (await rows(page)).some((r) => r.edited !== null && Math.abs(r.edited - r.prob) > 1e-6)).toBe(true);
+  // The edited probabilities are the CLI's with the same neuron zeroed at every token.
+  const cliEdited = cliProbs(join(EXAMPLES, ex.file), `blocks.${layer}.mlp.hook_post:${neuron}:zero`);
+  for (const r of await rows(page)) expect(Math.abs(r.edited! - cliEdited[r.id])).toBeLessThan(1e-4);
+  await page.screenshot({ path: test.info().outputPath('3-edited.png'), fullPage: true });
+  expect(errors).toEqual([]);
+});

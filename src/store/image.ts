@@ -1,0 +1,50 @@
+/**
+ * The image a vision model reads, in its own small zustand store beside the main one: the preprocessed pixels and
+ * the 8-bit preview the worker made of them, where it came from (a bundled example by id, or the user's own file by
+ * its SHA-256), the model's example list, and per-patch values shown over the image. Plain data only.
+ */
+import { create } from 'zustand';
+import type { PreparedImage } from '../worker/api';
+
+/** One bundled example of public/models/NAME/examples/index.json. */
+export interface ImageExample {
+  id: string;
+  file: string;
+  label: number;
+  predicted: number;
+}
+
+export interface ImageInput extends PreparedImage {
+  /** The file name (or the example's id) for messages. */
+  name: string;
+  /** The bundled example it is, or null for the user's own image. */
+  exampleId: string | null;
+}
+
+/** Where the card's edits apply: the node's own position(s), every token, [CLS] (0) or one token (1 + patch). */
+export type EditAt = 'node' | 'all' | number;
+
+export interface ImageState {
+  image: ImageInput | null;
+  examples: ImageExample[] | null;
+  /** The URL of the examples folder (ends with '/'). */
+  examplesBase: string | null;
+  imageError: string | null;
+  /** A session names a user's image by this SHA-256: it is asked for again (null when none is awaited). */
+  awaitingSha: string | null;
+  /** The opened card's neuron activation at every token ([CLS], then the patches), for the overlay. */
+  patchActs: { node: string; acts: Float32Array } | null;
+  editAt: EditAt;
+  set: (p: Partial<ImageState>) => void;
+}
+
+export const useImage = create<ImageState>()((set) => ({
+  image: null,
+  examples: null,
+  examplesBase: null,
+  imageError: null,
+  awaitingSha: null,
+  patchActs: null,
+  editAt: 'node',
+  set: (p) => set(p),
+}));
