@@ -1,8 +1,10 @@
 import { expect, test } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitReady, watchConsole } from './helpers';
+import { decodeSession } from '../src/session/codec';
 
 const EXAMPLES = join(process.cwd(), 'public/models/digits-vit/examples');
 const index = JSON.parse(readFileSync(join(EXAMPLES, 'index.json'), 'utf8')) as { images: Array<{ id: string; file: string; label: number; predicted: number }> };
@@ -74,4 +76,48 @@ test('digits-vit: drop an image → classes with labels → path → node card w
   for (const r of await rows(page)) expect(Math.abs(r.edited! - cliEdited[r.id])).toBeLessThan(1e-4);
   await page.screenshot({ path: test.info().outputPath('3-edited.png'), fullPage: true });
   expect(errors).toEqual([]);
+});
+
+test('digits-vit links: a bundled example reopens by its id; the user\'s own image is asked for again by its SHA-256', async ({ page, context }) => {
+  const errors = watchConsole(page);
+  await page.goto('/?model=digits-vit');
+  await waitReady(page);
+  const ex = index.images.find((e) => e.label === 3 && e.predicted === 3)!;
+  await page.getByTestId(`example-${ex.id}`).click();
+  await expect(page.getByTestId('image-panel')).toContainText(`example ${ex.id}`);
+  await expect.poll(async () => (await rows(page))[0]?.label ?? '', { timeout: 60_000 }).toBe('3');
+  await page.getByTestId('prediction-list').locator('li').nth(1).click();
+  const target = (await rows(page))[1];
+  await expect.poll(async () => decodeSession((await page.evaluate(() => location.hash)).slice(1)).session.image).toEqual({ example: ex.id });
+  const link = await page.evaluate(() => location.href);
+  expect(link).not.toContain('png');
+
+  const again = await context.newPage();
+  const errors2 = watchConsole(again);
+  await again.goto(link);
+  await waitReady(again);
+  await expect(again.getByTestId('image-panel')).toContainText(`example ${ex.id}`);
+  await expect.poll(async () => (await rows(again))[0]?.label ?? '', { timeout: 60_000 }).toBe('3');
+  // The class the user picked is the target again, named by its label.
+  await expect(again.getByTestId('prediction-list').locator('li.target')).toHaveAttribute('data-token-id', String(target.id));
+
+  // The user's own image: the link holds its SHA-256 only, and reopening asks for the file.
+  const own = index.images.find((e) => e.label === 5)!;
+  await again.getByTestId('image-file').setInputFiles(join(EXAMPLES, own.file));
+  await expect(again.getByTestId('image-panel')).toContainText(`${own.file}, 28×28`);
+  const sha = createHash('sha256').update(readFileSync(join(EXAMPLES, own.file))).digest('hex');
+  await expect.poll(async () => decodeSession((await again.evaluate(() => location.hash)).slice(1)).session.image).toEqual({ sha256: sha, name: own.file });
+  const ownLink = await again.evaluate(() => location.href);
+  const third = await context.newPage();
+  const errors3 = watchConsole(third);
+  await third.goto(ownLink);
+  await waitReady(third);
+  await expect(third.getByTestId('image-awaited')).toBeVisible();
+  await expect(third.getByTestId('image-canvas')).toHaveCount(0);
+  await third.getByTestId('image-file').setInputFiles(join(EXAMPLES, own.file));
+  await expect(third.getByTestId('image-awaited')).toHaveCount(0);
+  await expect(third.getByTestId('image-panel')).toContainText(`${own.file}, 28×28`);
+  await expect(third.getByTestId('notice')).toHaveCount(0);
+  await expect.poll(async () => (await rows(third)).length, { timeout: 60_000 }).toBe(10);
+  expect([...errors, ...errors2, ...errors3]).toEqual([]);
 });

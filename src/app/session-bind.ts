@@ -14,6 +14,8 @@ import { hubEndpointVerdict, modelUrlVerdict } from './link-policy';
 import { DEFAULT_MODEL } from './models';
 import { localModelName } from './model-card';
 import { buildCircuit, CIRCUIT_INPUTS } from './circuit-actions';
+import { applyLinkedImage, sessionImage, setLinkedImage } from './vision-actions';
+import { useImage } from '../store/image';
 
 /** The store keys a session is made of: a change to any of them rewrites the link. */
 const SESSION_KEYS = ['modelRef', 'requestedBackend', 'prompt', 'corrupted', 'target', 'distractor', 'targetKind', 'targetPosition', 'method', 'steps', 'beam', 'positions', 'layer', 'path', 'attribution', 'edits', 'selected', 'selection', 'tab', 'viewLayer', 'viewHead', 'zoom', 'circuitGraph', 'circuitNodeThreshold', 'circuitEdgeThreshold', 'maxTokens', 'temperature', 'topK', 'seed'] as const;
@@ -102,7 +104,7 @@ export async function answerLinkedModel(load: boolean): Promise<void> {
 export function sessionOfState(s: State = useStore.getState()): Session {
   // Every selected node, the one whose card is shown first (a session's first selected node is the one shown).
   const others = s.selection.filter((id) => id !== s.selected);
-  return storeToSession({ ...s, selected: s.selected ? [s.selected, ...others] : others });
+  return storeToSession({ ...s, selected: s.selected ? [s.selected, ...others] : others, image: s.model?.config.vision ? sessionImage() : null });
 }
 
 /** Applies a session to the loaded model: prompt, target, edits, view, then reruns what was on screen. */
@@ -124,6 +126,8 @@ async function applySession(session: Session): Promise<void> {
     }
   });
   patch.edits = runnable;
+  // A vision model's image: the linked example opened, or the user's own image asked for again (by its SHA-256).
+  if (cfg.vision) await applyLinkedImage(patch.image ?? null);
   const st = useStore.getState();
   st.set({
     // A session without a prompt (a damaged link's defaults) keeps the model's sample prompt.
@@ -189,6 +193,8 @@ export async function restoreSession(session: Session, notices: string[] = []): 
     if (useStore.getState().status === 'loading') useStore.getState().set({ status: useStore.getState().model ? 'ready' : 'error', error: useStore.getState().model ? null : 'Waiting for the local model files.' });
     return;
   }
+  // The image a vision session names is taken by the model once it loads (its examples are listed then).
+  setLinkedImage(session.image ?? null);
   const cur = useStore.getState().modelRef;
   const same =
     useStore.getState().model &&
@@ -297,6 +303,10 @@ function startUrlSync(): void {
     }
     // While the user has not answered about a linked model, the link stays the one they opened.
     if (s.status === 'ready' && s.model && !s.confirmModel && SESSION_KEYS.some((k) => s[k] !== prev[k])) sync?.schedule();
+  });
+  // A vision model's image is part of the session too (it lives in its own store).
+  useImage.subscribe((s, prev) => {
+    if (s.image !== prev.image || s.awaitingSha !== prev.awaitingSha) sync?.schedule();
   });
   if (useStore.getState().status === 'ready' && !useStore.getState().confirmModel) sync.schedule();
   // A reload or close right after a change keeps it. A reload has already taken the old address when the page

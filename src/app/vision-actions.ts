@@ -10,6 +10,7 @@ import { activeEdits, useStore } from '../store/store';
 import { isSuperseded } from '../worker/client';
 import { getEngine } from './controller';
 import { modelBaseUrl } from './models';
+import type { SessionImage } from '../session/schema';
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
@@ -32,16 +33,34 @@ export function visionTokens(): { ids: number[]; tokens: string[] } | null {
 }
 
 /** The image a link or saved session names, taken by the next vision model that opens (session-bind sets it). */
-let linked: { example?: string | null; sha256?: string | null } | null = null;
+let linked: SessionImage | null = null;
 
-export function setLinkedImage(img: { example?: string | null; sha256?: string | null } | null): void {
+export function setLinkedImage(img: SessionImage | null): void {
   linked = img;
+}
+
+/** How a session names the image on screen: a bundled example's id, or the user's file's SHA-256 (or the awaited one). */
+export function sessionImage(): SessionImage | null {
+  const { image, awaitingSha } = useImage.getState();
+  if (image) return image.exampleId ? { example: image.exampleId } : { sha256: image.sha256, name: image.name.slice(0, 200) };
+  return awaitingSha ? { sha256: awaitingSha } : null;
+}
+
+/** A session's image on the loaded vision model: its example opened (unless on screen), or the user's image awaited. */
+export async function applyLinkedImage(img: SessionImage | null): Promise<void> {
+  if (!img) return;
+  const cur = useImage.getState().image;
+  if ('example' in img) {
+    if (cur?.exampleId !== img.example) await chooseExample(img.example);
+  } else if (cur?.sha256 !== img.sha256) {
+    useImage.getState().set({ awaitingSha: img.sha256 });
+  }
 }
 
 /** After a vision model loads: its examples (when bundled with some), and the first one (or the linked one) opened. */
 export async function openVisionModel(bundledName: string | null): Promise<void> {
-  const wantExample = linked?.example ?? null;
-  useImage.getState().set({ image: null, examples: null, examplesBase: null, imageError: null, patchActs: null, editAt: 'node', awaitingSha: linked?.sha256 ?? null });
+  const wantExample = linked && 'example' in linked ? linked.example : null;
+  useImage.getState().set({ image: null, examples: null, examplesBase: null, imageError: null, patchActs: null, editAt: 'node', awaitingSha: linked && 'sha256' in linked ? linked.sha256 : null });
   linked = null;
   if (!bundledName) return;
   const base = modelBaseUrl(bundledName) + 'examples/';

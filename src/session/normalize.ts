@@ -98,6 +98,7 @@ const FIELD_NAMES: Record<string, string> = {
   model: 'model',
   backend: 'backend',
   prompt: 'prompt',
+  image: 'image',
   target: 'target',
   method: 'analysis settings',
   'method.name': 'method',

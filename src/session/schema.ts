@@ -115,6 +115,17 @@ export const SessionModel = z.discriminatedUnion('kind', [
 ]);
 export type SessionModel = z.infer<typeof SessionModel>;
 
+/**
+ * A vision model's image: a bundled example by its id (public/models/NAME/examples/index.json), or the user's own
+ * file by the SHA-256 of its bytes (asked for again on opening, as local model files are). The image itself never
+ * goes into a session. Optional: absent for text models and in every link made before it existed.
+ */
+export const SessionImage = z.union([
+  z.strictObject({ example: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'not an example image id') }),
+  z.strictObject({ sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits'), name: z.string().max(LIMITS.nameChars).optional() }),
+]);
+export type SessionImage = z.infer<typeof SessionImage>;
+
 export const BACKENDS = BACKEND_CHOICES;
 
 export const SessionTarget = z
@@ -205,6 +216,8 @@ export const SessionV2 = z.strictObject({
   prompt: z.string().max(LIMITS.promptChars),
   /** The corrupted prompt of a clean/corrupted pair (patching methods). */
   corrupted: z.string().max(LIMITS.promptChars).optional(),
+  /** Vision models: the image (an example's id or the user's file's SHA-256). */
+  image: SessionImage.optional(),
   target: SessionTarget.optional(),
   method: SessionMethod,
   edits: z.array(SessionEdit).max(LIMITS.edits),

@@ -5,7 +5,7 @@
  */
 import { PathlightError } from '../engine/errors';
 import type { Edit } from '../engine/types';
-import { VIEW_GRAPH_DEFAULTS, type LocalFingerprint, type MethodName, type Session, type SessionEdit, type ViewTab } from './schema';
+import { VIEW_GRAPH_DEFAULTS, type LocalFingerprint, type MethodName, type Session, type SessionEdit, type SessionImage, type ViewTab } from './schema';
 
 export type StoreModelRef =
   | { kind: 'bundled'; name: string }
@@ -26,6 +26,8 @@ export interface StoreFields {
   prompt: string;
   /** The corrupted prompt of a clean/corrupted pair; '' or absent = none. */
   corrupted?: string;
+  /** A vision model's image: a bundled example's id or the user's file's SHA-256 (null/absent: none). */
+  image?: SessionImage | null;
   target: { id: number; token: string } | null;
   distractor: { id: number; token: string } | null;
   /** Default: logit_diff when there is a distractor, else logit (what the controller does today). */
@@ -98,6 +100,7 @@ export function storeToSession(s: StoreFields): Session {
   };
   if (s.requestedBackend !== 'auto') session.backend = s.requestedBackend;
   if (s.corrupted) session.corrupted = s.corrupted;
+  if (s.image) session.image = 'example' in s.image ? { example: s.image.example } : { sha256: s.image.sha256, ...(s.image.name !== undefined ? { name: s.image.name } : {}) };
   if (s.layer !== undefined && s.layer !== null) session.method.layer = s.layer;
   if (s.zoom) Object.assign(session.view, { zoom: s.zoom.k, x: s.zoom.x, y: s.zoom.y });
   if (s.circuitShown ?? s.circuitGraph != null) session.view.circuit = true;
@@ -146,6 +149,7 @@ export function sessionToStore(session: Session, tokenString: (id: number) => st
     requestedBackend: session.backend ?? 'auto',
     prompt: session.prompt,
     corrupted: session.corrupted ?? '',
+    image: session.image ? { ...session.image } : null,
     target: t ? { id: t.token, token: tokenString(t.token) } : null,
     distractor: t?.distractor !== undefined ? { id: t.distractor, token: tokenString(t.distractor) } : null,
     targetKind: t?.kind ?? 'logit',

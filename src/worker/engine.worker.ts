@@ -229,8 +229,8 @@ const api: EngineApi = {
   },
 
   async tokenStrings(ids) {
-    const m = requireModel();
-    return ids.map((i) => (m.tokenizer ? m.tokenizer.tokenString(i) : `#${i}`));
+    // Token strings, or a vision model's class labels.
+    return names(requireModel(), ids);
   },
 
   async run(key, req) {
