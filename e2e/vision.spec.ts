@@ -10,8 +10,8 @@ const EXAMPLES = join(process.cwd(), 'public/models/digits-vit/examples');
 const index = JSON.parse(readFileSync(join(EXAMPLES, 'index.json'), 'utf8')) as { images: Array<{ id: string; file: string; label: number; predicted: number }> };
 
 /** The class probabilities of the same image and edit from the CLI (the engine in Node, outside the page). */
-function cliProbs(file: string, edit?: string): number[] {
-  const args = ['tsx', 'src/cli/main.ts', 'run', '--model', 'digits-vit', '--image', file, '--backend', 'cpu', ...(edit ? ['--edit', edit] : [])];
+function cliProbs(file: string, edit: string | string[] = []): number[] {
+  const args = ['tsx', 'src/cli/main.ts', 'run', '--model', 'digits-vit', '--image', file, '--backend', 'cpu', ...[edit].flat().flatMap((e) => ['--edit', e])];
   const r = spawnSync('npx', args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`pathlight run failed: ${r.stderr}`);
   const logits = (JSON.parse(r.stdout) as { logits: { data: number[] } }).logits.data;
@@ -75,6 +75,24 @@ test('digits-vit: drop an image → classes with labels → path → node card w
   const cliEdited = cliProbs(join(EXAMPLES, ex.file), `blocks.${layer}.mlp.hook_post:${neuron}:zero`);
   for (const r of await rows(page)) expect(Math.abs(r.edited! - cliEdited[r.id])).toBeLessThan(1e-4);
   await page.screenshot({ path: test.info().outputPath('3-edited.png'), fullPage: true });
+
+  // An edit at one patch clicked on the image (row 2, column 2 of the 4×4 grid: patch 10, token 11).
+  const canvas = page.getByTestId('image-canvas');
+  const box = (await canvas.boundingBox())!;
+  await canvas.click({ position: { x: box.width * 0.6, y: box.height * 0.6 } });
+  await expect(page.getByTestId('edit-at')).toHaveValue('patch');
+  await expect(page.getByTestId('edit-at')).toContainText('patch p10');
+  await page.getByTestId('flip').click();
+  await expect(page.getByTestId('edits-list').locator('li')).toHaveCount(2);
+  await expect(page.getByTestId('edits-list')).toContainText('@p10');
+  const cliBoth = cliProbs(join(EXAMPLES, ex.file), [`blocks.${layer}.mlp.hook_post:${neuron}:zero`, `blocks.${layer}.mlp.hook_post:${neuron}:scale=-1@11`]);
+  await expect.poll(async () => (await rows(page)).every((r) => Math.abs(r.edited! - cliBoth[r.id]) < 1e-4)).toBe(true);
+
+  // A head of the graph: [CLS]'s attention over the patches for each head of its layer.
+  await page.locator('[data-testid=path-graph] g.node').filter({ has: page.locator('rect.head-shape:not([display=none])') }).first().click();
+  await expect(page.getByTestId('vision-heads')).toBeVisible();
+  await expect(page.getByTestId('vision-heads').locator('canvas')).toHaveCount(4);
+  await page.screenshot({ path: test.info().outputPath('4-heads.png'), fullPage: true });
   expect(errors).toEqual([]);
 });
 

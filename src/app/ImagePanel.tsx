@@ -4,28 +4,28 @@ import { useStore } from '../store/store';
 import { drawPatchImage, patchAt } from '../views/patch-image';
 import { chooseExample, chooseFile } from './vision-actions';
 
-/** On-screen pixels per image pixel: the image is shown about 224 px wide. */
-const scaleFor = (w: number) => Math.max(1, Math.floor(224 / w));
+/** On-screen pixels per image pixel: the image is shown about `size` (224) px wide. */
+const scaleFor = (w: number, size = 224) => Math.max(1, Math.floor(size / w));
 
 /** The image with its patch grid, the opened neuron's activation per patch as heat, and the clicked patch. */
-export function PatchCanvas({ heat, testId = 'image-canvas' }: { heat?: ArrayLike<number> | null; testId?: string }) {
+export function PatchCanvas({ heat, testId = 'image-canvas', size = 224, title }: { heat?: ArrayLike<number> | null; testId?: string; size?: number; title?: string }) {
   const image = useImage((s) => s.image);
   const editAt = useImage((s) => s.editAt);
   const v = useStore((s) => s.model?.config.vision);
   const ref = useRef<HTMLCanvasElement>(null);
   const highlight = typeof editAt === 'number' && editAt > 0 ? editAt - 1 : null;
   useEffect(() => {
-    if (ref.current && image && v) drawPatchImage(ref.current, image.preview, { patchSize: v.patchSize, scale: scaleFor(image.preview.width), heat, highlight });
-  }, [image, v, heat, highlight]);
+    if (ref.current && image && v) drawPatchImage(ref.current, image.preview, { patchSize: v.patchSize, scale: scaleFor(image.preview.width, size), heat, highlight });
+  }, [image, v, heat, highlight, size]);
   if (!image || !v) return null;
-  const scale = scaleFor(image.preview.width);
+  const scale = scaleFor(image.preview.width, size);
   return (
     <canvas
       ref={ref}
       data-testid={testId}
       data-heat={heat ? 'on' : 'off'}
       className="patch-canvas"
-      title="click a patch to edit at its token"
+      title={title ?? 'click a patch to edit at its token'}
       onClick={(e) => {
         const r = e.currentTarget.getBoundingClientRect();
         const p = patchAt(image.preview, { patchSize: v.patchSize, scale: (scale * r.width) / e.currentTarget.width }, e.clientX - r.left, e.clientY - r.top);
@@ -80,7 +80,7 @@ export function ImagePanel() {
       <div className="dropzone" data-testid="image-drop" onDragOver={(e) => e.preventDefault()} onDrop={onDrop}>
         Drop or paste a PNG or JPEG here, or{' '}
         <label className="link">
-          choose one <input type="file" accept="image/png,image/jpeg" data-testid="image-file" style={{ display: 'none' }} onChange={(e) => take(e.target.files)} />
+          choose one<input type="file" accept="image/png,image/jpeg" data-testid="image-file" style={{ display: 'none' }} onChange={(e) => take(e.target.files)} />
         </label>
         ; it is decoded in this page's engine; nothing leaves the browser.
       </div>

@@ -6,7 +6,7 @@ import { getEngine } from './controller';
 import { HeadPattern } from './HeadCard';
 import { useReferenceText } from './reference-actions';
 import { useImage } from '../store/image';
-import { VisionCard, visionEditPositions } from './VisionCard';
+import { VisionCard, VisionHeads, visionEditPositions } from './VisionCard';
 
 const show = (t: string) => JSON.stringify(t).slice(1, -1);
 
@@ -103,7 +103,7 @@ export function NeuronCardPanel() {
           </>
         )}
       </div>
-      {node.kind === 'head' && <HeadPattern layer={node.layer} head={node.index} />}
+      {node.kind === 'head' && (vision ? <VisionHeads layer={node.layer} head={node.index} /> : <HeadPattern layer={node.layer} head={node.index} />)}
       {node.kind === 'neuron' && <ReferenceText corpus={corpus} />}
       {loading && <p className="muted">computing the card…</p>}
       {card && tokens && (

@@ -1,6 +1,8 @@
+import { useEffect, useState } from 'react';
 import { useImage, type EditAt } from '../store/image';
 import { useStore } from '../store/store';
 import { PatchCanvas } from './ImagePanel';
+import { clsAttention } from './vision-actions';
 
 /** Where the card's edits apply on an image: its positions and how the edit list names them. */
 export function visionEditPositions(editAt: EditAt, nodePosition: number | null): { positions: number[] | null; where: string } {
@@ -46,3 +48,42 @@ export function VisionCard({ node, nodePosition }: { node: string; nodePosition:
 
 const min = (a: Float32Array) => a.subarray(1).reduce((m, x) => Math.min(m, x), Infinity);
 const max = (a: Float32Array) => a.subarray(1).reduce((m, x) => Math.max(m, x), -Infinity);
+
+/** A head's card on an image: where [CLS] attends among the patches, for every head of its layer (this one outlined). */
+export function VisionHeads({ layer, head }: { layer: number; head: number }) {
+  const image = useImage((s) => s.image);
+  const nHead = useStore((s) => s.model?.config.nHead ?? 0);
+  const [rows, setRows] = useState<Float32Array[] | null>(null);
+  const [err, setErr] = useState<string | null>(null);
+  useEffect(() => {
+    if (!image) return;
+    let live = true;
+    setRows(null);
+    void clsAttention(image.pixels, layer).then(
+      (r) => live && setRows(r),
+      (e: Error) => live && setErr(e.message),
+    );
+    return () => {
+      live = false;
+    };
+  }, [image, layer]);
+  if (err) return <p className="error inline">{err}</p>;
+  if (!rows) return <p className="muted">computing the attention…</p>;
+  return (
+    <div data-testid="vision-heads">
+      <h3>
+        [CLS] → patches, layer {layer} <span className="muted">attention of the class token to each patch, per head (the rest goes to [CLS] itself)</span>
+      </h3>
+      <div className="cols">
+        {Array.from({ length: nHead }, (_, h) => (
+          <div key={h} style={{ outline: h === head ? '2px solid #f59e0b' : undefined }}>
+            <PatchCanvas heat={rows[h].subarray(1)} size={112} testId={`cls-attention-${h}`} title={`L${layer}.H${h}: [CLS] → itself ${rows[h][0].toFixed(3)}`} />
+            <div className="muted">
+              H{h} · self {rows[h][0].toFixed(2)}
+            </div>
+          </div>
+        ))}
+      </div>
+    </div>
+  );
+}

@@ -4,7 +4,7 @@
  * and the opened neuron's activation over the patches.
  */
 import { klDivergence } from '../analysis/probability';
-import type { ModelInput } from '../engine/inputs';
+import type { ModelInput, PixelValues } from '../engine/inputs';
 import { useImage, type ImageExample } from '../store/image';
 import { activeEdits, useStore } from '../store/store';
 import { isSuperseded } from '../worker/client';
@@ -152,4 +152,13 @@ export async function loadPatchActivations(node: string, layer: number, index: n
     if (isSuperseded(e)) return;
     useStore.getState().set({ cardLoading: false, analysisError: message(e) });
   }
+}
+
+/** Each head's attention row of [CLS] (the query at 0) over every token, at one layer: [nHead] rows of T. */
+export async function clsAttention(pixels: PixelValues, layer: number): Promise<Float32Array[]> {
+  const hook = `blocks.${layer}.attn.hook_pattern`;
+  const r = await getEngine().run('head-card', { pixelValues: { shape: [1, ...pixels.shape], data: pixels.data }, capture: [hook], logits: 'none' });
+  const [, H, T] = r.activations[hook].shape;
+  const p = r.activations[hook].data;
+  return Array.from({ length: H }, (_, h) => p.slice(h * T * T, h * T * T + T));
 }
