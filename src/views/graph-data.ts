@@ -39,10 +39,26 @@ export const MAX_NEURONS_PER_LAYER = 10;
 /** The most neurons per layer the graph draws at any setting. */
 export const PER_LAYER_LIMIT = 32;
 
-function topIndices(values: ArrayLike<number>, k: number): number[] {
-  return Array.from({ length: values.length }, (_, i) => i)
-    .sort((a, b) => Math.abs(values[b]) - Math.abs(values[a]))
-    .slice(0, k);
+/**
+ * The k indices of largest |value|, largest first (ties: lower index first). One pass with a small sorted buffer:
+ * a layer of 3072 neurons × 12 layers would otherwise be sorted whole on the main thread at every draw.
+ */
+export function topIndices(values: ArrayLike<number>, k: number): number[] {
+  const idx: number[] = [];
+  const mag: number[] = [];
+  for (let i = 0; i < values.length && k > 0; i++) {
+    const m = Math.abs(values[i]);
+    if (idx.length === k && !(m > mag[k - 1])) continue;
+    let j = idx.length === k ? k - 1 : idx.length;
+    while (j > 0 && mag[j - 1] < m) {
+      idx[j] = idx[j - 1];
+      mag[j] = mag[j - 1];
+      j--;
+    }
+    idx[j] = i;
+    mag[j] = m;
+  }
+  return idx;
 }
 
 function headNodes(heads: AttributionResult | null, nLayer: number, position: number): GraphNode[] {
