@@ -1,11 +1,14 @@
 import { expect, test } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { decode as decodePng, encode as encodePng } from 'fast-png';
+import * as jpegJs from 'jpeg-js';
 import { waitReady, watchConsole } from './helpers';
 import { decodeSession } from '../src/session/codec';
 
+const jpegEncode = (jpegJs as unknown as { encode?: typeof jpegJs.encode }).encode ?? (jpegJs as unknown as { default: typeof jpegJs }).default.encode;
 const EXAMPLES = join(process.cwd(), 'public/models/digits-vit/examples');
 const index = JSON.parse(readFileSync(join(EXAMPLES, 'index.json'), 'utf8')) as { images: Array<{ id: string; file: string; label: number; predicted: number }> };
 
@@ -138,4 +141,50 @@ test('digits-vit links: a bundled example reopens by its id; the user\'s own ima
   await expect(third.getByTestId('notice')).toHaveCount(0);
   await expect.poll(async () => (await rows(third)).length, { timeout: 60_000 }).toBe(10);
   expect([...errors, ...errors2, ...errors3]).toEqual([]);
+});
+
+test('digits-vit: a 56×56 PNG dropped and a PNG pasted are classified as the CLI classifies them; an RGB JPEG is refused, naming its channels', async ({ page }) => {
+  const errors = watchConsole(page);
+  await page.goto('/?model=digits-vit');
+  await waitReady(page);
+  await expect.poll(async () => (await rows(page)).length, { timeout: 60_000 }).toBe(10);
+  const ex = index.images.find((e) => e.label === 4)!;
+  const png = decodePng(readFileSync(join(EXAMPLES, ex.file)));
+  // The digit at twice its size: the worker resizes it to 28×28 (PIL's bilinear) as the CLI does.
+  const big = new Uint8Array(56 * 56);
+  for (let y = 0; y < 56; y++) for (let x = 0; x < 56; x++) big[y * 56 + x] = png.data[(y >> 1) * 28 + (x >> 1)];
+  const bigPng = encodePng({ width: 56, height: 56, channels: 1, data: big });
+  const bigFile = test.info().outputPath('digit-56.png');
+  mkdirSync(dirname(bigFile), { recursive: true });
+  writeFileSync(bigFile, bigPng);
+  const send = async (type: 'drop' | 'paste', bytes: Uint8Array, name: string, mime: string) =>
+    page.getByTestId(type === 'drop' ? 'image-drop' : 'image-panel').evaluate(
+      (el, { type, bytes, name, mime }) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([new Uint8Array(bytes)], name, { type: mime }));
+        el.dispatchEvent(type === 'drop' ? new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }) : new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+      },
+      { type, bytes: Array.from(bytes), name, mime },
+    );
+  await send('drop', bigPng, 'digit-56.png', 'image/png');
+  await expect(page.getByTestId('image-panel')).toContainText('digit-56.png, 56×56');
+  const cli = cliProbs(bigFile);
+  await expect.poll(async () => (await rows(page)).every((r) => Math.abs(r.prob - cli[r.id]) < 1e-4), { timeout: 60_000 }).toBe(true);
+
+  // The PNG of another digit, pasted.
+  const other = index.images.find((e) => e.label === 8)!;
+  await send('paste', readFileSync(join(EXAMPLES, other.file)), other.file, 'image/png');
+  await expect(page.getByTestId('image-panel')).toContainText(`${other.file}, 28×28`);
+  const cli8 = cliProbs(join(EXAMPLES, other.file));
+  await expect.poll(async () => (await rows(page)).every((r) => Math.abs(r.prob - cli8[r.id]) < 1e-4), { timeout: 60_000 }).toBe(true);
+
+  // A colour JPEG: the model takes one channel and says so; the image on screen stays.
+  const rgba = new Uint8Array(28 * 28 * 4).fill(200);
+  const jpeg = jpegEncode({ data: rgba, width: 28, height: 28 }, 90).data;
+  await send('drop', jpeg, 'colour.jpg', 'image/jpeg');
+  await expect(page.getByTestId('prompt-error')).toContainText('colour.jpg has 3 channels (RGB); the model takes 1 (grayscale)');
+  await page.waitForTimeout(1000);
+  await expect(page.getByTestId('prompt-error')).toContainText('colour.jpg has 3 channels');
+  await expect(page.getByTestId('image-panel')).toContainText(`${other.file}, 28×28`);
+  expect(errors).toEqual([]);
 });

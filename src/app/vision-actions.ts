@@ -82,7 +82,10 @@ export async function chooseExample(id: string): Promise<void> {
   const { examples, examplesBase } = useImage.getState();
   const ex = examples?.find((e) => e.id === id);
   if (!ex || !examplesBase) return useImage.getState().set({ imageError: `There is no example image "${id}"` });
+  const mine = imageSeq;
   const res = await fetch(examplesBase + ex.file);
+  // A newer image (chosen while this one was fetched) wins.
+  if (mine !== imageSeq) return;
   if (!res.ok) return useImage.getState().set({ imageError: `The example image ${ex.file} could not be fetched (HTTP ${res.status})` });
   await setImageBytes(new Uint8Array(await res.arrayBuffer()), ex.id, ex.id);
 }
@@ -92,16 +95,21 @@ export async function chooseFile(file: File | Blob, name = (file as File).name |
   await setImageBytes(new Uint8Array(await file.arrayBuffer()), name, null);
 }
 
+/** Each image request's number: only the latest one's image (or error) is shown. */
+let imageSeq = 0;
+
 async function setImageBytes(bytes: Uint8Array, name: string, exampleId: string | null): Promise<void> {
+  const mine = ++imageSeq;
   try {
     const prepared = await getEngine().prepareImage(bytes, name);
+    if (mine !== imageSeq) return;
     const awaiting = useImage.getState().awaitingSha;
     if (awaiting && exampleId === null && prepared.sha256 !== awaiting) useStore.getState().notify(`${name} is not the image the session was saved with (its SHA-256 differs); it is used anyway.`);
     useImage.getState().set({ image: { ...prepared, name, exampleId }, imageError: null, awaitingSha: null, patchActs: null });
     useStore.getState().set({ path: null, attribution: null, heads: null, card: null, selected: null, selection: [], target: null, distractor: null });
     await refreshVision();
   } catch (e) {
-    useImage.getState().set({ imageError: message(e) });
+    if (mine === imageSeq) useImage.getState().set({ imageError: message(e) });
   }
 }
 
