@@ -168,6 +168,8 @@ test('digits-vit: a 56×56 PNG dropped and a PNG pasted are classified as the CL
     );
   await send('drop', bigPng, 'digit-56.png', 'image/png');
   await expect(page.getByTestId('image-panel')).toContainText('digit-56.png, 56×56');
+  // The page's drop target for model files does not take the image too.
+  await expect(page.getByTestId('error')).toHaveCount(0);
   const cli = cliProbs(bigFile);
   await expect.poll(async () => (await rows(page)).every((r) => Math.abs(r.prob - cli[r.id]) < 1e-4), { timeout: 60_000 }).toBe(true);
 
@@ -185,6 +187,15 @@ test('digits-vit: a 56×56 PNG dropped and a PNG pasted are classified as the CL
   await expect(page.getByTestId('prompt-error')).toContainText('colour.jpg has 3 channels (RGB); the model takes 1 (grayscale)');
   await page.waitForTimeout(1000);
   await expect(page.getByTestId('prompt-error')).toContainText('colour.jpg has 3 channels');
+  await expect(page.getByTestId('error')).toHaveCount(0);
   await expect(page.getByTestId('image-panel')).toContainText(`${other.file}, 28×28`);
+
+  // The Activations and Attention tabs read the image: tokens × neurons, a head's pattern and [CLS] → patches per head.
+  await page.getByTestId('tab-heatmap').click();
+  await expect(page.getByTestId('activation-heatmap')).toBeVisible();
+  await page.getByTestId('tab-attention').click();
+  await expect(page.getByTestId('attention-pattern')).toBeVisible();
+  await expect(page.getByTestId('vision-heads').locator('canvas')).toHaveCount(4);
+  await page.screenshot({ path: test.info().outputPath('attention.png'), fullPage: true });
   expect(errors).toEqual([]);
 });

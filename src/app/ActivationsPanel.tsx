@@ -5,6 +5,8 @@ import type { HeatmapData } from '../views/heatmap';
 import { HeatmapView } from '../views/HeatmapView';
 import { visibleToken } from '../views/tokens';
 import { getEngine, selectNode } from './controller';
+import { useImage } from '../store/image';
+import { VisionHeads } from './VisionCard';
 
 const label = visibleToken;
 
@@ -16,17 +18,21 @@ export function ActivationsPanel() {
   const [topN, setTopN] = useState(24);
   const [neurons, setNeurons] = useState<number[]>([]);
   const ids = s.tokens?.ids;
+  // A vision model's run reads its image (the tokens are [CLS] and the patches).
+  const image = useImage((st) => (s.model?.config.vision ? st.image : null));
+  const vision = !!s.model?.config.vision;
   const L = s.model?.config.nLayer ?? 0;
   const H = s.model?.config.nHead ?? 0;
   useEffect(() => {
-    if (!ids || ids.length === 0 || !s.model || ids.length > s.model.config.nCtx) return;
+    if (!ids || ids.length === 0 || !s.model || ids.length > s.model.config.nCtx || (vision && !image)) return;
+    const input = image ? { pixelValues: { shape: [1, ...image.pixels.shape], data: image.pixels.data } } : { inputIds: [ids] };
     let live = true;
     const layer = Math.min(s.viewLayer, L - 1);
     const tokens = s.tokens!.tokens.map(label);
     if (s.tab === 'heatmap') {
       const hook = `blocks.${layer}.mlp.hook_post`;
       getEngine()
-        .run('heatmap', { inputIds: [ids], capture: [hook], logits: 'none' })
+        .run('heatmap', { ...input, capture: [hook], logits: 'none' })
         .then((r) => {
           if (!live) return;
           const a = r.activations[hook];
@@ -44,7 +50,7 @@ export function ActivationsPanel() {
       const hook = `blocks.${layer}.attn.hook_pattern`;
       const head = Math.min(s.viewHead, H - 1);
       getEngine()
-        .run('attention', { inputIds: [ids], capture: [hook], logits: 'none' })
+        .run('attention', { ...input, capture: [hook], logits: 'none' })
         .then((r) => {
           if (!live) return;
           const p = r.activations[hook];
@@ -57,7 +63,7 @@ export function ActivationsPanel() {
     return () => {
       live = false;
     };
-  }, [ids, s.tab, s.viewLayer, s.viewHead, s.model, topN]);
+  }, [ids, image, s.tab, s.viewLayer, s.viewHead, s.model, topN]);
   if (s.tab === 'graph') return null;
   return (
     <div className="panel">
@@ -109,6 +115,7 @@ export function ActivationsPanel() {
           </tbody>
         </table>
       )}
+      {s.tab === 'attention' && vision && <VisionHeads layer={Math.min(s.viewLayer, L - 1)} head={Math.min(s.viewHead, H - 1)} />}
       {data && (
         <HeatmapView
           data={data}

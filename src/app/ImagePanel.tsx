@@ -49,13 +49,15 @@ export function ImagePanel() {
     if (f) void chooseFile(f);
   };
   const onDrop = (e: DragEvent) => {
+    // The image is this panel's: the page's own drop target (model files) must not take it too.
     e.preventDefault();
+    e.stopPropagation();
     take(e.dataTransfer.files);
   };
   const onPaste = (e: ClipboardEvent) => {
     const item = Array.from(e.clipboardData.items).find((i) => i.kind === 'file');
     const f = item?.getAsFile();
-    if (f) (e.preventDefault(), void chooseFile(f, f.name || 'the pasted image'));
+    if (f) (e.preventDefault(), e.stopPropagation(), void chooseFile(f, f.name || 'the pasted image'));
   };
   const byClass = [...(examples ?? [])].sort((a, b) => a.label - b.label);
   return (
@@ -77,7 +79,7 @@ export function ImagePanel() {
           ))}
         </div>
       )}
-      <div className="dropzone" data-testid="image-drop" onDragOver={(e) => e.preventDefault()} onDrop={onDrop}>
+      <div className="dropzone" data-testid="image-drop" onDragOver={(e) => (e.preventDefault(), e.stopPropagation())} onDrop={onDrop}>
         Drop or paste a PNG or JPEG here, or{' '}
         <label className="link">
           choose one<input type="file" accept="image/png,image/jpeg" data-testid="image-file" style={{ display: 'none' }} onChange={(e) => take(e.target.files)} />
