@@ -109,6 +109,14 @@ test('digits-vit links: a bundled example reopens by its id; the user\'s own ima
   await expect.poll(async () => (await rows(page))[0]?.label ?? '', { timeout: 60_000 }).toBe('3');
   await page.getByTestId('prediction-list').locator('li').nth(1).click();
   const target = (await rows(page))[1];
+  // A path for that class and a node's card: the link reruns both.
+  await page.getByTestId('run-path').click();
+  const nodes = page.locator('[data-testid=path-graph] g.node[data-role=path]');
+  await expect(nodes.first()).toBeVisible({ timeout: 120_000 });
+  const pathIds = await nodes.evaluateAll((els) => els.map((e) => e.getAttribute('data-node-id')));
+  await nodes.last().click();
+  await expect(page.getByTestId('patch-overlay')).toBeVisible({ timeout: 60_000 });
+  await expect.poll(async () => decodeSession((await page.evaluate(() => location.hash)).slice(1)).session.selected).toEqual([pathIds[pathIds.length - 1]]);
   await expect.poll(async () => decodeSession((await page.evaluate(() => location.hash)).slice(1)).session.image).toEqual({ example: ex.id });
   const link = await page.evaluate(() => location.href);
   expect(link).not.toContain('png');
@@ -121,6 +129,9 @@ test('digits-vit links: a bundled example reopens by its id; the user\'s own ima
   await expect.poll(async () => (await rows(again))[0]?.label ?? '', { timeout: 60_000 }).toBe('3');
   // The class the user picked is the target again, named by its label.
   await expect(again.getByTestId('prediction-list').locator('li.target')).toHaveAttribute('data-token-id', String(target.id));
+  await expect(again.locator('[data-testid=path-graph] g.node[data-role=path]').first()).toBeVisible({ timeout: 120_000 });
+  expect(await again.locator('[data-testid=path-graph] g.node[data-role=path]').evaluateAll((els) => els.map((e) => e.getAttribute('data-node-id')))).toEqual(pathIds);
+  await expect(again.getByTestId('patch-overlay')).toBeVisible({ timeout: 60_000 });
 
   // The user's own image: the link holds its SHA-256 only, and reopening asks for the file.
   const own = index.images.find((e) => e.label === 5)!;
