@@ -275,7 +275,14 @@ export async function runAnalysis(): Promise<void> {
     return true;
   };
   useStore.getState().set({ running: true, progress: null, analysisError: null });
-  const progress = Comlink.proxy((done: number, total: number) => useStore.getState().set({ progress: { done, total } }));
+  // At most 5 progress updates a second reach the store (each re-renders the panels); the last one always does.
+  let shownAt = 0;
+  const progress = Comlink.proxy((done: number, total: number) => {
+    const now = performance.now();
+    if (done < total && now - shownAt < 200) return;
+    shownAt = now;
+    useStore.getState().set({ progress: { done, total } });
+  });
   const eng = getEngine();
   try {
     // Head scores for the graph; a failure here only leaves the heads out.

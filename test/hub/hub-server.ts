@@ -30,7 +30,7 @@ const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 export const OWNER = 'pathlight-test';
 export const FIXTURES = ['gpt2-tiny', 'gptneo-tiny', 'pythia-tiny', 'llama-tiny'] as const;
 
-type Files = Record<string, Buffer>;
+export type Files = Record<string, Buffer>;
 type Behaviour = 'ok' | 'cdn' | 'gated' | 'private' | 'gone' | 'broken' | 'cdn-expired' | 'truncated' | 'slow' | 'stall';
 interface Repo {
   files: Files;
@@ -117,8 +117,10 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-export async function startHubServer(opts: { slowMs?: number } = {}): Promise<HubServer> {
+/** `extra`: more repositories (name → files) served as they are, e.g. a large checkpoint a test generates. */
+export async function startHubServer(opts: { slowMs?: number; extra?: Record<string, Files> } = {}): Promise<HubServer> {
   const repos = await buildRepos();
+  for (const [name, files] of Object.entries(opts.extra ?? {})) repos.set(name, { files, behaviour: 'ok', commit: sha1(`${OWNER}/${name}`) });
   const requests: string[] = [];
   const blobs = new Map<string, Buffer>();
   for (const r of repos.values()) for (const b of Object.values(r.files)) blobs.set(sha256(b), b);
