@@ -134,7 +134,9 @@ function torchAvailable(): string | null {
 }
 
 function runTorch(dir: string, reps: number): (Times & { last_logits: number[]; grad_layer0: number[]; generated: number[]; torch: string; threads: number }) | string {
-  const r = spawnSync(pythonPath(), [join(import.meta.dirname, 'bench_torch.py'), dir, '1', String(reps)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  // One thread: torch.set_num_threads covers torch's own pool; BLAS libraries (OpenBLAS's pthreads build) read these.
+  const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+  const r = spawnSync(pythonPath(), [join(import.meta.dirname, 'bench_torch.py'), dir, '1', String(reps)], { encoding: 'utf8', maxBuffer: 1 << 26, env });
   if (r.status !== 0) return `PyTorch run failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ')}`;
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
