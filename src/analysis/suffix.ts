@@ -23,7 +23,7 @@ import { fail } from '../engine/errors';
 import { block, finalNorm, fullAttention, headsFirst, maskData, patternOf, repeatKv, type Attention, type BlockHookFn } from '../engine/block';
 import { hookInfo, hookName, type BlockHook } from '../engine/hooks';
 import type { Model } from '../engine/model';
-import { classify } from '../engine/forward';
+import { classify, targetLogitRows } from '../engine/forward';
 import { batchInput, inputTokens, outputPosition, type ModelInput } from '../engine/inputs';
 import { product } from '../engine/ops';
 import { runModel } from '../engine/run';
@@ -51,6 +51,8 @@ export interface SuffixRequest {
   /** First recomputed position. */
   start: number;
   means?: Record<HookName, Float32Array | number[]>;
+  /** Also return every output (next-token logits, or a vision model's classes) at the output position, [B, V]. */
+  logits?: boolean;
 }
 
 export interface SuffixResult {
@@ -59,6 +61,8 @@ export interface SuffixResult {
   grads: Record<HookName, TensorData>;
   /** The captured hooks' values (after edits) at positions start..T−1, same shapes as `grads`. */
   activations: Record<HookName, TensorData>;
+  /** With `logits`: the outputs at the output position, [B, V]. */
+  logits?: TensorData;
 }
 
 /** The layer of a hook a suffix run can edit or capture (a block hook of token or head layout). */
@@ -88,10 +92,15 @@ export class SuffixRunner {
     private values: Map<number, tf.Tensor>,
     /** Clean values of the extra hooks asked for at creation, batch-free ([T, ...unit shape]). */
     readonly clean: Record<HookName, TensorData>,
+    /** With `opts.logits` at creation: the clean run's outputs at the output position, [V]. */
+    readonly cleanLogits: Float32Array | null = null,
   ) {}
 
-  /** `extra`: hooks whose clean values are kept in `clean` (the same forward pass). */
-  static async create(model: Model, ids: ModelInput, fromLayer = 0, extra: HookName[] = []): Promise<SuffixRunner> {
+  /**
+   * `extra`: hooks whose clean values are kept in `clean`; `opts.logits`: keep the clean outputs at the output
+   * position in `cleanLogits` (the same forward pass).
+   */
+  static async create(model: Model, ids: ModelInput, fromLayer = 0, extra: HookName[] = [], opts: { logits?: boolean } = {}): Promise<SuffixRunner> {
     const cfg = model.config;
     const { nLayer: L, nKvHead: K, dHead: dh, dModel: D } = cfg;
     const T = inputTokens(cfg, ids);
@@ -100,7 +109,7 @@ export class SuffixRunner {
     // The keys as attention reads them: after rotary on rotary models. Non-causal runs recompute every key.
     const keyHook = cfg.positions === 'rotary' ? 'attn.hook_rot_k' : 'attn.hook_k';
     const capture = layers.flatMap((l) => [hookName(l, 'hook_resid_pre'), ...(causal ? [hookName(l, keyHook), hookName(l, 'attn.hook_v')] : [])]);
-    const r = await runModel(model, { ...batchInput(ids, 1), capture: [...new Set([...capture, ...extra])], logits: 'none' });
+    const r = await runModel(model, { ...batchInput(ids, 1), capture: [...new Set([...capture, ...extra])], logits: opts.logits ? 'last' : 'none' });
     const clean: Record<HookName, TensorData> = {};
     for (const h of extra) clean[h] = { shape: r.activations[h].shape.slice(1), data: r.activations[h].data };
     const residPre = new Map<number, tf.Tensor>();
@@ -116,7 +125,7 @@ export class SuffixRunner {
         values.set(l, tf.keep(repeatKv(headsFirst(v), cfg)));
       }
     });
-    return new SuffixRunner(model, ids, T, fromLayer, residPre, keysT, values, clean);
+    return new SuffixRunner(model, ids, T, fromLayer, residPre, keysT, values, clean, opts.logits && r.logits ? r.logits.data : null);
   }
 
   dispose(): void {
@@ -206,7 +215,8 @@ export class SuffixRunner {
     }
 
     const w: Weights = model.weights;
-    const out: { tv: tf.Tensor | null; grads: tf.Tensor[]; acts: Map<HookName, tf.Tensor> } = { tv: null, grads: [], acts: new Map() };
+    if (req.logits && (actTargets || capture.length > 0)) fail('suffix run: output logits are returned only by runs without activation targets or gradients');
+    const out: { tv: tf.Tensor | null; grads: tf.Tensor[]; acts: Map<HookName, tf.Tensor>; logits: tf.Tensor | null } = { tv: null, grads: [], acts: new Map(), logits: null };
     tf.tidy(() => {
       // Query rows start..T−1 against keys 0..T−1, per kind of layer (global or a local window).
       const masks = new Map<number | null, tf.Tensor>();
@@ -272,8 +282,12 @@ export class SuffixRunner {
         }
         if (actTargets) return actValue as unknown as tf.Tensor1D;
         const last = tf.reshape(tf.slice(resid, [0, outputPosition(cfg, T) - from, 0], [B, 1, D]), [B, D]);
-        const fin = finalNorm(w, cfg, last, (_n, x) => x);
-        const rows = classify(w, fin);
+        const fin = finalNorm(w, cfg, last, (_n, x) => x) as tf.Tensor2D;
+        const logitTargets = req.targets as Array<Exclude<SuffixTarget, { kind: 'activation' }>>;
+        if (req.logits) out.logits = tf.keep(classify(w, fin));
+        // A logit (difference) needs only the target's (and distractor's) unembedding rows, not all V outputs.
+        if (!logitTargets.some((t) => t.kind === 'logprob')) return targetLogitRows(w, fin, logitTargets);
+        const rows = out.logits ?? classify(w, fin);
         const sel = new Float32Array(B * V);
         const useLp = new Float32Array(B);
         req.targets.forEach((t, i) => {
@@ -311,9 +325,11 @@ export class SuffixRunner {
       }
       const activations: Record<HookName, TensorData> = {};
       for (const [h, t] of out.acts) activations[h] = { shape: [...t.shape], data: ((await t.data()) as Float32Array).slice() };
-      return { targetValues: targetValues.slice(), grads, activations };
+      const logits = out.logits ? { shape: [...out.logits.shape], data: ((await out.logits.data()) as Float32Array).slice() } : undefined;
+      return { targetValues: targetValues.slice(), grads, activations, ...(logits ? { logits } : {}) };
     } finally {
       out.tv?.dispose();
+      out.logits?.dispose();
       for (const t of out.grads) t.dispose();
       for (const t of out.acts.values()) t.dispose();
     }

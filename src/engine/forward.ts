@@ -41,10 +41,24 @@ export function unembed(w: Weights, x: tf.Tensor): tf.Tensor {
   const D = x.shape[x.shape.length - 1];
   const lead = x.shape.slice(0, -1);
   const flat = tf.reshape(x, [-1, D]) as tf.Tensor2D;
-  const E = unembedMatrix(w);
-  // For a few rows the internal transpose is cheaper than copying a large unembedding; otherwise transpose first.
-  const logits = flat.shape[0] < 4 ? tf.matMul(flat, E, false, true) : product(flat, transposeWeight(E));
+  const logits = timesUnembedT(flat, unembedMatrix(w));
   return tf.reshape(logits, [...lead, logits.shape[1]!]);
+}
+
+/** Rows up to which x · Eᵀ is computed as (E · xᵀ)ᵀ on WASM (measured: 45 vs 140–560 ms for 1–8 rows of GPT-2 small). */
+export const FEW_ROWS = 32;
+
+/**
+ * Rows [R, D] times the transpose of a [V, D] matrix (the unembedding or a classifier): [R, V]. On WASM a product
+ * whose operand is transposed by the kernel's flag runs several times slower than one without (the flag copies
+ * the transposed operand at every call), so few rows multiply E by the transposed rows — a copy of R·D numbers —
+ * and many rows multiply by Eᵀ, kept once made (src/engine/weight-transposes.ts). Other backends keep the flag,
+ * which costs them nothing.
+ */
+export function timesUnembedT(rows: tf.Tensor2D, E: tf.Tensor2D): tf.Tensor2D {
+  if (tf.getBackend() !== 'wasm') return tf.matMul(rows, E, false, true);
+  if (rows.shape[0] <= FEW_ROWS) return tf.transpose(tf.matMul(E, tf.transpose(rows))) as tf.Tensor2D;
+  return product(rows, transposeWeight(E)) as tf.Tensor2D;
 }
 
 /**
@@ -59,8 +73,31 @@ export function outputLogits(w: Weights, cfg: ModelConfig, fin: tf.Tensor): tf.T
 
 /** Final-normed rows [B, D] → output rows [B, V]: the unembedding, plus the classifier's bias of vision models. */
 export function classify(w: Weights, rows: tf.Tensor): tf.Tensor {
-  const out = tf.matMul(rows as tf.Tensor2D, unembedMatrix(w), false, true);
+  const out = timesUnembedT(rows as tf.Tensor2D, unembedMatrix(w));
   return w.unembedBias ? tf.add(out, w.unembedBias) : out;
+}
+
+/**
+ * logit(t) or logit(t) − logit(d) for each final-normed row [B, D]: the dot product with the unembedding's rows of
+ * t (and d), plus the classifier's bias where there is one — the same sums as the full output's entries, without
+ * the other V − 2.
+ */
+export function targetLogitRows(w: Weights, rows: tf.Tensor2D, targets: ReadonlyArray<{ kind: string; token: number; distractor?: number }>): tf.Tensor1D {
+  const E = unembedMatrix(w);
+  const diff = targets.map((t) => (t.kind === 'logit_diff' ? 1 : 0));
+  const tokens = tf.tensor1d(targets.map((t) => t.token), 'int32');
+  const distractors = tf.tensor1d(targets.map((t) => (t.kind === 'logit_diff' ? t.distractor! : 0)), 'int32');
+  let dir = tf.gather(E, tokens);
+  const anyDiff = diff.some((x) => x > 0);
+  const mask = tf.tensor2d(diff, [targets.length, 1]);
+  if (anyDiff) dir = tf.sub(dir, tf.mul(tf.gather(E, distractors), mask));
+  let out: tf.Tensor1D = tf.sum(tf.mul(rows, dir), 1);
+  if (w.unembedBias) {
+    let b = tf.gather(w.unembedBias, tokens);
+    if (anyDiff) b = tf.sub(b, tf.mul(tf.gather(w.unembedBias, distractors), tf.reshape(mask, [-1])));
+    out = tf.add(out, b);
+  }
+  return out;
 }
 
 /** Plain differentiable forward: ids [B, T] → logits [B, T, V]. Used by training. */

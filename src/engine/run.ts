@@ -1,13 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildEditMaps, validateEdit, type EditMaps } from './edits';
 import { fail } from './errors';
-import { forwardResidual, outputLogits, unembed, type HookFn } from './forward';
+import { forwardResidual, outputLogits, targetLogitRows, unembed, type HookFn } from './forward';
 import { checkPixelShape, outputPosition, unfoldPatches } from './inputs';
 import { hookInfo } from './hooks';
 import { checkRunMemory } from './memory-check';
 import type { Model } from './model';
 import type { RunShape } from './request-memory';
-import { unembedMatrix, type Weights } from './weights';
 import { TARGET_KINDS, type Edit, type GradRules, type HookName, type ModelConfig, type RunRequest, type RunResult, type Target, type TensorData } from './types';
 
 export interface NormalisedRequest {
@@ -115,20 +114,6 @@ function targetValues(rows: tf.Tensor2D, targets: NonNullable<NormalisedRequest[
   return tf.sum(tf.mul(src, tf.tensor2d(sel, [B, V])), 1);
 }
 
-/**
- * logit(t) or logit(t) − logit(d) for each final-normed row [B, D]: the dot product with the unembedding's rows of
- * t (and d), the same sums as the full unembedding's entries, without the other V − 2 logits.
- */
-function logitRowsValue(w: Weights, rows: tf.Tensor2D, targets: NonNullable<NormalisedRequest['targets']>): tf.Tensor1D {
-  const E = unembedMatrix(w);
-  let dir = tf.gather(E, tf.tensor1d(targets.map((t) => t.token), 'int32'));
-  if (targets.some((t) => t.kind === 'logit_diff')) {
-    const d = tf.gather(E, tf.tensor1d(targets.map((t) => (t.kind === 'logit_diff' ? t.distractor! : 0)), 'int32'));
-    dir = tf.sub(dir, tf.mul(d, tf.tensor2d(targets.map((t) => (t.kind === 'logit_diff' ? 1 : 0)), [targets.length, 1])));
-  }
-  return tf.sum(tf.mul(rows, dir), 1);
-}
-
 /** Refuses a result holding NaN or Infinity, naming the edits that led there (weights are checked finite at load). */
 function checkFinite(data: Float32Array, what: string, edits: Edit[][]): void {
   for (let i = 0; i < data.length; i++) {
@@ -220,7 +205,7 @@ export async function runModel(model: Model, req: RunRequest): Promise<RunResult
         else {
           const rows = tf.gather(tf.reshape(finalNorm, [B * T, cfg.dModel]), flatIdx) as tf.Tensor2D;
           // A logit (difference) needs only the target's (and distractor's) unembedding rows, not all V logits.
-          tv = n.targets.some((t) => t.kind === 'logprob') ? targetValues(unembed(model.weights, rows) as tf.Tensor2D, n.targets, cfg.vocabSize) : logitRowsValue(model.weights, rows, n.targets);
+          tv = n.targets.some((t) => t.kind === 'logprob') ? targetValues(unembed(model.weights, rows) as tf.Tensor2D, n.targets, cfg.vocabSize) : targetLogitRows(model.weights, rows, n.targets);
         }
       }
       let outLogits: tf.Tensor | null = null;

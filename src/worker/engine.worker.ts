@@ -15,6 +15,7 @@ import { directLogitAttribution, logitLens } from '../analysis/dla';
 import { faithfulnessMeter } from '../analysis/faithfulness-meter';
 import { attributionGraph } from '../analysis/attribution-graph';
 import { editsForWindow, generate } from '../analysis/generate';
+import { NextTokenCache } from '../analysis/next-token';
 import { neuronCard } from '../analysis/neuron-card';
 import { findPath } from '../analysis/path';
 import { neuronDirection } from '../analysis/vectors';
@@ -39,6 +40,8 @@ let model: Model | null = null;
 let loadCtrl: AbortController | null = null;
 /** The reference text (the model's corpus.txt, or one the user gave), cut by the one policy of analysis/means.ts; may be null. */
 let reference: Reference | null = null;
+/** The clean run of the latest prompt, kept for edited predictions (freed with its model). */
+const nextToken = new NextTokenCache();
 
 /** Mean activations for the hooks of `mean` edits, over the reference text (cached per model). */
 async function meansFor(m: Model, edits: { hook: string; op: string }[] | undefined) {
@@ -74,18 +77,20 @@ async function predictNow(key: string | null, req: PredictRequest): Promise<Pred
   inputTokens(m.config, input);
   const means = await meansFor(m, req.edits);
   ticket.check();
-  let res: RunResult;
+  let logits: Float32Array;
   if (isPixels(input)) {
     // A vision model's classes, read at [CLS] over the whole image.
-    res = await runModel(m, { ...batchInput(input, 1), edits: req.edits ?? [], logits: 'last', means });
+    logits = (await runModel(m, { ...batchInput(input, 1), edits: req.edits ?? [], logits: 'last', means })).logits!.data;
   } else {
     const pos = req.position ?? input.length - 1;
     if (input.length === 0 || pos < 0 || pos >= input.length) fail('predictions need a prompt of at least one token');
-    // Edits at positions past the prompt do not apply to it (they would once the text reaches them).
-    res = await runModel(m, { inputIds: [input.slice(0, pos + 1)], edits: editsForWindow(req.edits ?? [], 0, pos + 1), logits: 'last', means });
+    // Edits at positions past the prompt do not apply to it (they would once the text reaches them). The clean run
+    // of the prompt is kept, so an edit recomputes only from its layer and position on (analysis/next-token.ts).
+    const ids = input.slice(0, pos + 1);
+    const edits = editsForWindow(req.edits ?? [], 0, pos + 1);
+    logits = (await (edits.length ? nextToken.edited(m, ids, edits, means) : nextToken.clean(m, ids))).logits;
   }
   ticket.check();
-  const logits = res.logits!.data;
   const probs = Float32Array.from(softmax(logits));
   const order = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a]).slice(0, req.k);
   return {
@@ -186,6 +191,7 @@ const api: EngineApi = {
       { signal: ctrl.signal, onProgress: (p) => onProgress?.({ ...p, phase: 'weights' }) },
     );
     // Only now is the old model replaced: a failed load leaves the working model in place.
+    nextToken.dispose();
     model?.dispose();
     model = next;
     reference = corpusReference(next, corpusText);
