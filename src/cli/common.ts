@@ -5,6 +5,7 @@ import { fail } from '../engine/errors';
 import type { Model } from '../engine/model';
 import { isHubName } from '../engine/hub';
 import { loadImageFile } from '../engine/image-node';
+import { RESAMPLE_NAMES } from '../engine/image-preprocess';
 import type { ModelInput } from '../engine/inputs';
 import { loadModelDir, resolveModelDir } from '../engine/node-load';
 import type { Edit, TensorData } from '../engine/types';
@@ -52,7 +53,16 @@ export async function promptInput(args: Args, model: Model): Promise<{ input: Mo
     if (image === undefined) fail(`model "${model.name}" classifies images: give --image FILE.png|.jpg`);
     const input = await loadImageFile(image, model.config);
     const tokens = ['[CLS]', ...Array.from({ length: v.grid[0] * v.grid[1] }, (_, i) => `patch ${Math.floor(i / v.grid[1])},${i % v.grid[1]}`)];
-    return { input, T: model.config.nCtx, json: { image, tokens } };
+    const p = v.preprocess;
+    // How the image was preprocessed (the processor preprocessor_config.json names, with its defaults filled in).
+    const preprocess = {
+      processor: p.processor,
+      resize: p.resize && { ...p.resize, filter: RESAMPLE_NAMES[p.resize.resample] },
+      center_crop: p.centerCrop,
+      rescale: p.rescale,
+      normalize: p.normalize,
+    };
+    return { input, T: model.config.nCtx, json: { image, preprocess, tokens } };
   }
   if (image !== undefined) fail(`--image: model "${model.name}" (${model.config.modelType}) reads text, not images`);
   const ids = promptIds(args, model);

@@ -169,13 +169,18 @@ export interface ModelConfig {
 }
 
 /**
- * How an image becomes pixel values, as Hugging Face's ViTImageProcessor does (preprocessor_config.json): resize to
- * `resize` (bilinear, PIL's resample=2) when the size differs, multiply by `rescale`, then (x − mean) / std per
- * channel; a step that is null is skipped.
+ * How an image becomes pixel values, as Hugging Face's slow (PIL) image processor named in preprocessor_config.json
+ * computes them (src/engine/image-preprocess.ts): the image converted to the model's channels as PIL's
+ * convert("RGB") / convert("L") does, resized to `resize` with PIL's filter `resample` (8-bit), center-cropped to
+ * `centerCrop` (8-bit), multiplied by `rescale`, then (x − mean) / std per channel; a step that is null is skipped.
  */
 export interface ImageProcessorConfig {
-  /** `resample` is PIL's filter number (2 = bilinear, the only one implemented; others are refused when a resize is needed). */
+  /** The processor whose defaults and fields these are (AutoImageProcessor's choice: the config's type, else ViT's). */
+  processor: 'ViTImageProcessor' | 'DeiTImageProcessor';
+  /** `resample` is PIL's filter number: 0 NEAREST, 2 BILINEAR, 3 BICUBIC and 4 BOX are implemented; 1 LANCZOS and 5 HAMMING are refused when a resize is needed. */
   resize: { height: number; width: number; resample: number } | null;
+  /** Hugging Face's center_crop: top = (H − height) // 2, left = (W − width) // 2, zero padding where the image is smaller. */
+  centerCrop: { height: number; width: number } | null;
   rescale: number | null;
   normalize: { mean: number[]; std: number[] } | null;
 }
@@ -190,7 +195,7 @@ export interface VisionConfig {
   grid: [number, number];
   /** Class names by index (config.json `id2label`); their number is the model's vocabSize. */
   labels: string[];
-  /** From preprocessor_config.json when the model has one, else ViTImageProcessor's defaults at imageSize. */
+  /** From preprocessor_config.json when the model has one, else ViTImageProcessor's defaults at imageSize (no crop). */
   preprocess: ImageProcessorConfig;
 }
 

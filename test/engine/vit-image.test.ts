@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { PathlightError } from '../../src/engine/errors';
 import { decodeImage, type RawImage } from '../../src/engine/image-decode';
 import { loadImageFile } from '../../src/engine/image-node';
-import { parseImageProcessor, pilBilinear, preprocessImage } from '../../src/engine/image-preprocess';
+import { parseImageProcessor, pilBicubic, pilBilinear, preprocessImage } from '../../src/engine/image-preprocess';
 import { parseConfig } from '../../src/engine/config';
 import { readFileSync } from 'node:fs';
 import { VIT_DIR, vitReference } from './vit-fixture';
@@ -46,14 +46,20 @@ describe('vit-tiny preprocessing of the raw image', () => {
     expect(maxDiff(px.data, ref.pixel_values.data)).toBeLessThanOrEqual(1e-6);
   });
 
-  it('an RGBA or grayscale PNG for an RGB model is refused naming both channel counts', async () => {
-    const rgba = new Uint8Array(32 * 32 * 4).fill(200);
+  it('an RGBA or grayscale PNG for an RGB model is converted as PIL\'s convert("RGB") does (alpha dropped, gray replicated)', async () => {
+    const rgba = new Uint8Array(32 * 32 * 4);
+    for (let i = 0; i < 32 * 32; i++) rgba.set([rawImage.data[i * 3], rawImage.data[i * 3 + 1], rawImage.data[i * 3 + 2], i % 256], i * 4);
     const f4 = join(dir, 'rgba.png');
     writeFileSync(f4, encodePng({ width: 32, height: 32, data: rgba, channels: 4, depth: 8 }));
-    await expect(loadImageFile(f4, visionCfg)).rejects.toThrow(/has 4 channels \(RGBA\); the model takes 3 \(RGB\)/);
+    // The alpha is dropped without compositing: the same pixel values as the RGB image.
+    expect(maxDiff((await loadImageFile(f4, visionCfg)).data, ref.pixel_values.data)).toBeLessThanOrEqual(1e-6);
+    const gray = Uint8Array.from({ length: 32 * 32 }, (_, i) => (i * 7) % 256);
     const f1 = join(dir, 'gray.png');
-    writeFileSync(f1, encodePng({ width: 32, height: 32, data: new Uint8Array(32 * 32), channels: 1, depth: 8 }));
-    await expect(loadImageFile(f1, visionCfg)).rejects.toThrow(/gray\.png has 1 channels \(grayscale\); the model takes 3/);
+    writeFileSync(f1, encodePng({ width: 32, height: 32, data: gray, channels: 1, depth: 8 }));
+    const px = await loadImageFile(f1, visionCfg);
+    for (const c of [0, 1, 2]) expect(px.data[c * 32 * 32 + 5]).toBeCloseTo(((gray[5] / 255) - 0.5) / 0.5, 6);
+    // A model of two channels takes no conversion.
+    expect(() => preprocessImage(rawImage, { ...vision, channels: 2 })).toThrow(/the image has 3 channels \(RGB\); the model takes 2 \(grayscale \+ alpha\), and only conversion to RGB or grayscale is implemented/);
   });
 
   it('a corrupt PNG, a file that is no image and a missing file get their own messages', async () => {
@@ -107,16 +113,55 @@ describe('bilinear resize as PIL computes it (resample=2)', () => {
   });
   it('the same size is left as it is, and every step of preprocessing can be switched off', () => {
     const p = parseImageProcessor({ do_resize: false, do_rescale: false, do_normalize: false }, cfg.vision!);
-    expect(p).toEqual({ resize: null, rescale: null, normalize: null });
+    expect(p).toEqual({ processor: 'ViTImageProcessor', resize: null, centerCrop: null, rescale: null, normalize: null });
     const px = preprocessImage(rawImage, { ...vision, preprocess: p });
     expect(px.data[0]).toBe(ref.raw_image_uint8.data[0]);
     expect(px.data[32 * 32]).toBe(ref.raw_image_uint8.data[1]);
   });
   it('settings that are not implemented are refused naming the field', () => {
-    expect(() => parseImageProcessor({ do_center_crop: true }, cfg.vision!)).toThrow(/"do_center_crop" true is not implemented/);
-    expect(() => parseImageProcessor({ size: { shortest_edge: 224 } }, cfg.vision!)).toThrow(/"size" must be \{"height": H, "width": W\}/);
+    expect(() => parseImageProcessor({ size: { shortest_edge: 224 } }, cfg.vision!)).toThrow(/"size" \{"shortest_edge":224\} is not implemented: ViTImageProcessor and DeiTImageProcessor resize to \{"height": H, "width": W\} only/);
+    expect(() => parseImageProcessor({ image_processor_type: 'DeiTImageProcessor', crop_size: { shortest_edge: 224 } }, cfg.vision!)).toThrow(/"crop_size" \{"shortest_edge":224\} is not implemented/);
+    expect(() => parseImageProcessor({ size: 'big' }, cfg.vision!)).toThrow(/"size" must be an integer or \{"height": H, "width": W\} \(got "big"\)/);
     expect(() => parseImageProcessor({ image_mean: [0.5, 0.5] }, cfg.vision!)).toThrow(/"image_mean" must hold 3 numbers/);
-    const bicubic = { ...vision, preprocess: parseImageProcessor({ resample: 3 }, cfg.vision!) };
-    expect(() => preprocessImage({ width: 64, height: 64, channels: 3, data: new Uint8Array(64 * 64 * 3) }, bicubic)).toThrow(/only bilinear resampling \(resample 2\) is implemented, not resample 3/);
+    expect(() => parseImageProcessor({ resample: 7 }, cfg.vision!)).toThrow(/"resample" must be a PIL filter number, 0 to 5 \(got 7\)/);
+    expect(() => parseImageProcessor({ image_processor_type: 'ConvNextImageProcessor' }, cfg.vision!)).toThrow(/"image_processor_type" "ConvNextImageProcessor" is not implemented \(ViTImageProcessor and DeiTImageProcessor are/);
+    expect(() => parseImageProcessor({ image_processor_type: 'ViTImageProcessorFast' }, cfg.vision!)).toThrow(/"image_processor_type" "ViTImageProcessorFast" \(torchvision's resize on float tensors\) is not implemented/);
+    expect(() => parseImageProcessor({ image_processor_type: 'DeiTImageProcessor', do_center_crop: 'yes' }, cfg.vision!)).toThrow(/"do_center_crop" must be true or false/);
+    // LANCZOS and HAMMING parse, and are refused once an image needs resizing.
+    const lanczos = { ...vision, preprocess: parseImageProcessor({ resample: 1 }, cfg.vision!) };
+    expect(() => preprocessImage({ width: 64, height: 64, channels: 3, data: new Uint8Array(64 * 64 * 3) }, lanczos)).toThrow(/is 64×64 and needs resizing to 32×32, but preprocessor_config.json's "resample" 1 \(LANCZOS\) is not implemented \(0 NEAREST, 2 BILINEAR, 3 BICUBIC, 4 BOX are\)/);
+    expect(preprocessImage(rawImage, lanczos).shape).toEqual([3, 32, 32]);
+  });
+});
+
+describe('the processor named in preprocessor_config.json and its defaults', () => {
+  it('DeiT (facebook/deit-*-patch16-224, old and new forms): resize 256 bicubic, center crop 224, ImageNet mean and std', () => {
+    const v224 = { imageSize: [224, 224] as [number, number], channels: 3 };
+    const old = { crop_size: 224, do_center_crop: true, do_normalize: true, do_resize: true, feature_extractor_type: 'DeiTFeatureExtractor', image_mean: [0.485, 0.456, 0.406], image_std: [0.229, 0.224, 0.225], resample: 3, size: 256 };
+    const want = { processor: 'DeiTImageProcessor', resize: { height: 256, width: 256, resample: 3 }, centerCrop: { height: 224, width: 224 }, rescale: 1 / 255, normalize: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } };
+    expect(parseImageProcessor(old, v224)).toEqual(want);
+    const newer = { ...old, feature_extractor_type: undefined, image_processor_type: 'DeiTImageProcessor', size: { height: 256, width: 256 }, crop_size: { height: 224, width: 224 }, rescale_factor: 0.00392156862745098, do_rescale: true };
+    expect(parseImageProcessor(newer, v224)).toEqual(want);
+    // DeiTImageProcessor's own defaults when the fields are absent (mean and std 0.5, as in transformers).
+    expect(parseImageProcessor({ image_processor_type: 'DeiTImageProcessor' }, v224)).toEqual({ ...want, normalize: { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] } });
+    expect(parseImageProcessor({ image_processor_type: 'DeiTImageProcessor', do_center_crop: false }, v224).centerCrop).toBeNull();
+  });
+
+  it('ViT (google/vit-base-patch16-224): resize 224 bilinear, mean = std = 0.5; it has no crop, and ignores crop fields as transformers does', () => {
+    const v224 = { imageSize: [224, 224] as [number, number], channels: 3 };
+    const cfg224 = { do_normalize: true, do_resize: true, feature_extractor_type: 'ViTFeatureExtractor', image_mean: [0.5, 0.5, 0.5], image_std: [0.5, 0.5, 0.5], resample: 2, size: 224 };
+    const want = { processor: 'ViTImageProcessor', resize: { height: 224, width: 224, resample: 2 }, centerCrop: null, rescale: 1 / 255, normalize: { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] } };
+    expect(parseImageProcessor(cfg224, v224)).toEqual(want);
+    expect(parseImageProcessor({ ...cfg224, do_center_crop: true, crop_size: 200 }, v224)).toEqual(want);
+    expect(parseImageProcessor({ size: [224, 200] }, v224).resize).toEqual({ height: 224, width: 200, resample: 2 });
+  });
+
+  it('DeiT preprocessing of an image: resized by PIL\'s bicubic filter, then cropped from the middle', () => {
+    const deit = { ...vision, preprocess: parseImageProcessor({ image_processor_type: 'DeiTImageProcessor', size: 40, crop_size: 32, do_normalize: false, do_rescale: false }, cfg.vision!) };
+    const img: RawImage = { width: 50, height: 37, channels: 3, data: Uint8Array.from({ length: 50 * 37 * 3 }, (_, i) => (i * 31) % 256) };
+    const px = preprocessImage(img, deit);
+    const big = pilBicubic(img, 40, 40);
+    // top = left = (40 − 32) // 2 = 4
+    for (const [y, x, c] of [[0, 0, 0], [5, 17, 2], [31, 31, 1]]) expect(px.data[(c * 32 + y) * 32 + x]).toBe(big.data[((y + 4) * 40 + x + 4) * 3 + c]);
   });
 });

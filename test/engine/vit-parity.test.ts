@@ -26,7 +26,7 @@ describe.each(['cpu', 'wasm'])('vit-tiny parity on %s', (backend) => {
     expect([c.nCtx, c.vocabSize, c.nLayer, c.nHead, c.dHead, c.dMlp, c.activation, c.causal]).toEqual([17, 10, 2, 4, 12, 192, 'gelu', false]);
     expect(c.vision).toMatchObject({ imageSize: [32, 32], patchSize: 8, channels: 3, grid: [4, 4] });
     expect(c.vision!.labels[9]).toBe('truck');
-    expect(c.vision!.preprocess).toEqual({ resize: { height: 32, width: 32, resample: 2 }, rescale: 0.00392156862745098, normalize: { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] } });
+    expect(c.vision!.preprocess).toEqual({ processor: 'ViTImageProcessor', resize: { height: 32, width: 32, resample: 2 }, centerCrop: null, rescale: 0.00392156862745098, normalize: { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] } });
   });
 
   it('matches logits, every hook of the reference and the gradients', async () => {

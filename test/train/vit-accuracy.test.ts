@@ -34,7 +34,7 @@ describe.skipIf(!has)('digits-vit', () => {
     const v = model.config.vision!;
     expect(model.config.modelType).toBe('vit');
     expect(v).toMatchObject({ imageSize: [28, 28], channels: 1, labels: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] });
-    expect(v.preprocess).toEqual({ resize: { height: 28, width: 28, resample: 2 }, rescale: 1 / 255, normalize: { mean: [0.1307], std: [0.3081] } });
+    expect(v.preprocess).toEqual({ processor: 'ViTImageProcessor', resize: { height: 28, width: 28, resample: 2 }, centerCrop: null, rescale: 1 / 255, normalize: { mean: [0.1307], std: [0.3081] } });
     expect(model.paramCount).toBe(metrics().parameters);
   });
 

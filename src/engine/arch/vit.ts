@@ -12,7 +12,7 @@ import type { ArchitectureSpec, Arr, ConfigFields } from './types';
 
 /** ViTImageProcessor's defaults (ImageNet-standard mean and std 0.5, rescale 1/255), resizing to the model's size. */
 export function defaultImageProcessor(imageSize: [number, number]): ImageProcessorConfig {
-  return { resize: { height: imageSize[0], width: imageSize[1], resample: 2 }, rescale: 1 / 255, normalize: { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] } };
+  return { processor: 'ViTImageProcessor', resize: { height: imageSize[0], width: imageSize[1], resample: 2 }, centerCrop: null, rescale: 1 / 255, normalize: { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] } };
 }
 
 /** A ViT config from its sizes (training and tests build models from it); labels default to "0".."n−1". */
