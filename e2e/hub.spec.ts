@@ -189,3 +189,54 @@ test('on WebGPU the check reads the adapter’s buffer limit and names the tenso
   await expect(page.getByTestId('model-info')).toContainText('gpt2-tiny (gpt2)');
   expect(server.requests.filter((r) => r.includes('.safetensors'))).toEqual([]);
 });
+
+/** The page's preprocessing of a test image (the worker's prepareImage) against real PIL's DeiT pixel values. */
+async function deitWorst(page: Page): Promise<number> {
+  const dir = join(import.meta.dirname, '..', 'test', 'fixtures', 'pil-reference');
+  const want = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')).pipelines.find((p: { case: string }) => p.case === 'deit-up').pixel_values.f32 as string;
+  const bytes = Array.from(readFileSync(join(dir, 'rgb-23x17.png')));
+  return page.evaluate(
+    async ({ bytes, want }) => {
+      const got = await (globalThis as any).__pathlight.engine.prepareImage(new Uint8Array(bytes), 'rgb-23x17.png');
+      const w = new Float32Array(Uint8Array.from(atob(want), (c) => c.charCodeAt(0)).buffer);
+      let worst = got.pixels.data.length === w.length && got.preview.width === 32 ? 0 : Infinity;
+      for (let i = 0; i < w.length; i++) worst = Math.max(worst, Math.abs(got.pixels.data[i] - w[i]));
+      return worst;
+    },
+    { bytes, want },
+  );
+}
+
+test('a vision model opens by name in the image mode, with its preprocessor_config.json fetched, kept offline and used', async ({ page }) => {
+  const errors = watchConsole(page);
+  await page.goto('/?model=gpt2-tiny');
+  await waitReady(page);
+  await useEndpoint(page, server.endpoint);
+  await openByName(page, `${OWNER}/vit-deit`);
+  await expect(page.getByTestId('model-info')).toContainText(`${OWNER}/vit-deit (vit)`);
+  await expect(page.getByTestId('image-panel')).toBeVisible();
+  await expect(page.getByTestId('prediction-list')).toHaveCount(0);
+  const asked = server.requests.filter((r) => r.includes('/vit-deit/'));
+  expect(asked.some((r) => r.endsWith('/resolve/main/preprocessor_config.json'))).toBe(true);
+  expect(asked.filter((r) => /\/(tokenizer\.json|vocab\.json|merges\.txt)$/.test(r))).toEqual([]);
+  // DeiT's preprocessing (resize 40 bicubic, center crop 32), as real PIL computes it for this image.
+  expect(await deitWorst(page)).toBeLessThanOrEqual(1e-6);
+  // A repository without the file: remembered as absent.
+  await openByName(page, `${OWNER}/vit-nopre`);
+  await expect(page.getByTestId('model-info')).toContainText(`${OWNER}/vit-nopre (vit)`);
+  const entries: Array<[string, string | null]> = await page.evaluate(async () => {
+    const cache = await caches.open('pathlight-hub-v1');
+    return Promise.all((await cache.keys()).map(async (r) => [r.url, (await cache.match(r))!.headers.get('x-pathlight-absent')] as [string, string | null]));
+  });
+  expect(entries.find(([u]) => u.endsWith('/vit-deit/resolve/main/preprocessor_config.json'))?.[1]).toBeNull();
+  expect(entries.find(([u]) => u.endsWith('/vit-nopre/resolve/main/preprocessor_config.json'))?.[1]).toBe('1');
+  // No network: it reopens from Cache Storage with the same preprocessing.
+  await server.close();
+  await page.goto('/?model=gpt2-tiny');
+  await waitReady(page);
+  await openByName(page, `${OWNER}/vit-deit`);
+  await expect(page.getByTestId('model-info')).toContainText(`${OWNER}/vit-deit (vit)`);
+  expect(await deitWorst(page)).toBeLessThanOrEqual(1e-6);
+  await expect(page.getByTestId('error')).toHaveCount(0);
+  expect(errors.filter((e) => !/Failed to load resource|ERR_CONNECTION_REFUSED/.test(e))).toEqual([]);
+});

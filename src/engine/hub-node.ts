@@ -1,5 +1,6 @@
 /**
- * Node-only: opening `hf:owner/name@rev` in the CLI. Files come from `{endpoint}/{owner}/{name}/resolve/{rev}/{file}`
+ * Node-only: opening `hf:owner/name@rev` in the CLI (a text model with its tokenizer, a vision model with its
+ * preprocessor_config.json). Files come from `{endpoint}/{owner}/{name}/resolve/{rev}/{file}`
  * (HF_ENDPOINT, default the public hub) into the Hugging Face cache (hub-cache-node.ts); a model already there, by
  * this or by Python, opens without the network. HF_TOKEN is sent to the endpoint (never to the storage it
  * redirects to); HF_HUB_OFFLINE=1 never uses the network.
@@ -9,7 +10,7 @@ import { createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseShardIndex } from './checkpoint';
 import { fail, PathlightError } from './errors';
-import { DEFAULT_HF_ENDPOINT, formatHubRef, HUB_FILES as F, hubHttpMessage, normalizeEndpoint, noWeightsMessage, progressMeter, resolveUrl, truncatedMessage, unreachableMessage, type DownloadProgress, type HubRef } from './hub';
+import { DEFAULT_HF_ENDPOINT, formatHubRef, HUB_FILES as F, hubHttpMessage, isVisionConfigText, normalizeEndpoint, noWeightsMessage, progressMeter, resolveUrl, truncatedMessage, unreachableMessage, type DownloadProgress, type HubRef } from './hub';
 import { hubCacheDir, RepoCache } from './hub-cache-node';
 import type { LoadOptions as EngineLoadOptions, Model } from './model';
 import { loadModelDir } from './node-load';
@@ -193,14 +194,21 @@ function cachedWeights(repo: RepoCache, commit: string): string[] | null {
   return shards.every((s) => repo.has(commit, s)) ? shards : null;
 }
 
-function tokenizerKnown(repo: RepoCache, commit: string): boolean {
+/** Whether the cache says what the model's optional files are: its tokenizer, or a vision model's preprocessor_config.json. */
+function extrasKnown(repo: RepoCache, commit: string): boolean {
+  if (vision(repo, commit)) return repo.has(commit, F.preprocessor) || repo.noExist(commit, F.preprocessor);
   if (repo.has(commit, F.tokenizer)) return true;
   if (!repo.noExist(commit, F.tokenizer)) return false;
   return (repo.has(commit, F.vocab) && repo.has(commit, F.merges)) || repo.noExist(commit, F.vocab) || repo.noExist(commit, F.merges);
 }
 
+/** Whether the snapshot's config.json is a vision model's (no tokenizer; preprocessor_config.json instead). */
+function vision(repo: RepoCache, commit: string): boolean {
+  return isVisionConfigText(readFileSync(join(repo.snapshotDir(commit), F.config), 'utf8'));
+}
+
 export interface HubFiles {
-  /** The snapshot folder: config.json, the weights and the tokenizer (links into blobs/). */
+  /** The snapshot folder: config.json, the weights and the tokenizer or preprocessor_config.json (links into blobs/). */
   dir: string;
   commit: string;
   /** True when nothing was downloaded. */
@@ -215,12 +223,17 @@ export async function ensureHubFiles(ref: HubRef, opts: HubNodeOptions = {}): Pr
   const known = repo.commitOf();
   const usable = known !== null && repo.has(known, F.config) && cachedWeights(repo, known) !== null;
   const cached = (): HubFiles => {
+    // A vision model whose preprocessor_config.json the cache knows nothing of (a download without it) would be
+    // preprocessed by guessed defaults: refused rather than run approximately.
+    if (!extrasKnown(repo, known!) && vision(repo, known!)) {
+      fail(`${id}: ${F.preprocessor} is not in the cache at ${repo.dir} and the hub cannot be asked${opts.offline ? ' (HF_HUB_OFFLINE is set)' : ''}; without it the image preprocessing is not known`);
+    }
     opts.beforeWeights?.(readFileSync(join(repo.snapshotDir(known!), F.config), 'utf8'));
     return { dir: repo.snapshotDir(known!), commit: known!, fromCache: true };
   };
-  // Everything there: no network at all. Only the tokenizer unknown (a Python download without it): ask the hub,
-  // and open without a tokenizer when it cannot be reached.
-  if (usable && (tokenizerKnown(repo, known) || opts.offline)) return cached();
+  // Everything there: no network at all. Only the tokenizer (or a vision model's preprocessor_config.json) unknown
+  // (a Python download without it): ask the hub, and open without a tokenizer when it cannot be reached.
+  if (usable && (extrasKnown(repo, known) || opts.offline)) return cached();
   if (opts.offline) fail(`${id} is not (completely) in the cache at ${repo.dir}, and HF_HUB_OFFLINE is set`);
   if (usable) {
     try {
@@ -265,7 +278,10 @@ async function download(ref: HubRef, opts: HubNodeOptions, endpoint: string, rep
     if (typeof index.metadata?.total_size === 'number') ctx.done.total = ctx.done.loaded + index.metadata.total_size;
     for (const shard of parseShardIndex(JSON.stringify(index))) await fetchFile(shard, false);
   }
-  if (!(await fetchFile(F.tokenizer, true))) {
+  if (vision(repo, commit)) {
+    // An image classifier: its image processor's settings (absent: the processor's defaults), no tokenizer.
+    await fetchFile(F.preprocessor, true);
+  } else if (!(await fetchFile(F.tokenizer, true))) {
     if (await fetchFile(F.vocab, true)) await fetchFile(F.merges, true);
   }
   return { dir: repo.snapshotDir(commit), commit, fromCache: false };

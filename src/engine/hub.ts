@@ -123,8 +123,25 @@ export function parseResolveUrl(endpoint: string, url: string): { ref: HubRef; f
   }
 }
 
-/** The files a model is opened from, in order (the weights: one of the first two; the tokenizer optional). */
-export const HUB_FILES = { config: 'config.json', single: 'model.safetensors', index: 'model.safetensors.index.json', tokenizer: 'tokenizer.json', vocab: 'vocab.json', merges: 'merges.txt', pytorch: 'pytorch_model.bin' } as const;
+/**
+ * The files a model is opened from, in order (the weights: one of the first two; then, for a text model, the
+ * tokenizer, for a vision model preprocessor_config.json, both optional).
+ */
+export const HUB_FILES = { config: 'config.json', single: 'model.safetensors', index: 'model.safetensors.index.json', tokenizer: 'tokenizer.json', vocab: 'vocab.json', merges: 'merges.txt', preprocessor: 'preprocessor_config.json', pytorch: 'pytorch_model.bin' } as const;
+
+/**
+ * Whether config.json's text is a vision model's (`model_type` vit), which takes preprocessor_config.json (its image
+ * processor's settings) and no tokenizer. Every loader (the CLI's hub download, the browser's hub and folder-URL
+ * loads) asks this one question.
+ */
+export function isVisionConfigText(config: string): boolean {
+  try {
+    const c = JSON.parse(config) as { model_type?: unknown } | null;
+    return !!c && typeof c === 'object' && c.model_type === 'vit';
+  } catch {
+    return false; // not JSON: parsing the config refuses it with its own message
+  }
+}
 
 /** What a failed response says (header values the hub sets, read where the server lets the page read them). */
 export interface FailedResponse {

@@ -25,21 +25,24 @@ import { Supersede } from './cancel';
 import { PRIORITIES, Scheduler } from './scheduler';
 import { fetchText, fetchWeights } from './fetch-model';
 import { deleteHubCache, fetchHubModel, listHubCache } from './hub-fetch';
-import { formatHubRef } from '../engine/hub';
+import { formatHubRef, isVisionConfigText } from '../engine/hub';
 import { checkMemory, deviceLimits, setRequestContext } from '../engine/memory-check';
 import { resultBuffers } from './transfer';
 import { steeringEdgesApi } from './steering-edges-api';
+import { classPathsApi } from './class-paths-api';
 import { corpusInfoOf, corpusReference, meansOver, userReference } from './reference';
 import type { Reference } from '../analysis/means';
 import { batchInput, inputTokens, isPixels } from '../engine/inputs';
 import { decodeImage } from '../engine/image-decode';
-import { pilBilinear, preprocessImage } from '../engine/image-preprocess';
+import { preprocessImageWithPixels } from '../engine/image-preprocess';
 
 let backend: BackendName | null = null;
 let model: Model | null = null;
 let loadCtrl: AbortController | null = null;
 /** The reference text (the model's corpus.txt, or one the user gave), cut by the one policy of analysis/means.ts; may be null. */
 let reference: Reference | null = null;
+/** The folder (URL) the loaded model came from, where its bundled examples/ are; null for local files and hub models. */
+let modelFolder: string | null = null;
 /** The clean run of the latest prompt, kept for edited predictions (freed with its model). */
 const nextToken = new NextTokenCache();
 
@@ -151,14 +154,15 @@ const api: EngineApi = {
     let st;
     let name: string;
     let corpusText: string | null = null;
+    let folder: string | null = null;
     const warnings: string[] = [];
     if (source.kind === 'url') {
-      const base = source.baseUrl.endsWith('/') ? source.baseUrl : source.baseUrl + '/';
+      const base = (folder = source.baseUrl.endsWith('/') ? source.baseUrl : source.baseUrl + '/');
       name = source.name ?? (base.split('/').filter(Boolean).pop() || 'model');
       config = (await fetchText(base + 'config.json', false, ctrl.signal))!;
       tokenizer = await fetchText(base + 'tokenizer.json', true, ctrl.signal);
-      // Vision models: the image processor's settings (resize, rescale, normalise), as the CLI reads them.
-      if (/"model_type"\s*:\s*"vit"/.test(config)) preprocessor = await fetchText(base + 'preprocessor_config.json', true, ctrl.signal);
+      // Vision models: the image processor's settings (resize, crop, rescale, normalise), as the CLI and the hub path read them.
+      if (isVisionConfigText(config)) preprocessor = await fetchText(base + 'preprocessor_config.json', true, ctrl.signal);
       st = await fetchWeights(base, onProgress, ctrl.signal);
       corpusText = await fetchText(base + 'corpus.txt', true, ctrl.signal).catch(() => null);
     } else if (source.kind === 'hub') {
@@ -176,7 +180,7 @@ const api: EngineApi = {
         if ((e as Error).name === 'AbortError') fail('loading was cancelled');
         throw e;
       });
-      ({ config, tokenizer } = got);
+      ({ config, tokenizer, preprocessor } = got);
       st = got.weights;
       if (got.notKept.length) warnings.push(`${got.notKept.join(', ')} could not be kept for offline use (browser storage is full or unavailable)`);
     } else {
@@ -194,6 +198,7 @@ const api: EngineApi = {
     nextToken.dispose();
     model?.dispose();
     model = next;
+    modelFolder = folder;
     reference = corpusReference(next, corpusText);
     return { name, config: next.config, paramCount: next.paramCount, settings: architecture(next.config.modelType).describe(next.config), hasTokenizer: next.tokenizer !== null, backend: backend!, warnings };
   },
@@ -259,9 +264,8 @@ const api: EngineApi = {
     const v = m.config.vision;
     if (!v) fail(`${m.name} reads text, not images`);
     const raw = decodeImage(bytes, name);
-    const pixels = preprocessImage(raw, v, name);
-    const r = v.preprocess.resize;
-    const preview = r && (raw.width !== r.width || raw.height !== r.height) ? pilBilinear(raw, r.width, r.height) : raw;
+    // The preview is the 8-bit image the model sees (converted, resized, cropped), so the patch grid lies on it.
+    const { values: pixels, pixels: preview } = preprocessImageWithPixels(raw, v, name);
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
     const sha256 = Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
     return Comlink.transfer({ pixels, preview, sha256, width: raw.width, height: raw.height }, [pixels.data.buffer as ArrayBuffer]);
@@ -359,6 +363,8 @@ const api: EngineApi = {
   },
 
   ...steeringEdgesApi({ streams, scheduler, requireModel, meansFor, names, tokenize: (text) => api.tokenize(text) }),
+
+  ...classPathsApi({ streams, scheduler, requireModel, modelFolder: () => modelFolder }),
 
   async neuronDirection(layer, index) {
     const d = await neuronDirection(requireModel(), layer, index);

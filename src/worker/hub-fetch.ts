@@ -6,7 +6,7 @@
 import { blobSource } from '../engine/bytes';
 import { parseShardIndex, type WeightFile } from '../engine/checkpoint';
 import { fail } from '../engine/errors';
-import { formatHubRef, HUB_FILES as F, hubHttpMessage, noWeightsMessage, parseResolveUrl, progressMeter, repoId, resolveUrl, truncatedMessage, unreachableMessage, type DownloadProgress, type HubRef } from '../engine/hub';
+import { formatHubRef, HUB_FILES as F, hubHttpMessage, isVisionConfigText, noWeightsMessage, parseResolveUrl, progressMeter, repoId, resolveUrl, truncatedMessage, unreachableMessage, type DownloadProgress, type HubRef } from '../engine/hub';
 import { byteLevelBpeTokenizerJson, parseVocabJson } from '../engine/tokenizer-files';
 
 export const HUB_CACHE = 'pathlight-hub-v1';
@@ -113,15 +113,19 @@ async function readAll(ctx: Ctx, name: string, res: Response): Promise<Blob> {
 export interface HubModelFiles {
   config: string;
   weights: WeightFile[];
-  /** tokenizer.json's text, or the one built from vocab.json + merges.txt. */
+  /** tokenizer.json's text, or the one built from vocab.json + merges.txt (text models; null for vision models). */
   tokenizer: string | object | null;
+  /** Vision models: preprocessor_config.json's text, or null when the repository has none (the processor's defaults). */
+  preprocessor: string | null;
   /** Files downloaded but not kept (storage full or unavailable). */
   notKept: string[];
 }
 
 /**
  * config.json, then (after `beforeWeights` has seen it: the memory check) model.safetensors or the index and its
- * shards, then tokenizer.json (or vocab.json + merges.txt). Cache first, network for what is missing.
+ * shards, then tokenizer.json (or vocab.json + merges.txt) — or, for a vision model (model_type vit), its
+ * preprocessor_config.json instead of a tokenizer. Cache first, network for what is missing; a file the repository
+ * lacks is remembered as absent.
  */
 export async function fetchHubModel(endpoint: string, ref: HubRef, opts: { signal?: AbortSignal; onProgress?: (p: DownloadProgress) => void; beforeWeights?: (config: string) => void } = {}): Promise<HubModelFiles> {
   const ctx: Ctx = { endpoint, ref, cache: await openCache(), signal: opts.signal, onProgress: opts.onProgress, done: { loaded: 0, total: 0 }, notKept: [] };
@@ -144,6 +148,11 @@ export async function fetchHubModel(endpoint: string, ref: HubRef, opts: { signa
     weights = [];
     for (const shard of parseShardIndex(text)) weights.push({ name: shard, source: blobSource((await file(ctx, shard, false))!) });
   }
+  if (isVisionConfigText(config)) {
+    // An image classifier: its image processor's settings, no tokenizer.
+    const pre = await file(ctx, F.preprocessor, true);
+    return { config, weights, tokenizer: null, preprocessor: pre ? await pre.text() : null, notKept: ctx.notKept };
+  }
   let tokenizer: string | object | null = null;
   const tok = await file(ctx, F.tokenizer, true);
   if (tok) tokenizer = await tok.text();
@@ -152,7 +161,7 @@ export async function fetchHubModel(endpoint: string, ref: HubRef, opts: { signa
     const merges = vocab ? await file(ctx, F.merges, true) : null;
     if (vocab && merges) tokenizer = byteLevelBpeTokenizerJson(parseVocabJson(await vocab.text()), await merges.text());
   }
-  return { config, weights, tokenizer, notKept: ctx.notKept };
+  return { config, weights, tokenizer, preprocessor: null, notKept: ctx.notKept };
 }
 
 /** Every hub model in Cache Storage, grouped by endpoint, repository and revision, with its size. */

@@ -14,6 +14,9 @@
  *   slow                         weights trickled out (8 KiB every `slowMs`) for progress and cancel tests
  *   pytorch-only                 config.json and pytorch_model.bin, no safetensors
  *   huge                         a config of ~39 G parameters (the memory check refuses it before the weights)
+ *   vit-deit                     the vit-tiny image classifier (random weights) with a DeiT-style
+ *                                preprocessor_config.json (DEIT_PREPROCESSOR: resize 40 bicubic, center crop 32), no tokenizer
+ *   vit-nopre                    the same classifier without preprocessor_config.json (the processor's defaults)
  * Any revision other than `main` or the repository's commit hash is 404 RevisionNotFound.
  */
 import { createHash } from 'node:crypto';
@@ -71,6 +74,20 @@ export async function shardedFiles(fixture: string, n = 3): Promise<Files> {
   return out;
 }
 
+/**
+ * facebook/deit-*-patch16-224's preprocessor_config.json (its older, feature-extractor form) at the 32×32 of the
+ * vit-tiny fixture: resize to 40×40 with PIL's bicubic filter, center crop 32×32, ImageNet mean and std. The same
+ * settings as the "deit-up" pipeline of test/fixtures/pil-reference (scripts/pil-reference.py).
+ */
+export const DEIT_PREPROCESSOR = { crop_size: 32, do_center_crop: true, do_normalize: true, do_resize: true, feature_extractor_type: 'DeiTFeatureExtractor', image_mean: [0.485, 0.456, 0.406], image_std: [0.229, 0.224, 0.225], resample: 3, size: 40 };
+
+function vitFiles(preprocessor: object | null): Files {
+  const dir = join(ROOT, 'test', 'fixtures', 'vit-tiny');
+  const files: Files = { 'config.json': readFileSync(join(dir, 'config.json')), 'model.safetensors': readFileSync(join(dir, 'model.safetensors')) };
+  if (preprocessor) files['preprocessor_config.json'] = Buffer.from(JSON.stringify(preprocessor, null, 2) + '\n');
+  return files;
+}
+
 async function buildRepos(): Promise<Map<string, Repo>> {
   const repos = new Map<string, Repo>();
   const add = (name: string, files: Files, behaviour: Behaviour = 'ok') => repos.set(name, { files, behaviour, commit: sha1(`${OWNER}/${name}`) });
@@ -84,6 +101,8 @@ async function buildRepos(): Promise<Map<string, Repo>> {
   // A config far too large for any backend here (about 39 G parameters); its weights must never be requested.
   const big = { ...JSON.parse(cfg.toString()), n_layer: 48, n_head: 64, n_embd: 8192, vocab_size: 50257, n_positions: 2048, n_ctx: 2048 };
   add('huge', { ...fixtureFiles('gpt2-tiny'), 'config.json': Buffer.from(JSON.stringify(big)) });
+  add('vit-deit', vitFiles(DEIT_PREPROCESSOR));
+  add('vit-nopre', vitFiles(null));
   return repos;
 }
 
