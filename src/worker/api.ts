@@ -18,6 +18,7 @@ import type { LayerEdgesRequest } from '../analysis/layer-edges';
 import type { PathEdge } from '../analysis/path';
 import type { ModelInput, PixelValues } from '../engine/inputs';
 import type { RawImage } from '../engine/image-decode';
+import type { ClassNeuronMatrix, ClassPathMethod, ImagePath, Overlap } from '../analysis/class-path-stats';
 
 /** An image decoded and preprocessed in the worker (src/engine/image-decode.ts, image-preprocess.ts). */
 export interface PreparedImage {
@@ -30,6 +31,45 @@ export interface PreparedImage {
   /** The file's own size. */
   width: number;
   height: number;
+}
+
+/** An image of a class-level analysis given by the caller: preprocessed as prepareImage does, with its class. */
+export interface LabelledPixels {
+  id: string;
+  label: number;
+  pixels: PixelValues;
+}
+
+/** Class-level paths (src/analysis/class-paths.ts) over labelled images, each path for the image's own label. */
+export interface ClassPathsUiRequest {
+  /**
+   * `examples`: the loaded model's bundled examples (examples/index.json in the folder it was loaded from), the first
+   * `perClass` of each class in the index's order (fewer where a class has fewer); `given`: the caller's images.
+   */
+  images: { kind: 'examples'; perClass: number } | { kind: 'given'; images: LabelledPixels[] };
+  /** Integrated-gradient steps of each path search; default 20. */
+  steps?: number;
+  /** Paths at every token (default, the paper's setting) or at [CLS] only. */
+  positions?: 'all' | 'cls';
+  /** Bootstrap resamples and label permutations of the overlap; default 1000. */
+  resamples?: number;
+  seed?: number;
+}
+
+export interface ClassPathsUi {
+  /** Tokens the paths sit at (every token, or [0] for [CLS]). */
+  positions: number[];
+  steps: number;
+  /** Bootstrap resamples and label permutations behind `overlap`. */
+  resamples: number;
+  /** Class names by index (id2label). */
+  labels: string[];
+  /** Per image: its id, label, the model's class, and each method's path (node ids and neuron per layer). */
+  images: ImagePath[];
+  /** Per method, the class × neuron matrix: counts[c][j] of the images of classes[c] whose path holds neurons[j] (frequency: ÷ images[c]). */
+  matrices: Record<ClassPathMethod, ClassNeuronMatrix>;
+  /** Per method, within- vs between-class overlap, the 95% bootstrap interval of their difference and the permutation p. */
+  overlap: Record<ClassPathMethod, Overlap>;
 }
 
 export type ModelSource =
@@ -201,6 +241,8 @@ export interface EngineApi {
   /** NeuronPath search with baselines (progress: done/total IG runs). */
   path(key: string | null, req: PathRequest, onProgress?: ProgressFn): Promise<PathResult>;
   attribute(key: string | null, req: AttributionRequest, onProgress?: ProgressFn): Promise<AttributionResult>;
+  /** Class-level NeuronPath over labelled images (vision models; progress: images done / images), at analysis priority. */
+  classPaths(key: string | null, req: ClassPathsUiRequest, onProgress?: ProgressFn): Promise<ClassPathsUi>;
   /** The position-resolved attribution graph of the prompt (src/analysis/attribution-graph.ts). */
   attributionGraph(key: string | null, req: AttributionGraphRequest, onProgress?: ProgressFn): Promise<AttributionGraph>;
   /** Activation, attribution or relevance patching over a clean/corrupted pair (src/analysis/patching.ts). */

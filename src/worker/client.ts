@@ -9,6 +9,7 @@ const KEY_ARG: Partial<Record<keyof EngineApi, number>> = {
   run: 0,
   predict: 0,
   path: 0,
+  classPaths: 0,
   attribute: 0,
   generate: 0,
   neuronCard: 0,
