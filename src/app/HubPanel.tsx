@@ -5,7 +5,7 @@
  */
 import { useEffect, useState } from 'react';
 import { DEFAULT_HF_ENDPOINT } from '../engine/hub';
-import { CURATED_MODELS, type CuratedModel } from '../engine/hub-models';
+import { CURATED_MODELS, curatedLargest, type CuratedModel } from '../engine/hub-models';
 import { estimateFromParams, fitVerdict, fmtBytes, type DeviceLimits } from '../engine/memory-fit';
 import { useStore } from '../store/store';
 import { loadModel } from './controller';
@@ -17,7 +17,7 @@ function fmtParams(n: number): string {
 
 function Fits({ m, limits }: { m: CuratedModel; limits: DeviceLimits | null }) {
   if (!limits) return <span className="muted">…</span>;
-  const v = fitVerdict(estimateFromParams(m.params, { name: 'the token embedding', elements: m.embedding[0] * m.embedding[1] }), limits, m.repo);
+  const v = fitVerdict(estimateFromParams(m.params, curatedLargest(m)), limits, m.repo);
   const mark = v.kind === 'fits' ? '✓ fits' : v.kind === 'tight' ? '⚠ tight' : '✗ too big';
   return (
     <span className={`fit fit-${v.kind}`} title={v.message} data-testid="hub-fit">

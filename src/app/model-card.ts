@@ -41,7 +41,7 @@ export async function loadModelCard(ref: ModelRef): Promise<ModelCard> {
     case 'local':
       return localCard ? { kind: 'card', text: cut(await localCard.text()), file: localCard.name } : { kind: 'none', message: `${ref.name} has no model card: the files opened include no MODEL.md or README.md.` };
     case 'hub':
-      return { kind: 'none', message: `hf:${ref.name}@${ref.revision}: a hub model's card is the README of its repository on the hub; the workbench downloads only its config, weights and tokenizer.` };
+      return { kind: 'none', message: `hf:${ref.name}@${ref.revision}: a hub model's card is the README of its repository on the hub; the workbench downloads only its config, weights and tokenizer (an image classifier's preprocessor_config.json instead of a tokenizer).` };
   }
 }
 

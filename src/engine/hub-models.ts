@@ -17,24 +17,30 @@ export interface CuratedModel {
   repo: string;
   /** Pinned revision ("main" where no commit hash could be looked up; see the file comment). */
   revision: string;
-  /** config.json `model_type`. */
-  modelType: 'gpt2' | 'gpt_neo' | 'gpt_neox' | 'llama' | 'qwen2';
+  /** config.json `model_type` (`vit`: an image classifier, which opens in the workbench's image mode). */
+  modelType: 'gpt2' | 'gpt_neo' | 'gpt_neox' | 'llama' | 'qwen2' | 'vit';
   family: string;
   /** Approximate number of parameters. */
   params: number;
   /** Approximate bytes of the checkpoint as stored (what is downloaded). */
   download: number;
   stored: 'float32' | 'float16' | 'bfloat16';
-  /** The token embedding's shape [vocab, width]: the largest tensor (what a WebGPU buffer limit meets first). */
+  /**
+   * The largest tensor's shape (what a WebGPU buffer limit meets first): a language model's token embedding
+   * [vocab, width]; for an image classifier whichever of the classifier [labels, width], an MLP weight
+   * [4·width, width] or the patch embedding is largest, named by `largestName`.
+   */
   embedding: [number, number];
+  /** What `embedding` is, for messages (absent: the token embedding). */
+  largestName?: string;
   note: string;
 }
 
 const M = 1e6;
 const gb = (p: number, bytes: number) => Math.round(p * bytes);
 
-function entry(repo: string, modelType: CuratedModel['modelType'], family: string, params: number, stored: CuratedModel['stored'], embedding: [number, number], note: string): CuratedModel {
-  return { repo, revision: DEFAULT_REVISION, modelType, family, params, download: gb(params, stored === 'float32' ? 4 : 2), stored, embedding, note };
+function entry(repo: string, modelType: CuratedModel['modelType'], family: string, params: number, stored: CuratedModel['stored'], embedding: [number, number], note: string, largestName?: string): CuratedModel {
+  return { repo, revision: DEFAULT_REVISION, modelType, family, params, download: gb(params, stored === 'float32' ? 4 : 2), stored, embedding, ...(largestName ? { largestName } : {}), note };
 }
 
 export const CURATED_MODELS: CuratedModel[] = [
@@ -51,7 +57,17 @@ export const CURATED_MODELS: CuratedModel[] = [
   entry('HuggingFaceTB/SmolLM2-135M', 'llama', 'SmolLM2', 135 * M, 'bfloat16', [49152, 576], 'SmolLM2 135M: 30 layers, 576 wide, grouped-query attention'),
   entry('HuggingFaceTB/SmolLM2-360M', 'llama', 'SmolLM2', 362 * M, 'bfloat16', [49152, 960], 'SmolLM2 360M: 32 layers, 960 wide, grouped-query attention'),
   entry('Qwen/Qwen2.5-0.5B', 'qwen2', 'Qwen2.5', 494 * M, 'bfloat16', [151936, 896], 'Qwen2.5 0.5B: 24 layers, 896 wide, q/k/v biases'),
+  // Image classifiers (ImageNet-1k, 224×224, 16×16 patches → 196 patches + [CLS]): ViTForImageClassification
+  // checkpoints, preprocessed as their preprocessor_config.json says (DeiT: resize 256 bicubic, center crop 224).
+  entry('facebook/deit-tiny-patch16-224', 'vit', 'ViT/DeiT', 5.7 * M, 'float32', [1000, 192], 'DeiT tiny: 12 layers, 192 wide, 3 heads, 768 neurons per layer; ImageNet-1k classes; resize 256 bicubic, center crop 224', 'the classifier'),
+  entry('facebook/deit-small-patch16-224', 'vit', 'ViT/DeiT', 22 * M, 'float32', [1536, 384], 'DeiT small: 12 layers, 384 wide, 6 heads, 1536 neurons per layer; ImageNet-1k classes; resize 256 bicubic, center crop 224', 'an MLP weight'),
+  entry('google/vit-base-patch16-224', 'vit', 'ViT/DeiT', 86 * M, 'float32', [3072, 768], 'ViT-B/16: 12 layers, 768 wide, 12 heads, 3072 neurons per layer; ImageNet-21k pre-training, ImageNet-1k classes; resize 224 bilinear', 'an MLP weight'),
 ];
+
+/** The largest tensor of a curated model, for the memory check (estimateFromParams). */
+export function curatedLargest(m: CuratedModel): { name: string; elements: number } {
+  return { name: m.largestName ?? 'the token embedding', elements: m.embedding[0] * m.embedding[1] };
+}
 
 export function curatedRef(m: CuratedModel): HubRef {
   const [owner, name] = m.repo.split('/');

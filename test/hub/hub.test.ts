@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hubEndpointVerdict, modelUrlVerdict } from '../../src/app/link-policy';
 import { formatHubRef, hubHttpMessage, normalizeEndpoint, parseHubRef, parseResolveUrl, progressMeter, resolveUrl, type DownloadProgress } from '../../src/engine/hub';
-import { CURATED_MODELS } from '../../src/engine/hub-models';
+import { CURATED_MODELS, curatedLargest } from '../../src/engine/hub-models';
 import { estimateConfig } from '../../src/engine/memory-check';
 import { estimateFromParams, fitVerdict, WASM_HEAP_BYTES, type DeviceLimits } from '../../src/engine/memory-fit';
 import { decodeSession, encodeSession } from '../../src/session/codec';
@@ -95,6 +95,24 @@ describe('the curated list', () => {
       expect(m.params).toBeGreaterThan(1e6);
       expect(m.download).toBeGreaterThanOrEqual(m.params * 2);
     }
+  });
+});
+
+describe('the curated image classifiers', () => {
+  // config.json of each, as its repository has it (the fields that set its size).
+  const configs: Record<string, object> = {
+    'facebook/deit-tiny-patch16-224': { hidden_size: 192, num_attention_heads: 3, intermediate_size: 768 },
+    'facebook/deit-small-patch16-224': { hidden_size: 384, num_attention_heads: 6, intermediate_size: 1536 },
+    'google/vit-base-patch16-224': { hidden_size: 768, num_attention_heads: 12, intermediate_size: 3072 },
+  };
+  it.each(Object.keys(configs))('%s: its parameters and its largest tensor are those of its config', (repo) => {
+    const m = CURATED_MODELS.find((c) => c.repo === repo)!;
+    expect([m.modelType, m.family, m.stored]).toEqual(['vit', 'ViT/DeiT', 'float32']);
+    const labels = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [String(i), `class ${i}`]));
+    const est = estimateConfig({ model_type: 'vit', num_hidden_layers: 12, image_size: 224, patch_size: 16, num_channels: 3, qkv_bias: true, id2label: labels, ...configs[repo] });
+    expect(Math.abs(est.params - m.params) / est.params).toBeLessThan(0.02);
+    expect(est.largestTensorBytes).toBe(curatedLargest(m).elements * 4);
+    expect(curatedLargest(m).name).toBe(est.largestTensor === 'classifier.weight' ? 'the classifier' : 'an MLP weight');
   });
 });
 

@@ -2,7 +2,7 @@ import { totalmem } from 'node:os';
 import { fail } from '../../engine/errors';
 import { formatHubRef, isHubName, parseHubRef } from '../../engine/hub';
 import { deleteCachedModel, hubCacheDir, listCachedModels } from '../../engine/hub-cache-node';
-import { CURATED_MODELS } from '../../engine/hub-models';
+import { CURATED_MODELS, curatedLargest } from '../../engine/hub-models';
 import { ensureHubFiles, hubEnvOptions } from '../../engine/hub-node';
 import { estimateConfig } from '../../engine/memory-check';
 import { estimateFromParams, fitVerdict, WASM_HEAP_BYTES } from '../../engine/memory-fit';
@@ -51,7 +51,7 @@ export async function hubCommand(args: Args): Promise<unknown> {
     const limits = { backend: 'wasm' as const, totalBytes: Math.min(WASM_HEAP_BYTES, totalmem()), maxTensorBytes: null, softBytes: null, source: 'WASM heap' };
     return {
       note: 'approximate figures; revisions "main" where no commit hash was pinned',
-      models: CURATED_MODELS.map((m) => ({ ...m, name: `hf:${m.repo}@${m.revision}`, fitsWasm: fitVerdict(estimateFromParams(m.params, { name: 'the token embedding', elements: m.embedding[0] * m.embedding[1] }), limits).kind })),
+      models: CURATED_MODELS.map((m) => ({ ...m, name: `hf:${m.repo}@${m.revision}`, fitsWasm: fitVerdict(estimateFromParams(m.params, curatedLargest(m)), limits).kind })),
     };
   }
   fail(`hub: expected list, models, download hf:OWNER/NAME[@REV] or rm hf:OWNER/NAME (got ${sub === undefined ? 'nothing' : `"${sub}"`})`);
