@@ -22,6 +22,7 @@ import { SteeringPanel } from './SteeringPanel';
 import { ResizableGrid } from './ResizableGrid';
 import { ModelCardPanel } from './ModelCardPanel';
 import { ImagePanel } from './ImagePanel';
+import { ClassPathsPanel } from './ClassPathsPanel';
 
 /**
  * Ctrl/⌘+Enter: run; outside text fields Ctrl/⌘+Z: undo the last action on edits or the selection, Ctrl/⌘+Shift+Z
@@ -112,6 +113,7 @@ export function App() {
             ))}
           </nav>
           {tab === 'graph' ? <AnalysisPanel /> : tab === 'circuit' ? <CircuitPanel /> : tab === 'dla' ? <DlaPanel /> : tab === 'lens' ? <LensPanel /> : <ActivationsPanel />}
+          {vision && <ClassPathsPanel />}
           <SelectionPanel />
           <NeuronCardPanel />
         </section>

@@ -19,6 +19,8 @@ import { restoreModelReference } from './reference-actions';
 import { loadAttributionEdges } from './edge-actions';
 import { isVisionModel, loadPatchActivations, openVisionModel, refreshVision, visionInput } from './vision-actions';
 import type { ModelInput } from '../engine/inputs';
+import { useImage } from '../store/image';
+import { cancelClassPaths } from './class-paths-actions';
 
 /** The prompt a hub model opens with when there is none yet. */
 const HUB_SAMPLE_PROMPT = 'The cat sat on the';
@@ -119,6 +121,8 @@ export async function loadModel(ref: ModelRef, files?: { config: File; safetenso
   const st = useStore.getState();
   const seq = ++loadSeq;
   st.set({ status: 'loading', error: null, loading: null });
+  // A class analysis still running would read the model about to be replaced.
+  if (useImage.getState().classRunning) void cancelClassPaths();
   try {
     await ready;
     let source: ModelSource;

@@ -11,6 +11,7 @@ import { isSuperseded } from '../worker/client';
 import { getEngine } from './controller';
 import { modelBaseUrl } from './models';
 import type { SessionImage } from '../session/schema';
+import { resetClassPaths } from './class-paths-actions';
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
@@ -62,6 +63,7 @@ export async function openVisionModel(bundledName: string | null): Promise<void>
   const wantExample = linked && 'example' in linked ? linked.example : null;
   useImage.getState().set({ image: null, examples: null, examplesBase: null, imageError: null, patchActs: null, editAt: 'node', awaitingSha: linked && 'sha256' in linked ? linked.sha256 : null });
   linked = null;
+  resetClassPaths();
   if (!bundledName) return;
   const base = modelBaseUrl(bundledName) + 'examples/';
   try {

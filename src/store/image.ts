@@ -1,10 +1,12 @@
 /**
  * The image a vision model reads, in its own small zustand store beside the main one: the preprocessed pixels and
  * the 8-bit preview the worker made of them, where it came from (a bundled example by id, or the user's own file by
- * its SHA-256), the model's example list, and per-patch values shown over the image. Plain data only.
+ * its SHA-256), the model's example list, per-patch values shown over the image, and the class-level analysis of the
+ * examples. Plain data only.
  */
 import { create } from 'zustand';
-import type { PreparedImage } from '../worker/api';
+import type { ClassPathsUi, PreparedImage } from '../worker/api';
+import type { ClassPathMethod } from '../analysis/class-path-stats';
 
 /** One bundled example of public/models/NAME/examples/index.json. */
 export interface ImageExample {
@@ -24,7 +26,25 @@ export interface ImageInput extends PreparedImage {
 /** Where the card's edits apply: the node's own position(s), every token, [CLS] (0) or one token (1 + patch). */
 export type EditAt = 'node' | 'all' | number;
 
-export interface ImageState {
+/** The class-level analysis (class × neuron matrix of the examples' paths, overlap within vs between classes). */
+export interface ClassPathsSlice {
+  classPaths: ClassPathsUi | null;
+  /** The method whose matrix is shown. */
+  classMethod: ClassPathMethod;
+  /** Images per class; null = as many as the bundled examples hold. */
+  classPerClass: number | null;
+  classSteps: number;
+  classPositions: 'all' | 'cls';
+  classRunning: boolean;
+  /** Images done of images in all, while it runs. */
+  classProgress: { done: number; total: number } | null;
+  classError: string | null;
+}
+
+/** The class analysis as a vision model opens. */
+export const CLASS_PATHS_INITIAL: Omit<ClassPathsSlice, 'classMethod' | 'classSteps' | 'classPositions'> = { classPaths: null, classPerClass: null, classRunning: false, classProgress: null, classError: null };
+
+export interface ImageState extends ClassPathsSlice {
   image: ImageInput | null;
   examples: ImageExample[] | null;
   /** The URL of the examples folder (ends with '/'). */
@@ -46,5 +66,9 @@ export const useImage = create<ImageState>()((set) => ({
   awaitingSha: null,
   patchActs: null,
   editAt: 'node',
+  ...CLASS_PATHS_INITIAL,
+  classMethod: 'neuronpath',
+  classSteps: 20,
+  classPositions: 'all',
   set: (p) => set(p),
 }));
