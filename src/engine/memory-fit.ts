@@ -31,9 +31,11 @@ export interface MemoryEstimate {
   weightsBytes: number;
   largestTensorBytes: number;
   largestTensor: string | null;
-  /** Activations and gradients of one analysis run on an ESTIMATE_TOKENS prompt (approximate). */
+  /** Activations and gradients of one analysis run on an ESTIMATE_TOKENS prompt, or on one image (approximate). */
   workBytes: number;
   totalBytes: number;
+  /** What workBytes is for, in messages (absent: `a ${ESTIMATE_TOKENS}-token prompt`). */
+  workFor?: string;
 }
 
 export type FitKind = 'fits' | 'tight' | 'too-big';
@@ -49,9 +51,12 @@ export function fmtBytes(n: number): string {
   return `${Math.max(0, Math.round(n / 1e3))} kB`;
 }
 
-/** Working memory of one gradient run over T tokens: the block's activations kept for the backward pass, and logits. */
-function workBytesOf(cfg: Pick<ModelConfig, 'nLayer' | 'nHead' | 'dModel' | 'dMlp' | 'dHead' | 'vocabSize' | 'nCtx'>): number {
-  const T = Math.min(cfg.nCtx, ESTIMATE_TOKENS);
+/**
+ * Working memory of one gradient run over T tokens: the block's activations kept for the backward pass, and logits.
+ * T is ESTIMATE_TOKENS for a language model, every token ([CLS] and the patches) of one image for a vision model.
+ */
+function workBytesOf(cfg: Pick<ModelConfig, 'nLayer' | 'nHead' | 'dModel' | 'dMlp' | 'dHead' | 'vocabSize' | 'nCtx' | 'vision'>): number {
+  const T = cfg.vision ? cfg.nCtx : Math.min(cfg.nCtx, ESTIMATE_TOKENS);
   const perToken = 6 * cfg.dModel + 3 * cfg.dMlp + 3 * cfg.nHead * T + 3 * cfg.nHead * cfg.dHead;
   return 4 * (cfg.nLayer * T * perToken + 2 * T * cfg.vocabSize);
 }
@@ -70,7 +75,8 @@ export function estimateFromTensors(cfg: ModelConfig, tensors: Array<[string, nu
     }
   }
   const workBytes = workBytesOf(cfg);
-  return { params, weightsBytes: params * 4, largestTensorBytes: largest * 4, largestTensor: largestName, workBytes, totalBytes: params * 4 + workBytes };
+  const workFor = cfg.vision ? `one image of ${cfg.nCtx} tokens` : undefined;
+  return { params, weightsBytes: params * 4, largestTensorBytes: largest * 4, largestTensor: largestName, workBytes, totalBytes: params * 4 + workBytes, ...(workFor ? { workFor } : {}) };
 }
 
 /** From an approximate parameter count (the curated list): 10% working memory; the largest tensor when known. */
@@ -82,7 +88,7 @@ export function estimateFromParams(params: number, largest?: { name: string; ele
 
 /** Whether `est` fits `limits`, with the figures in the message. */
 export function fitVerdict(est: MemoryEstimate, limits: DeviceLimits, what = 'the model'): FitVerdict {
-  const need = `${what} needs about ${fmtBytes(est.totalBytes)} on ${limits.backend} (${fmtBytes(est.weightsBytes)} of float32 weights + ${fmtBytes(est.workBytes)} working memory for a ${ESTIMATE_TOKENS}-token prompt)`;
+  const need = `${what} needs about ${fmtBytes(est.totalBytes)} on ${limits.backend} (${fmtBytes(est.weightsBytes)} of float32 weights + ${fmtBytes(est.workBytes)} working memory for ${est.workFor ?? `a ${ESTIMATE_TOKENS}-token prompt`})`;
   if (limits.maxTensorBytes !== null && est.largestTensorBytes > limits.maxTensorBytes) {
     return {
       kind: 'too-big',

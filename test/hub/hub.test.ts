@@ -113,6 +113,9 @@ describe('the curated image classifiers', () => {
     expect(Math.abs(est.params - m.params) / est.params).toBeLessThan(0.02);
     expect(est.largestTensorBytes).toBe(curatedLargest(m).elements * 4);
     expect(curatedLargest(m).name).toBe(est.largestTensor === 'classifier.weight' ? 'the classifier' : 'an MLP weight');
+    // The working memory of an image classifier is that of every token of one image ([CLS] + 196 patches).
+    const wasm: DeviceLimits = { backend: 'wasm', totalBytes: WASM_HEAP_BYTES, maxTensorBytes: null, softBytes: null, source: 'WASM heap' };
+    expect(fitVerdict(est, wasm, repo).message).toMatch(/MB working memory for one image of 197 tokens\)/);
   });
 });
 
