@@ -24,7 +24,7 @@ import type { ClassNeuronMatrix, ClassPathMethod, ImagePath, Overlap } from '../
 export interface PreparedImage {
   /** The model's input [C, H, W]. */
   pixels: PixelValues;
-  /** The 8-bit pixels at the model's size (after the resize, before rescaling), for display. */
+  /** The 8-bit pixels the model sees (converted to its channels, resized, center-cropped; before rescaling), for display. */
   preview: RawImage;
   /** SHA-256 of the file's bytes, hex: how a session names a user's own image. */
   sha256: string;
