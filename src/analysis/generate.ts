@@ -14,19 +14,16 @@
  * (a sliding window; positional embeddings restart at 0 for the window's first token). Edit positions then shift
  * with the window, and positions that fell out of it no longer apply. The result says when this happened.
  */
-import * as tf from '@tensorflow/tfjs';
-import { buildEditMaps, validateEdit } from '../engine/edits';
 import { fail } from '../engine/errors';
-import { unembed } from '../engine/forward';
-import { hookInfo } from '../engine/hooks';
 import type { Model } from '../engine/model';
 import { runModel } from '../engine/run';
-import { checkRunMemory } from '../engine/memory-check';
-import { describeRun, type RunShape } from '../engine/request-memory';
-import { attendRows, block, embed, finalNorm, headsFirst, maskData, repeatKv, type Attention, type BlockHookFn } from '../engine/block';
-import { isCausal, type Edit, type HookName } from '../engine/types';
+import type { Edit, HookName } from '../engine/types';
 import { Rng } from './rng';
+import { editsForWindow } from './edit-window';
+import { KvCache } from './kv-cache';
 import { betweenSteps, type AnalysisOptions } from './options';
+
+export { editsForWindow, KvCache };
 
 /** Progress and cancellation, the same for every analysis function (see options.ts). */
 export type { AnalysisOptions };
@@ -75,23 +72,6 @@ export function pickToken(logits: ArrayLike<number>, sampling: Sampling | null |
     if (u < 0) return order[j];
   }
   return order[order.length - 1];
-}
-
-/**
- * The edits that apply to a window [offset, offset + T) of the full sequence: positions shifted into the window,
- * positions outside it dropped, edits left with no position dropped.
- */
-export function editsForWindow(edits: Edit[], offset: number, T: number): Edit[] {
-  const out: Edit[] = [];
-  for (const e of edits) {
-    if (e.positions === null) {
-      out.push(e);
-      continue;
-    }
-    const positions = e.positions.map((p) => p - offset).filter((p) => p >= 0 && p < T);
-    if (positions.length > 0) out.push({ ...e, positions });
-  }
-  return out;
 }
 
 export interface BatchGenerateRequest {
@@ -178,117 +158,6 @@ export async function generateBatch(model: Model, req: BatchGenerateRequest, opt
     }
   }
   return { generated: seqs.map((s) => s.slice(P)), windowed };
-}
-
-// ---- Key/value cache ----------------------------------------------------------------------------------------
-// The engine's block (src/engine/block.ts) for a chunk of new positions [start, T) that attends to cached keys and
-// values of positions [0, start). Every hook point sees the chunk's values; edits are the engine's own edit maps
-// (buildEditMaps over the whole sequence) restricted to the chunk's positions.
-
-/** The query rows [start, T) of a pattern edit map [B, H, T, T]. */
-function sliceMap(m: Float32Array, B: number, T: number, start: number, H: number): Float32Array {
-  const Tn = T - start;
-  const out = new Float32Array(B * H * Tn * T);
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < H; h++) out.set(m.subarray(((b * H + h) * T + start) * T, ((b * H + h) * T + T) * T), (b * H + h) * Tn * T);
-  }
-  return out;
-}
-
-/** Keys (after rotary) and values of the positions processed so far, per layer, [B, H_kv, T, d_head], for a batch of sequences growing together (exported for tests). */
-export class KvCache {
-  length = 0;
-  private keys: tf.Tensor[] = [];
-  private values: tf.Tensor[] = [];
-  constructor(private model: Model) {
-    // New rows attend only to earlier ones: exact only under causal attention.
-    if (!isCausal(model.config)) fail(`a key/value cache needs causal attention; this ${model.config.modelType} model's attention is bidirectional`);
-  }
-
-  dispose(): void {
-    for (const t of [...this.keys, ...this.values]) t.dispose();
-    this.keys = [];
-    this.values = [];
-    this.length = 0;
-  }
-
-  /** Feeds `chunk` (one list of new tokens per sequence, equal lengths) and returns the last position's logits [B, V]. */
-  async extend(chunk: number[][], edits: Edit[][], means?: Means): Promise<Float32Array> {
-    const model = this.model;
-    const cfg = model.config;
-    const w = model.weights;
-    const B = chunk.length;
-    const Tn = chunk[0].length;
-    const start = this.length;
-    const T = start + Tn;
-    const { nHead: H, dHead: dh, dModel: D } = cfg;
-    for (const set of edits) for (const e of set) validateEdit(e, cfg, T);
-    // The new keys and values of every layer (the whole cache, concatenated) stay allocated after the step.
-    const shape: RunShape = { batch: B, rows: Tn, keys: T, layers: cfg.nLayer, gradient: false, logits: 'last', captureFloats: 2 * B * T * cfg.nKvHead * dh * cfg.nLayer };
-    checkRunMemory(cfg, shape, describeRun(shape, 'a generation step'));
-    const maps = new Map<HookName, { mult: tf.Tensor | null; add: tf.Tensor | null }>();
-    const hooks = new Set(edits.flat().map((e) => e.hook));
-    const newKeys: tf.Tensor[] = [];
-    const newValues: tf.Tensor[] = [];
-    const logits = tf.tidy(() => {
-      for (const hook of hooks) {
-        const info = hookInfo(hook, cfg);
-        if (info.layout === 'pattern') {
-          // Patterns span all keys: build over the whole sequence and keep the chunk's query rows.
-          const m = buildEditMaps(hook, edits, cfg, T, means);
-          if (!m) continue;
-          const cut = (a: Float32Array | null) => (a ? tf.tensor(sliceMap(a, B, T, start, H), [B, H, Tn, T]) : null);
-          maps.set(hook, { mult: cut(m.mult), add: cut(m.add) });
-        } else {
-          // Token-wise hooks: the same edits with positions moved into the chunk (cheaper than whole-sequence maps).
-          const m = buildEditMaps(hook, edits.map((set) => editsForWindow(set, start, Tn)), cfg, Tn, means);
-          if (!m) continue;
-          const shape = info.layout === 'heads' ? [B, Tn, info.units, dh] : [B, Tn, info.units];
-          maps.set(hook, { mult: m.mult ? tf.tensor(m.mult, shape) : null, add: m.add ? tf.tensor(m.add, shape) : null });
-        }
-      }
-      const hook = (name: HookName, x: tf.Tensor): tf.Tensor => {
-        const m = maps.get(name);
-        if (!m) return x;
-        let y = x;
-        if (m.mult) y = tf.mul(y, m.mult);
-        if (m.add) y = tf.add(y, m.add);
-        return y;
-      };
-      const ids = tf.tensor2d(chunk.flat(), [B, Tn], 'int32');
-      let resid = embed(w, cfg, ids, start, hook);
-      const masks = new Map<number | null, tf.Tensor>();
-      const attention: Attention = {
-        offset: start,
-        attend: (l, q, k, v, hl) => {
-          const K = start > 0 ? tf.concat([this.keys[l], headsFirst(k)], 2) : headsFirst(k);
-          const Vv = start > 0 ? tf.concat([this.values[l], headsFirst(v)], 2) : headsFirst(v);
-          newKeys.push(tf.keep(K));
-          newValues.push(tf.keep(Vv));
-          const win = cfg.attnWindows[l];
-          let mask = masks.get(win);
-          if (!mask) masks.set(win, (mask = tf.tensor2d(maskData(Tn, start, win), [Tn, T])));
-          const raw = tf.matMul(headsFirst(q), repeatKv(K, cfg), false, true);
-          return attendRows(raw, repeatKv(Vv, cfg), mask, cfg, hl);
-        },
-      };
-      for (let l = 0; l < cfg.nLayer; l++) {
-        const hl: BlockHookFn = (p, x) => hook(`blocks.${l}.${p}`, x);
-        resid = block(w.blocks[l], cfg, l, resid, attention, hl);
-      }
-      const fin = finalNorm(w, cfg, resid, hook);
-      return tf.reshape(unembed(w, tf.slice(fin, [0, Tn - 1, 0], [B, 1, D])), [B, cfg.vocabSize]);
-    });
-    for (const t of [...this.keys, ...this.values]) t.dispose();
-    this.keys = newKeys;
-    this.values = newValues;
-    this.length = T;
-    try {
-      return (await logits.data()) as Float32Array;
-    } finally {
-      logits.dispose();
-    }
-  }
 }
 
 export interface GenerateRequest {

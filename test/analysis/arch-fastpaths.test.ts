@@ -88,24 +88,30 @@ describe.each(ARCH_FIXTURES)('fast paths on %s equal the plain forward pass', (f
       { hook: 'blocks.0.attn.hook_pattern', index: 0, op: 'scale', value: 0.5, positions: [T] },
       { hook: 'blocks.1.attn.hook_v', index: 0, op: 'add', value: 0.3, positions: null },
     ];
-    const seqs = [ids.slice(0, 8), ids.slice(1, 9)];
-    const cache = new KvCache(model);
-    let worst = 0;
-    try {
-      let chunk = seqs.map((s) => [...s]);
-      for (let step = 0; step < 12; step++) {
-        const len = seqs[0].length;
-        const sets = [edits, []].map((e) => editsForWindow(e, 0, len));
-        const got = await cache.extend(chunk, sets);
-        const want = await runModel(model, { inputIds: seqs, edits: sets, logits: 'last' });
-        worst = Math.max(worst, worstRel(got, want.logits!.data));
-        chunk = seqs.map((s, b) => [(s[s.length - 1] * 7 + b + step) % cfg.vocabSize]);
-        seqs.forEach((s, b) => s.push(chunk[b][0]));
+    // The default block, and blocks of 3 positions: the 8-token prompt seals two and every third step another.
+    for (const block of [undefined, 3]) {
+      const seqs = [ids.slice(0, 8), ids.slice(1, 9)];
+      const cache = new KvCache(model, block);
+      let worst = 0;
+      try {
+        let chunk = seqs.map((s) => [...s]);
+        for (let step = 0; step < 12; step++) {
+          const len = seqs[0].length;
+          const sets = [edits, []].map((e) => editsForWindow(e, 0, len));
+          const got = await cache.extend(chunk, sets);
+          const want = await runModel(model, { inputIds: seqs, edits: sets, logits: 'last' });
+          worst = Math.max(worst, worstRel(got, want.logits!.data));
+          chunk = seqs.map((s, b) => [(s[s.length - 1] * 7 + b + step) % cfg.vocabSize]);
+          seqs.forEach((s, b) => s.push(chunk[b][0]));
+        }
+        // Sealed blocks and the tail: 20 positions in blocks of 3 are 6 blocks and a tail of 2, per layer.
+        if (block === 3) expect(cache.tensorCount).toBe(cfg.nLayer * 2 * 7);
+      } finally {
+        cache.dispose();
       }
-    } finally {
-      cache.dispose();
+      expect(cache.tensorCount).toBe(0);
+      expect(worst, `block ${block ?? 'default'}`).toBeLessThan(1e-4);
     }
-    expect(worst).toBeLessThan(1e-4);
   });
 
   it('generation with the cache gives the tokens of full recomputation, greedy and sampled', async () => {
