@@ -72,6 +72,45 @@ export interface ClassPathsUi {
   overlap: Record<ClassPathMethod, Overlap>;
 }
 
+/** A neuron's top-activating images among the loaded vision model's bundled examples (top-images-api.ts). */
+export interface TopImagesRequest {
+  layer: number;
+  /** The neuron of blocks.{layer}.mlp.hook_post. */
+  index: number;
+  /** Images in each list; default 8 (fewer when the examples are fewer). */
+  k?: number;
+}
+
+/** One bundled example ranked by a neuron's activation on it (clean run, no edits). */
+export interface TopImage {
+  id: string;
+  label: number;
+  /** Its file in the examples folder. */
+  file: string;
+  /** The neuron's largest activation over the image's tokens ([CLS] and every patch). */
+  value: number;
+  /** The token where that largest activation sits: 0 = [CLS], 1 + p = patch p (row-major). */
+  token: number;
+  /** Its activation at [CLS]. */
+  cls: number;
+}
+
+export interface TopImagesUi {
+  layer: number;
+  index: number;
+  hook: string;
+  /** Bundled examples ranked (0 when there are none). */
+  images: number;
+  /** The k examples with the largest activation (max over tokens), largest first (ties: index order). */
+  top: TopImage[];
+  /** The k examples with the smallest max over tokens, smallest first: the least activating. */
+  bottom: TopImage[];
+  /** Images run through the model for this request: 0 when the layer's activations were already cached. */
+  ran: number;
+  /** Why nothing is ranked (a model opened from local files or the hub has no bundled examples); null when ranked. */
+  reason: string | null;
+}
+
 export type ModelSource =
   | { kind: 'url'; baseUrl: string; name?: string }
   | { kind: 'files'; files: ModelFileSet; name?: string }
@@ -243,6 +282,12 @@ export interface EngineApi {
   attribute(key: string | null, req: AttributionRequest, onProgress?: ProgressFn): Promise<AttributionResult>;
   /** Class-level NeuronPath over labelled images (vision models; progress: images done / images), at analysis priority. */
   classPaths(key: string | null, req: ClassPathsUiRequest, onProgress?: ProgressFn): Promise<ClassPathsUi>;
+  /**
+   * A neuron's top- and bottom-activating images among the bundled examples (vision models): every example run in
+   * batches at analysis priority, its layer's activations kept while the model is loaded; empty with a reason when
+   * the model has no bundled examples (progress: images done / images).
+   */
+  topImages(key: string | null, req: TopImagesRequest, onProgress?: ProgressFn): Promise<TopImagesUi>;
   /** The position-resolved attribution graph of the prompt (src/analysis/attribution-graph.ts). */
   attributionGraph(key: string | null, req: AttributionGraphRequest, onProgress?: ProgressFn): Promise<AttributionGraph>;
   /** Activation, attribution or relevance patching over a clean/corrupted pair (src/analysis/patching.ts). */

@@ -4,14 +4,13 @@
  * then src/analysis/class-paths.ts at analysis priority, cancelled by its key.
  */
 import { fail } from '../engine/errors';
-import { decodeImage } from '../engine/image-decode';
-import { preprocessImage } from '../engine/image-preprocess';
 import type { Model } from '../engine/model';
 import { classPaths, type LabelledImage } from '../analysis/class-paths';
 import { CLASS_PATH_METHODS, classNeuronMatrix, type ClassNeuronMatrix, type ClassPathMethod } from '../analysis/class-path-stats';
 import type { EngineApi } from './api';
 import type { Supersede } from './cancel';
 import { PRIORITIES, type Scheduler } from './scheduler';
+import { exampleIndex, loadExamples } from './examples';
 
 export interface ClassPathsDeps {
   streams: Supersede;
@@ -21,37 +20,20 @@ export interface ClassPathsDeps {
   modelFolder: () => string | null;
 }
 
-interface ExampleEntry {
-  id: string;
-  file: string;
-  label: number;
-}
-
 /** The first `perClass` examples of each class (index order) of the model's examples/index.json, preprocessed. */
 export async function bundledExamples(m: Model, folder: string | null, perClass: number, signal?: AbortSignal): Promise<LabelledImage[]> {
-  const v = m.config.vision;
-  if (!v) fail(`${m.name} reads text, not images`);
-  if (!folder) fail(`${m.name} was not opened from a folder with examples/: give the images to analyse`);
+  if (!m.config.vision) fail(`${m.name} reads text, not images`);
   if (!Number.isInteger(perClass) || perClass < 1) fail(`images per class must be a whole number of at least 1 (got ${perClass})`);
-  const base = folder + 'examples/';
-  const res = await fetch(base + 'index.json', { signal });
-  if (!res.ok) fail(`${m.name} has no example images (${base}index.json: HTTP ${res.status})`);
-  const index = (await res.json()) as { images?: ExampleEntry[] };
-  const all = Array.isArray(index.images) ? index.images : [];
+  const index = await exampleIndex(m, folder, signal);
+  if ('reason' in index) fail(folder ? index.reason : `${index.reason}: give the images to analyse`);
   const taken = new Map<number, number>();
-  const chosen = all.filter((e) => {
+  const chosen = index.entries.filter((e) => {
     const n = taken.get(e.label) ?? 0;
     if (n >= perClass) return false;
     taken.set(e.label, n + 1);
     return true;
   });
-  const out: LabelledImage[] = [];
-  for (const e of chosen) {
-    const r = await fetch(base + e.file, { signal });
-    if (!r.ok) fail(`the example image ${e.file} could not be fetched (HTTP ${r.status})`);
-    out.push({ id: e.id, label: e.label, pixels: preprocessImage(decodeImage(new Uint8Array(await r.arrayBuffer()), e.file), v, e.file) });
-  }
-  return out;
+  return (await loadExamples(m, index.base, chosen, signal)).map(({ id, label, pixels }) => ({ id, label, pixels }));
 }
 
 export function classPathsApi(d: ClassPathsDeps): Pick<EngineApi, 'classPaths'> {

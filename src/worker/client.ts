@@ -10,6 +10,7 @@ const KEY_ARG: Partial<Record<keyof EngineApi, number>> = {
   predict: 0,
   path: 0,
   classPaths: 0,
+  topImages: 0,
   attribute: 0,
   generate: 0,
   neuronCard: 0,

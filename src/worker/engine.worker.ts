@@ -30,6 +30,7 @@ import { checkMemory, deviceLimits, setRequestContext } from '../engine/memory-c
 import { resultBuffers } from './transfer';
 import { steeringEdgesApi } from './steering-edges-api';
 import { classPathsApi } from './class-paths-api';
+import { topImagesApi } from './top-images-api';
 import { corpusInfoOf, corpusReference, meansOver, userReference } from './reference';
 import type { Reference } from '../analysis/means';
 import { batchInput, inputTokens, isPixels } from '../engine/inputs';
@@ -365,6 +366,8 @@ const api: EngineApi = {
   ...steeringEdgesApi({ streams, scheduler, requireModel, meansFor, names, tokenize: (text) => api.tokenize(text) }),
 
   ...classPathsApi({ streams, scheduler, requireModel, modelFolder: () => modelFolder }),
+
+  ...topImagesApi({ streams, scheduler, requireModel, modelFolder: () => modelFolder }),
 
   async neuronDirection(layer, index) {
     const d = await neuronDirection(requireModel(), layer, index);
