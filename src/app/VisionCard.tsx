@@ -3,6 +3,7 @@ import { useImage, type EditAt } from '../store/image';
 import { useStore } from '../store/store';
 import { PatchCanvas } from './ImagePanel';
 import { clsAttention } from './vision-actions';
+import { TopImages } from './TopImages';
 
 /** Where the card's edits apply on an image: its positions and how the edit list names them. */
 export function visionEditPositions(editAt: EditAt, nodePosition: number | null): { positions: number[] | null; where: string } {
@@ -11,7 +12,7 @@ export function visionEditPositions(editAt: EditAt, nodePosition: number | null)
   return { positions: [editAt], where: editAt === 0 ? '@[CLS]' : `@p${editAt - 1}` };
 }
 
-/** A neuron's card on an image: its activation over the patches as heat on the image, and where edits apply. */
+/** A neuron's card on an image: its activation over the patches as heat on the image, where edits apply, and its top-activating bundled examples. */
 export function VisionCard({ node, nodePosition }: { node: string; nodePosition: number | null }) {
   const acts = useImage((s) => (s.patchActs?.node === node ? s.patchActs.acts : null));
   const editAt = useImage((s) => s.editAt);
@@ -42,6 +43,7 @@ export function VisionCard({ node, nodePosition }: { node: string; nodePosition:
           <PatchCanvas heat={acts.subarray(1)} testId="patch-overlay" />
         </>
       )}
+      <TopImages node={node} />
     </div>
   );
 }

@@ -17,7 +17,7 @@ import { superviseWorker } from './supervisor';
 import { generationRequests } from './generation-actions';
 import { restoreModelReference } from './reference-actions';
 import { loadAttributionEdges } from './edge-actions';
-import { isVisionModel, loadPatchActivations, openVisionModel, refreshVision, visionInput } from './vision-actions';
+import { isVisionModel, loadPatchActivations, loadTopImages, openVisionModel, refreshVision, visionInput } from './vision-actions';
 import type { ModelInput } from '../engine/inputs';
 import { useImage } from '../store/image';
 import { cancelClassPaths } from './class-paths-actions';
@@ -349,7 +349,11 @@ export async function selectNode(id: string, kind: 'neuron' | 'head', layer: num
     useStore.getState().set({ viewLayer: layer, viewHead: index });
     return;
   }
-  if (isVisionModel()) return loadPatchActivations(id, layer, index);
+  if (isVisionModel()) {
+    // On an image: the activation over its patches, and (not waited for) the neuron's top-activating bundled examples.
+    void loadTopImages(id, layer, index);
+    return loadPatchActivations(id, layer, index);
+  }
   const ids = s.tokens?.ids;
   if (!ids) return;
   useStore.getState().set({ cardLoading: true });

@@ -7,8 +7,9 @@ import { klDivergence } from '../analysis/probability';
 import type { ModelInput, PixelValues } from '../engine/inputs';
 import { useImage, type ImageExample } from '../store/image';
 import { activeEdits, useStore } from '../store/store';
-import { isSuperseded } from '../worker/client';
-import { getEngine } from './controller';
+import { Comlink, isSuperseded } from '../worker/client';
+import { parseNodeId } from '../engine/nodeid';
+import { getEngine, selectNode } from './controller';
 import { modelBaseUrl } from './models';
 import type { SessionImage } from '../session/schema';
 import { resetClassPaths } from './class-paths-actions';
@@ -61,7 +62,7 @@ export async function applyLinkedImage(img: SessionImage | null): Promise<void> 
 /** After a vision model loads: its examples (when bundled with some), and the first one (or the linked one) opened. */
 export async function openVisionModel(bundledName: string | null): Promise<void> {
   const wantExample = linked && 'example' in linked ? linked.example : null;
-  useImage.getState().set({ image: null, examples: null, examplesBase: null, imageError: null, patchActs: null, editAt: 'node', awaitingSha: linked && 'sha256' in linked ? linked.sha256 : null });
+  useImage.getState().set({ image: null, examples: null, examplesBase: null, imageError: null, patchActs: null, topImages: null, editAt: 'node', awaitingSha: linked && 'sha256' in linked ? linked.sha256 : null });
   linked = null;
   resetClassPaths();
   if (!bundledName) return;
@@ -162,6 +163,34 @@ export async function loadPatchActivations(node: string, layer: number, index: n
     if (isSuperseded(e)) return;
     useStore.getState().set({ cardLoading: false, analysisError: message(e) });
   }
+}
+
+/**
+ * The neuron's top- and bottom-activating images among the bundled examples (clean runs; the worker keeps a layer's
+ * activations, so another neuron of the same layer answers at once). Superseded by the next card's request.
+ */
+export async function loadTopImages(node: string, layer: number, index: number): Promise<void> {
+  const mine = () => useImage.getState().topImages?.node === node;
+  useImage.getState().set({ topImages: { node, result: null, progress: null, error: null } });
+  const progress = Comlink.proxy((done: number, total: number) => {
+    const cur = useImage.getState().topImages;
+    if (cur?.node === node && !cur.result) useImage.getState().set({ topImages: { ...cur, progress: { done, total } } });
+  });
+  try {
+    const result = await getEngine().topImages('card-top-images', { layer, index, k: 8 }, progress);
+    if (mine()) useImage.getState().set({ topImages: { node, result, progress: null, error: null } });
+  } catch (e) {
+    if (isSuperseded(e) || !mine()) return;
+    useImage.getState().set({ topImages: { node, result: null, progress: null, error: message(e) } });
+  }
+}
+
+/** A top-activating example opened as the current image, the same neuron's card kept open on it. */
+export async function openTopImage(exampleId: string, node: string): Promise<void> {
+  await chooseExample(exampleId);
+  if (useImage.getState().image?.exampleId !== exampleId) return;
+  const n = parseNodeId(node);
+  await selectNode(node, n.kind, n.layer, n.index);
 }
 
 /** Each head's attention row of [CLS] (the query at 0) over every token, at one layer: [nHead] rows of T. */

@@ -2,10 +2,10 @@
  * The image a vision model reads, in its own small zustand store beside the main one: the preprocessed pixels and
  * the 8-bit preview the worker made of them, where it came from (a bundled example by id, or the user's own file by
  * its SHA-256), the model's example list, per-patch values shown over the image, and the class-level analysis of the
- * examples. Plain data only.
+ * examples, and the opened neuron's top-activating examples. Plain data only.
  */
 import { create } from 'zustand';
-import type { ClassPathsUi, PreparedImage } from '../worker/api';
+import type { ClassPathsUi, PreparedImage, TopImagesUi } from '../worker/api';
 import type { ClassPathMethod } from '../analysis/class-path-stats';
 
 /** One bundled example of public/models/NAME/examples/index.json. */
@@ -54,6 +54,8 @@ export interface ImageState extends ClassPathsSlice {
   awaitingSha: string | null;
   /** The opened card's neuron activation at every token ([CLS], then the patches), for the overlay. */
   patchActs: { node: string; acts: Float32Array } | null;
+  /** The opened card's neuron's top-activating bundled examples: result null while it is computed, error when it failed. */
+  topImages: { node: string; result: TopImagesUi | null; progress: { done: number; total: number } | null; error: string | null } | null;
   editAt: EditAt;
   set: (p: Partial<ImageState>) => void;
 }
@@ -65,6 +67,7 @@ export const useImage = create<ImageState>()((set) => ({
   imageError: null,
   awaitingSha: null,
   patchActs: null,
+  topImages: null,
   editAt: 'node',
   ...CLASS_PATHS_INITIAL,
   classMethod: 'neuronpath',

@@ -3,6 +3,7 @@
  * per patch as a heat overlay (the diverging colour scale of colours.ts) and one highlighted patch. Pure drawing.
  */
 import type { RawImage } from '../engine/image-decode';
+import type { VisionConfig } from '../engine/types';
 import { divergingFill } from './colours';
 
 export interface PatchImageOptions {
@@ -71,4 +72,24 @@ export function drawPatchImage(canvas: HTMLCanvasElement, img: RawImage, o: Patc
     ctx.lineWidth = 3;
     ctx.strokeRect((o.highlight % gw) * p + 1.5, Math.floor(o.highlight / gw) * p + 1.5, p - 3, p - 3);
   }
+}
+
+/**
+ * Where patch `patch` (row-major) of the model's input lies on the original image, as fractions of its width and
+ * height: the image is resized to the processor's fixed size, then center-cropped (top = (H − h) // 2, left =
+ * (W − w) // 2), as preprocessPixels does. Without a resize the image is taken at `raw` (default: the model's size).
+ * Fractions may pass 0 or 1 where the crop pads the image.
+ */
+export function patchRect(
+  v: Pick<VisionConfig, 'patchSize' | 'grid' | 'imageSize' | 'preprocess'>,
+  patch: number,
+  raw?: { width: number; height: number },
+): { left: number; top: number; width: number; height: number } {
+  const gw = v.grid[1];
+  const [r, c] = [Math.floor(patch / gw), patch % gw];
+  const size = v.preprocess.resize ?? raw ?? { height: v.imageSize[0], width: v.imageSize[1] };
+  const crop = v.preprocess.centerCrop;
+  const y0 = (crop ? Math.floor((size.height - crop.height) / 2) : 0) + r * v.patchSize;
+  const x0 = (crop ? Math.floor((size.width - crop.width) / 2) : 0) + c * v.patchSize;
+  return { left: x0 / size.width, top: y0 / size.height, width: v.patchSize / size.width, height: v.patchSize / size.height };
 }
