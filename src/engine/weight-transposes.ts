@@ -75,3 +75,26 @@ export function transposeCachedTensors(): number {
 export function transposeCachedBytes(): number {
   return bytes;
 }
+
+/** A macrotask turn: a worker answers its messages (the page's pings) between two copies. */
+const turn = () => new Promise<void>((r) => setTimeout(r, 0));
+
+/**
+ * Makes the kept transposes of the blocks' matrices from layer `from` on, one copy per turn of the event loop, before
+ * a gradient run needs them. Made inside the run they would be one synchronous stretch (GPT-2 small: 48 copies, about
+ * 8 s on a loaded machine), during which a worker answers nothing and the page takes it for dead. WASM only (the one
+ * backend whose matmul gradient uses them); a no-op once they exist or when the budget is spent.
+ */
+export async function warmTransposes(w: Weights, from = 0): Promise<void> {
+  if (tf.getBackend() !== 'wasm') return;
+  for (let l = Math.max(0, from); l < w.blocks.length; l++) {
+    const b = w.blocks[l];
+    for (const p of [b.attn.qkv, b.attn.o, b.mlp.in, b.mlp.gate, b.mlp.out]) {
+      const t = p?.weight;
+      if (!t || t.rank < 2 || !eligible.has(t.dataId) || copies.get(t.dataId)?.has(t.shape.join('x'))) continue;
+      if (bytes + t.size * 4 > TRANSPOSE_BUDGET_BYTES) return;
+      transposeWeight(t);
+      await turn();
+    }
+  }
+}

@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModelDir } from '../../src/engine/node-load';
 import { runModel } from '../../src/engine/run';
-import { TRANSPOSE_BUDGET_BYTES, transposeCachedBytes, transposeCachedTensors } from '../../src/engine/weight-transposes';
+import { TRANSPOSE_BUDGET_BYTES, transposeCachedBytes, transposeCachedTensors, warmTransposes } from '../../src/engine/weight-transposes';
 import { fixtureDir } from './arch-fixtures';
 import { worstRel } from './fixture';
 
@@ -12,6 +12,30 @@ describe('weight transposes', () => {
   beforeAll(async () => {
     await tf.setBackend('wasm');
     await tf.ready();
+  });
+
+  it('warmTransposes makes them one per turn of the event loop, before a gradient run, which then makes none', async () => {
+    const base = transposeCachedTensors();
+    const model = await loadModelDir(fixtureDir('gpt2-tiny'));
+    try {
+      let turns = 0;
+      let stop = false;
+      const tick = () => setTimeout(() => !stop && (turns++, tick()), 0);
+      tick();
+      await warmTransposes(model.weights);
+      stop = true;
+      const made = transposeCachedTensors() - base;
+      expect(made).toBe(4 * model.config.nLayer);
+      // Other work ran between the copies (a worker answers its messages meanwhile).
+      expect(turns).toBeGreaterThanOrEqual(made - 1);
+      await warmTransposes(model.weights);
+      expect(transposeCachedTensors() - base).toBe(made);
+      await runModel(model, { inputIds: [[3, 17, 40, 5]], capture: ['hook_embed'], target: { kind: 'logit', token: 5 }, logits: 'none' });
+      expect(transposeCachedTensors() - base).toBe(made);
+    } finally {
+      model.dispose();
+    }
+    expect(transposeCachedTensors()).toBe(base);
   });
 
   it('a gradient run keeps the weights’ transposes; later runs give the same gradients; dispose frees them', async () => {
