@@ -1,6 +1,6 @@
 /**
  * Interactivity benchmark (not a test): `npm run bench -- --only=interactive [--backend=wasm] [--reps=20]
- * [--models=polyglot,gpt2-small] [--url=http://127.0.0.1:PORT/]`.
+ * [--models=polyglot,gpt2-small] [--measures=typing,edit,engine,path] [--url=http://127.0.0.1:PORT/] [--no-write]`.
  * Drives Debian's Chromium with Playwright on the production build (built into a temporary folder and served with
  * vite preview, so dist/ is left alone; or the running server given by --url) and measures, each time while a
  * continuation is being generated in the worker:
@@ -25,6 +25,9 @@ const arg = (k: string, d: string) => argv.find((a) => a.startsWith(`--${k}=`))?
 const backend = arg('backend', 'wasm');
 const reps = Number(arg('reps', '20'));
 const models = arg('models', 'polyglot,gpt2-small').split(',');
+const measures = new Set(arg('measures', 'typing,edit,engine,path').split(','));
+/** The path-search prompt: 64 byte-level tokens (the Node benchmark's length, scripts/bench-analysis.ts). */
+const PATH_PROMPT = 'The cat sat on the mat and looked out of the window at the rain fa';
 const PORT = 4189;
 const MODEL_PORT = 4190;
 const ROOT = join(import.meta.dirname, '..');
@@ -142,10 +145,15 @@ const browser = await chromium.launch({
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
 const rows: string[] = [];
+const pathRows: string[] = [];
+const engineRows: string[] = [];
 const loadBefore = loadavg()[0];
 try {
   for (const m of models) {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') console.error(`[page ${m.type()}] ${m.text()}`);
+    });
     await page.goto(`${base}?backend=${backend}&model=${m === 'gpt2-small' ? 'gpt2-tiny' : m}`);
     await page.waitForSelector('body[data-state=ready]', { timeout: 600_000 });
     let served: { url: string; close: () => void } | null = null;
@@ -166,10 +174,60 @@ try {
     for (const idle of [false, true]) {
       if (idle) await page.getByTestId('generation-pause').click();
       for (const kind of ['typing', 'edit'] as const) {
+        if (!measures.has(kind)) continue;
         const xs: number[] = await page.evaluate(`(${MEASURE})(${JSON.stringify({ reps, kind, idle })})`);
         const q = quantiles(xs);
         rows.push(`| ${label} | ${kind === 'typing' ? 'typing → predictions' : 'edit → predictions'} | ${idle ? 'paused' : 'running'} | ${q.n} | ${q.p50.toFixed(0)} | ${q.p95.toFixed(0)} |`);
         console.error(rows[rows.length - 1]);
+      }
+    }
+    if (measures.has('engine')) {
+      // The worker alone, from the page (no rendering): a prediction of a new prompt (its clean run kept), of the
+      // same prompt again, an edit of one MLP layer at every position by layer (a suffix run from that layer), and
+      // a whole forward pass with the same edit for comparison. Continuation paused. Medians of 5, ms.
+      const r: Record<string, number> = await page.evaluate(`(async () => {
+        const eng = window.__pathlight.engine;
+        const cfg = window.__pathlight.state().model.config;
+        const med = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+        const time = async (f) => { const xs = []; for (let i = 0; i < 5; i++) { const t = performance.now(); await f(i); xs.push(performance.now() - t); } return med(xs); };
+        const ids = Array.from({ length: 24 }, (_, i) => (i * 37 + 5) % cfg.vocabSize);
+        const out = {};
+        out['clean, new prompt'] = await time((i) => eng.predict(null, { ids: ids.map((x, j) => (j === 23 ? (x + i + 1) % cfg.vocabSize : x)), k: 10 }));
+        out['clean, same prompt'] = await time(() => eng.predict(null, { ids, k: 10 }));
+        for (const l of [0, Math.floor(cfg.nLayer / 2), cfg.nLayer - 1]) {
+          const e = (i) => [{ hook: 'blocks.' + l + '.mlp.hook_post', index: i, op: 'scale', value: -3, positions: null }];
+          out['edited, layer ' + l + ', every position'] = await time((i) => eng.predict(null, { ids, k: 10, edits: e(i) }));
+          out['edited, layer ' + l + ', last position'] = await time((i) => eng.predict(null, { ids, k: 10, edits: [{ ...e(i)[0], positions: [23] }] }));
+          out['whole run with the edit, layer ' + l] = await time((i) => eng.run(null, { inputIds: [ids], edits: e(i), logits: 'last' }));
+        }
+        return out;
+      })()`);
+      for (const [k, v] of Object.entries(r)) {
+        engineRows.push(`| ${label} | ${k} | ${v.toFixed(0)} |`);
+        console.error(engineRows[engineRows.length - 1]);
+      }
+    }
+    if (measures.has('path')) {
+      // Path search (NeuronPath, m = 20, the target position) on a 64-token prompt, the continuation paused: from
+      // the click on Run until the path's nodes are drawn.
+      await page.getByTestId('prompt-input').fill(PATH_PROMPT);
+      await page.waitForFunction((p) => {
+        const s = (window as unknown as { __pathlight: { state(): { tokensPrompt: string; clean: unknown; predicting: boolean } } }).__pathlight.state();
+        return s.tokensPrompt === p && s.clean !== null && !s.predicting;
+      }, PATH_PROMPT, { timeout: 120_000 });
+      const threads = await page.getByTestId('backend').innerText();
+      for (let i = 0; i < 2; i++) {
+        const t0 = Date.now();
+        await page.getByTestId('run-path').click();
+        await page.waitForFunction(() => {
+          const s = (window as unknown as { __pathlight: { state(): { running: boolean; path: unknown; analysisError: string | null } } }).__pathlight.state();
+          return !s.running && (s.path !== null || s.analysisError !== null);
+        }, undefined, { timeout: 900_000, polling: 200 });
+        const err = await page.evaluate(() => (window as unknown as { __pathlight: { state(): { analysisError: string | null } } }).__pathlight.state().analysisError);
+        if (err) throw new Error(`the path search failed: ${err}`);
+        const tokens = await page.evaluate(() => (window as unknown as { __pathlight: { state(): { tokens: { ids: number[] } | null } } }).__pathlight.state().tokens?.ids.length ?? 0);
+        pathRows.push(`| ${label} | ${tokens} | ${threads.replace(/^backend: /, '')} | ${i + 1} | ${((Date.now() - t0) / 1000).toFixed(1)} |`);
+        console.error(pathRows[pathRows.length - 1]);
       }
     }
     await page.close();
@@ -183,7 +241,7 @@ try {
 }
 
 const loadAfter = loadavg()[0];
-writeSection(
+if (!argv.includes('--no-write')) writeSection(
   join(ROOT, 'docs', 'benchmarks.md'),
   `Workbench interactivity (${backend}): typing and edits with a continuation running and paused`,
   [
@@ -192,6 +250,8 @@ writeSection(
     '| model | measure | continuation | n | p50 | p95 |',
     '| --- | --- | --- | --- | --- | --- |',
     ...rows,
+    ...(engineRows.length ? ['', 'The worker alone (predictions asked from the page, nothing rendered; 24 tokens; continuation paused; median of 5, ms):', '', '| model | request | ms |', '| --- | --- | --- |', ...engineRows] : []),
+    ...(pathRows.length ? ['', 'Path search (NeuronPath, m = 20 integrated-gradient steps, beam 1, at the target position; the continuation paused), from the click on Run until the path is drawn, seconds:', '', '| model | tokens | backend | run | seconds |', '| --- | --- | --- | --- | --- |', ...pathRows] : []),
   ].join('\n'),
 );
 console.log(rows.join('\n'));

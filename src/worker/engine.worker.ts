@@ -19,7 +19,7 @@ import { NextTokenCache } from '../analysis/next-token';
 import { neuronCard } from '../analysis/neuron-card';
 import { findPath } from '../analysis/path';
 import { neuronDirection } from '../analysis/vectors';
-import { softmax } from '../analysis/probability';
+import { softmax, topIndices } from '../analysis/probability';
 import type { EngineApi, LoadProgress, ModelSource, Prediction, PredictRequest } from './api';
 import { Supersede } from './cancel';
 import { PRIORITIES, Scheduler } from './scheduler';
@@ -96,7 +96,7 @@ async function predictNow(key: string | null, req: PredictRequest): Promise<Pred
   }
   ticket.check();
   const probs = Float32Array.from(softmax(logits));
-  const order = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a]).slice(0, req.k);
+  const order = topIndices(probs, req.k);
   return {
     top: order.map((id, i) => ({ id, token: names(m, order)[i], prob: probs[id], logit: logits[id] })),
     probs,

@@ -25,7 +25,9 @@ function editSets(m: Model, T: number): Array<{ edits: Edit[]; route: 'suffix' |
   const last = L - 1;
   return [
     { edits: [{ hook: `blocks.${last}.mlp.hook_post`, index: 3, op: 'zero', positions: [T - 1] }], route: 'suffix' },
-    { edits: [{ hook: 'blocks.0.mlp.hook_post', index: null, op: 'scale', value: -2, positions: null }], route: 'suffix' },
+    // From the first layer at every position a whole run does the same work with fewer steps.
+    { edits: [{ hook: 'blocks.0.mlp.hook_post', index: null, op: 'scale', value: -2, positions: null }], route: 'full' },
+    { edits: [{ hook: `blocks.${last}.mlp.hook_post`, index: null, op: 'scale', value: -2, positions: null }], route: 'suffix' },
     { edits: [{ hook: `blocks.${last}.attn.hook_z`, index: 1, op: 'clamp', value: 0.5, positions: [2, T - 1] }], route: 'suffix' },
     { edits: [{ hook: 'blocks.0.attn.hook_z', index: 0, op: 'mean', positions: [T - 2] }], route: 'suffix' },
     {
