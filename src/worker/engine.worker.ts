@@ -3,7 +3,6 @@
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
 import { backendReason, initBackend, wasmThreads, type BackendName } from '../engine/backend';
-import { blobSource } from '../engine/bytes';
 import { fail } from '../engine/errors';
 import { architecture } from '../engine/arch/registry';
 import { loadModel, type Model } from '../engine/model';
@@ -23,11 +22,11 @@ import { softmax, topIndices } from '../analysis/probability';
 import type { EngineApi, LoadProgress, ModelSource, Prediction, PredictRequest } from './api';
 import { Supersede } from './cancel';
 import { PRIORITIES, Scheduler } from './scheduler';
-import { fetchText, fetchWeights } from './fetch-model';
-import { deleteHubCache, fetchHubModel, listHubCache } from './hub-fetch';
-import { formatHubRef, isVisionConfigText } from '../engine/hub';
-import { checkMemory, deviceLimits, setRequestContext } from '../engine/memory-check';
+import { deleteHubCache, listHubCache } from './hub-fetch';
+import { deviceLimits, setRequestContext } from '../engine/memory-check';
 import { resultBuffers } from './transfer';
+import { modelFiles } from './model-files';
+import { reportFatalFaults, watchDevice } from './fatal';
 import { steeringEdgesApi } from './steering-edges-api';
 import { classPathsApi } from './class-paths-api';
 import { topImagesApi } from './top-images-api';
@@ -149,47 +148,7 @@ const api: EngineApi = {
   async loadModel(source: ModelSource, onProgress?: (p: LoadProgress) => void) {
     loadCtrl?.abort();
     const ctrl = (loadCtrl = new AbortController());
-    let config: string;
-    let tokenizer: string | object | null;
-    let preprocessor: string | null = null;
-    let st;
-    let name: string;
-    let corpusText: string | null = null;
-    let folder: string | null = null;
-    const warnings: string[] = [];
-    if (source.kind === 'url') {
-      const base = (folder = source.baseUrl.endsWith('/') ? source.baseUrl : source.baseUrl + '/');
-      name = source.name ?? (base.split('/').filter(Boolean).pop() || 'model');
-      config = (await fetchText(base + 'config.json', false, ctrl.signal))!;
-      tokenizer = await fetchText(base + 'tokenizer.json', true, ctrl.signal);
-      // Vision models: the image processor's settings (resize, crop, rescale, normalise), as the CLI and the hub path read them.
-      if (isVisionConfigText(config)) preprocessor = await fetchText(base + 'preprocessor_config.json', true, ctrl.signal);
-      st = await fetchWeights(base, onProgress, ctrl.signal);
-      corpusText = await fetchText(base + 'corpus.txt', true, ctrl.signal).catch(() => null);
-    } else if (source.kind === 'hub') {
-      name = source.name ?? formatHubRef(source.ref);
-      const id = formatHubRef(source.ref, { prefix: true, full: true });
-      const got = await fetchHubModel(source.endpoint, source.ref, {
-        signal: ctrl.signal,
-        onProgress: (p) => onProgress?.({ ...p, phase: 'download' }),
-        // Before any weight is downloaded: refuse with figures what will not fit, warn when it is close.
-        beforeWeights: (cfg) => {
-          const v = checkMemory(cfg, deviceLimits({ browser: true }), id);
-          if (v.kind === 'tight') warnings.push(v.message);
-        },
-      }).catch((e) => {
-        if ((e as Error).name === 'AbortError') fail('loading was cancelled');
-        throw e;
-      });
-      ({ config, tokenizer, preprocessor } = got);
-      st = got.weights;
-      if (got.notKept.length) warnings.push(`${got.notKept.join(', ')} could not be kept for offline use (browser storage is full or unavailable)`);
-    } else {
-      name = source.name ?? 'local model';
-      config = await source.files.config.text();
-      tokenizer = source.files.tokenizer ? await source.files.tokenizer.text() : null;
-      st = blobSource(source.files.safetensors);
-    }
+    const { name, config, tokenizer, preprocessor, st, corpusText, folder, warnings } = await modelFiles(source, ctrl.signal, onProgress);
     if (ctrl.signal.aborted) fail('loading was cancelled');
     const next = await loadModel(
       { name, config, safetensors: st, tokenizer, preprocessor },
@@ -379,30 +338,5 @@ const api: EngineApi = {
   },
 };
 
-// A fault that leaves the engine unusable (a wasm abort, a lost WebGPU device, the worker closing) is told to the
-// page at once, which restarts the worker; requests that fail because of one report it too.
-const FATAL = /Aborted\(|memory access out of bounds|RuntimeError|unreachable|device (was )?lost|is destroyed/i;
-function reportFatal(e: unknown): void {
-  self.postMessage({ pathlightFatal: e instanceof Error ? e.message : String(e) });
-}
-function watchDevice(): void {
-  const device = (tf.backend() as unknown as { device?: { lost?: Promise<{ reason?: string; message?: string }> } }).device;
-  void device?.lost?.then((info) => reportFatal(`the WebGPU device was lost (${info.reason ?? 'unknown'}${info.message ? `: ${info.message}` : ''})`));
-}
-const close = self.close.bind(self);
-self.close = () => {
-  reportFatal('the engine worker closed');
-  close();
-};
-for (const [name, fn] of Object.entries(api)) {
-  (api as unknown as Record<string, unknown>)[name] = async (...args: unknown[]) => {
-    try {
-      return await (fn as (...a: unknown[]) => Promise<unknown>)(...args);
-    } catch (e) {
-      if (FATAL.test(e instanceof Error ? `${e.name} ${e.message}` : String(e))) reportFatal(e);
-      throw e;
-    }
-  };
-}
-
+reportFatalFaults(api);
 Comlink.expose(api);
