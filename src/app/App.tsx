@@ -4,7 +4,7 @@ import { DlaPanel, LensPanel } from './LogitPanels';
 
 const TAB_LABELS: Record<ViewTab, string> = { graph: 'Path graph', circuit: 'Attribution graph', heatmap: 'Activations', attention: 'Attention', dla: 'DLA', lens: 'Logit lens' };
 import { CircuitPanel } from './CircuitPanel';
-import { useEffect, useRef } from 'react';
+import { useEffect } from 'react';
 import { answerLinkedModel } from './session-bind';
 import { useStore } from '../store/store';
 import { ActivationsPanel } from './ActivationsPanel';
@@ -66,13 +66,10 @@ export function App() {
   const vision = useStore((s) => !!s.model?.config.vision);
   useShortcuts();
 
-  // Predictions follow the prompt (debounced while typing) and the edits (at once: an edit is one action).
-  const typed = useRef(prompt);
+  // Predictions follow the prompt and the edits (debounced while typing).
   useEffect(() => {
     if (status !== 'ready') return;
-    const typing = typed.current !== prompt;
-    typed.current = prompt;
-    const t = setTimeout(() => void refresh(), typing ? 60 : 0);
+    const t = setTimeout(() => void refresh(), 60);
     return () => clearTimeout(t);
   }, [prompt, edits, status]);
 

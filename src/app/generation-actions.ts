@@ -43,6 +43,8 @@ export async function refreshGeneration(): Promise<void> {
   const ids = s.tokens?.ids;
   // Vision models classify an image: there is no text to continue.
   if (s.generationPaused || !s.model || s.model.config.vision || !ids || ids.length === 0 || ids.length > s.model.config.nCtx) return;
+  // Tokens of a prompt the user has typed past (a keystroke's tokens arriving mid-burst): the newer tokens schedule it.
+  if (s.tokensPrompt !== s.prompt) return;
   const inputs = generationInputs(s);
   const mine = ++requests;
   current = mine;
