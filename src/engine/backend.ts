@@ -112,15 +112,17 @@ async function probeMs(): Promise<number> {
 /**
  * How many threads the WASM backend runs on, and why. Threads need shared memory, which a page has only when it is
  * cross-origin isolated (served with `Cross-Origin-Opener-Policy: same-origin` and
- * `Cross-Origin-Embedder-Policy: require-corp`); then one thread per core, at most 8. Node (the CLI, tests) runs one
+ * `Cross-Origin-Embedder-Policy: require-corp`); then one thread per core but one (left to the page), at most 8. Node (the CLI, tests) runs one
  * thread: tfjs's threaded build starts its threads from blob: URLs, which Node's workers cannot load.
  */
 export function wasmThreadPlan(): { threads: number; why: string } {
   const g = globalThis as { crossOriginIsolated?: boolean; navigator?: { hardwareConcurrency?: number }; process?: { versions?: { node?: string } } };
   if (g.process?.versions?.node) return { threads: 1, why: 'one thread (Node)' };
   if (typeof SharedArrayBuffer === 'undefined' || g.crossOriginIsolated !== true) return { threads: 1, why: 'one thread: the page is not cross-origin isolated (COOP/COEP headers), so it has no shared memory' };
-  const cores = Math.max(1, Math.min(8, g.navigator?.hardwareConcurrency ?? 1));
-  return cores > 1 ? { threads: cores, why: `${cores} threads (cross-origin isolated page, ${cores} cores)` } : { threads: 1, why: 'one thread (one core)' };
+  const cores = Math.max(1, g.navigator?.hardwareConcurrency ?? 1);
+  // One core is left to the page (its drawing and input), so a long analysis never starves it.
+  const threads = Math.max(1, Math.min(8, cores - 1));
+  return threads > 1 ? { threads, why: `${threads} threads (cross-origin isolated page, ${cores} cores, one left to the page)` } : { threads: 1, why: `one thread (${cores} core${cores === 1 ? '' : 's'}: one is left to the page)` };
 }
 
 /** Threads the WASM backend is running on (1 when another backend is in use). */
