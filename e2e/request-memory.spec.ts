@@ -10,7 +10,13 @@ test('a request too large for the backend is refused before it runs, with its fi
   const count = () => page.evaluate(() => (globalThis as any).__pathlight.engine.tensorCount());
   // The page's own work (predictions, the continuation) done first: its tensors are not the request's.
   await expect(page.getByTestId('generation-clean')).toBeVisible({ timeout: 60_000 });
-  await expect.poll(async () => [await count(), await count()].join(), { timeout: 30_000 }).toMatch(/^(\d+),\1$/);
+  // The continuation of this prompt finished (the one shown may be the previous prompt's, with this one in flight).
+  await expect.poll(() => page.evaluate(() => (globalThis as any).__pathlight.generationRequests()), { timeout: 30_000 }).toBeGreaterThan(0);
+  await expect(page.getByTestId('generation-progress')).toHaveCount(0, { timeout: 60_000 });
+  await page.waitForTimeout(600);
+  await expect(page.getByTestId('generation-progress')).toHaveCount(0, { timeout: 60_000 });
+  const settle = () => new Promise((r) => setTimeout(r, 300));
+  await expect.poll(async () => [await count(), (await settle(), await count()), (await settle(), await count())].join(), { timeout: 30_000 }).toMatch(/^(\d+),\1,\1$/);
   const before = await count();
   // 200 full-context sequences at once: activations and attention of about 7 GB, past any tab's backend.
   const out = await page.evaluate(async () => {

@@ -73,8 +73,11 @@ export class StepBatch {
     if (ms > budget) {
       this.cap = Math.max(1, Math.floor((this.size * budget) / ms));
       this.size = this.cap;
-    } else if (ms < budget / 2 || this.shortest * 2 >= budget) {
-      this.size = Math.min(this.cap, this.size * 2);
+    } else {
+      // Double when the doubled step is predicted to fit: the shortest step's time plus this step's cost per
+      // sequence above it (a step's time is a fixed cost and a cost per sequence).
+      const perSequence = Math.max(0, ms - this.shortest) / this.size;
+      if (this.shortest + perSequence * this.size * 2 <= budget && ms * 2 <= budget + this.shortest) this.size = Math.min(this.cap, this.size * 2);
     }
   }
 }
