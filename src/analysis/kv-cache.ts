@@ -163,24 +163,25 @@ export class KvCache {
     layers.forEach((lc, l) => {
       lc.tailK?.dispose();
       lc.tailV?.dispose();
-      let { k, v } = newTails[l];
-      while (k.shape[2]! >= this.block) {
-        const n = k.shape[2]!;
-        const [B, Kh, , dh] = k.shape;
-        const S = this.block;
-        const sealed = tf.tidy(() => ({ kT: tf.transpose(tf.slice(k, [0, 0, 0, 0], [B, Kh, S, dh]), [0, 1, 3, 2]), v: tf.slice(v, [0, 0, 0, 0], [B, Kh, S, dh]) }));
-        lc.blocks.push(sealed);
-        const rest = n > S ? tf.tidy(() => ({ k: tf.slice(k, [0, 0, S, 0], [B, Kh, n - S, dh]), v: tf.slice(v, [0, 0, S, 0], [B, Kh, n - S, dh]) })) : null;
-        k.dispose();
-        v.dispose();
-        if (!rest) {
-          k = v = null as unknown as tf.Tensor;
-          break;
-        }
-        ({ k, v } = rest);
+      const { k, v } = newTails[l];
+      const n = k.shape[2]!;
+      const S = this.block;
+      const sealedRows = n - (n % S);
+      if (sealedRows === 0) {
+        lc.tailK = k;
+        lc.tailV = v;
+        return;
       }
-      lc.tailK = k ?? null;
-      lc.tailV = v ?? null;
+      const [B, Kh, , dh] = k.shape;
+      tf.tidy(() => {
+        for (let o = 0; o < sealedRows; o += S) {
+          lc.blocks.push({ kT: tf.keep(tf.transpose(tf.slice(k, [0, 0, o, 0], [B, Kh, S, dh]), [0, 1, 3, 2])), v: tf.keep(tf.slice(v, [0, 0, o, 0], [B, Kh, S, dh])) });
+        }
+        lc.tailK = n > sealedRows ? tf.keep(tf.slice(k, [0, 0, sealedRows, 0], [B, Kh, n - sealedRows, dh])) : null;
+        lc.tailV = n > sealedRows ? tf.keep(tf.slice(v, [0, 0, sealedRows, 0], [B, Kh, n - sealedRows, dh])) : null;
+      });
+      k.dispose();
+      v.dispose();
     });
     this.layers = layers;
     this.length = T;

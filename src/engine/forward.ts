@@ -46,7 +46,7 @@ export function unembed(w: Weights, x: tf.Tensor): tf.Tensor {
 }
 
 /** Rows up to which x · Eᵀ is computed as (E · xᵀ)ᵀ on WASM (measured: 45 vs 140–560 ms for 1–8 rows of GPT-2 small). */
-export const FEW_ROWS = 32;
+const FEW_ROWS = 32;
 
 /**
  * Rows [R, D] times the transpose of a [V, D] matrix (the unembedding or a classifier): [R, V]. On WASM a product
