@@ -10,6 +10,7 @@ import { loadModelDir } from '../../src/engine/node-load';
 import { Supersede } from '../../src/worker/cancel';
 import { bundledExamples, classPathsApi } from '../../src/worker/class-paths-api';
 import { Scheduler } from '../../src/worker/scheduler';
+import { stubFolderFetch } from './folder-fetch';
 
 /** The worker's class-paths request on digits-vit, its examples served from public/ by a stand-in fetch. */
 const FOLDER = 'http://pathlight.test/models/digits-vit/';
@@ -19,14 +20,7 @@ let model: Model;
 beforeAll(async () => {
   await tf.setBackend('wasm');
   model = await loadModelDir('digits-vit');
-  vi.stubGlobal('fetch', async (url: string) => {
-    if (!url.startsWith(FOLDER)) return new Response('not found', { status: 404 });
-    try {
-      return new Response(await readFile(PUBLIC + url.slice(FOLDER.length)));
-    } catch {
-      return new Response('not found', { status: 404 });
-    }
-  });
+  stubFolderFetch(FOLDER, PUBLIC);
 }, 120_000);
 afterAll(() => {
   vi.unstubAllGlobals();

@@ -9,6 +9,7 @@ import { loadModelDir } from '../../src/engine/node-load';
 import { runModel } from '../../src/engine/run';
 import { Supersede } from '../../src/worker/cancel';
 import { Scheduler } from '../../src/worker/scheduler';
+import { stubFolderFetch } from './folder-fetch';
 import { emptyMaxima, rankImages, reduceActivations, topImagesApi } from '../../src/worker/top-images-api';
 
 /** The worker's top-activating images on digits-vit, its examples served from public/ by a stand-in fetch. */
@@ -23,15 +24,7 @@ beforeAll(async () => {
   await tf.setBackend('wasm');
   model = await loadModelDir('digits-vit');
   index = (JSON.parse(await readFile(PUBLIC + 'examples/index.json', 'utf8')) as { images: Entry[] }).images;
-  vi.stubGlobal('fetch', async (url: string) => {
-    fetched.push(url);
-    if (!url.startsWith(FOLDER)) return new Response('not found', { status: 404 });
-    try {
-      return new Response(await readFile(PUBLIC + url.slice(FOLDER.length)));
-    } catch {
-      return new Response('not found', { status: 404 });
-    }
-  });
+  stubFolderFetch(FOLDER, PUBLIC, (url) => fetched.push(url));
 }, 120_000);
 afterAll(() => {
   vi.unstubAllGlobals();
