@@ -117,6 +117,13 @@ test('on a 12-layer model the meter shows its progress, Cancel stops it, and com
   await expect(meter).toContainText('cancelled');
   await page.getByTestId('faithfulness-run').click();
   await expect(meter).toHaveAttribute('data-state', 'running');
-  await expect(meter).toHaveAttribute('data-state', 'done', { timeout: 170_000 });
+  try {
+    await expect(meter).toHaveAttribute('data-state', 'done', { timeout: 170_000 });
+  } catch (e) {
+    // What the page said meanwhile, so a failure tells a slow meter from a stalled or restarted engine.
+    const notices = await page.getByTestId('notice').allTextContents();
+    throw new Error(`the meter did not finish: "${await meter.textContent()}"; notices: ${JSON.stringify(notices)}; ${(e as Error).message}`);
+  }
   await expect(meter).toContainText(/over \d+ nodes/);
+  await expect(page.getByTestId('notice').filter({ hasText: 'The engine stopped' })).toHaveCount(0);
 });

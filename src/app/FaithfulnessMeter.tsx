@@ -28,6 +28,8 @@ export function meterText(r: FaithfulnessMeterResult): string {
  */
 export function FaithfulnessMeter({ graph }: { graph: GraphData }) {
   const attribution = useStore((s) => s.attribution);
+  // A restarted engine reloads the model: the meter then asks the new engine.
+  const model = useStore((s) => s.model);
   const reference = attribution ? FAST[attribution.method] : undefined;
   const nodes = useMemo(() => meterNodes(graph), [graph]);
   // The graph is rebuilt when edits change; the request only when the nodes or their scores do.
@@ -65,7 +67,7 @@ export function FaithfulnessMeter({ graph }: { graph: GraphData }) {
       run.current++;
       void getEngine().cancel(KEY);
     };
-  }, [attribution, reference, signature]);
+  }, [attribution, reference, signature, model]);
 
   if (!reference || !state) return null;
   return (

@@ -26,7 +26,7 @@ import { cancelClassPaths } from './class-paths-actions';
 const HUB_SAMPLE_PROMPT = 'The cat sat on the';
 
 let engine: Engine | null = null;
-let worker: Worker | null = null;
+let stopWorker: ((reason: string) => void) | null = null;
 let ready: Promise<BackendName> | null = null;
 /** The files of the model opened from disk, so a restarted engine can reload it without asking again. */
 let lastFiles: { config: File; safetensors: File; tokenizer?: File | null } | undefined;
@@ -36,7 +36,7 @@ export function getEngine(): Engine {
   if (!engine) {
     const started = startEngine();
     engine = started.engine;
-    worker = started.worker;
+    stopWorker = started.stop;
     superviseWorker(started.worker, started.engine, (reason) => void restartEngine(reason));
   }
   return engine;
@@ -53,9 +53,10 @@ async function restartEngine(reason: string): Promise<void> {
   const st = useStore.getState();
   const keep = { target: st.target, distractor: st.distractor, modelRef: st.modelRef, backend: st.requestedBackend };
   st.notify(`The engine stopped: ${reason}. Restarting it and reloading ${st.model?.name ?? 'the model'} with your prompt and edits.`);
-  worker?.terminate();
+  // Whatever the dead engine had not answered rejects as cancelled; the refresh below asks the new one.
+  stopWorker?.(reason);
   engine = null;
-  worker = null;
+  stopWorker = null;
   ready = null;
   useStore.getState().set({ clean: null, edited: null, cleanDist: null, editedDist: null, kl: null, predicting: false, running: false, progress: null, generation: null, card: null, cardLoading: false });
   try {

@@ -31,22 +31,41 @@ export class SupersededError extends Error {
   }
 }
 
+/** The rejection of a request still pending when its engine stopped (the restarted engine is asked again). */
+export class EngineStoppedError extends Error {
+  constructor(reason: string) {
+    super(`the engine stopped before answering (${reason})`);
+    this.name = 'AbortError';
+  }
+}
+
 /**
  * Wraps the worker's remote so that keyed requests are superseded on this side too: once a newer request with
  * the same key has been sent, an older one rejects with an AbortError even if the worker had already finished
  * it, so a stale answer can never overwrite a fresh one. (The worker also stops stale requests early.)
+ * Once `stopped` settles (the worker is dead or terminated), every request still pending, and every later one,
+ * rejects with an EngineStoppedError instead of waiting forever for a worker that will not answer.
  */
-export function supersedingEngine(remote: Engine): Engine {
+export function supersedingEngine(remote: Engine, stopped?: Promise<string>): Engine {
   const latest = new Map<string, number>();
   let seq = 0;
+  let dead: string | null = null;
+  const onStop = stopped?.then((reason) => {
+    dead = reason;
+    throw new EngineStoppedError(reason);
+  });
+  onStop?.catch(() => {});
   return new Proxy(remote, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver);
-      const at = typeof prop === 'string' ? KEY_ARG[prop as keyof EngineApi] : undefined;
-      if (at === undefined) return value;
+      // Comlink answers `then` itself (a remote is not a promise); symbols are its internals.
+      if (typeof prop !== 'string' || prop === 'then') return value;
+      const at = KEY_ARG[prop as keyof EngineApi];
       return (...args: unknown[]) => {
-        const key = args[at];
-        const call = (value as (...a: unknown[]) => Promise<unknown>)(...args);
+        if (dead !== null) return Promise.reject(new EngineStoppedError(dead));
+        const raw = (value as (...a: unknown[]) => Promise<unknown>)(...args);
+        const call = onStop ? Promise.race([raw, onStop]) : raw;
+        const key = at === undefined ? undefined : args[at];
         if (typeof key !== 'string' || key === '') return call;
         const mine = ++seq;
         latest.set(key, mine);
@@ -65,9 +84,19 @@ export function supersedingEngine(remote: Engine): Engine {
   });
 }
 
-export function startEngine(): { engine: Engine; worker: Worker } {
+/** A new engine worker; `stop` terminates it and rejects whatever it had not answered. */
+export function startEngine(): { engine: Engine; worker: Worker; stop: (reason: string) => void } {
   const worker = new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name: 'pathlight-engine' });
-  return { engine: supersedingEngine(Comlink.wrap<EngineApi>(worker)), worker };
+  let stop!: (reason: string) => void;
+  const stopped = new Promise<string>((resolve) => (stop = resolve));
+  return {
+    engine: supersedingEngine(Comlink.wrap<EngineApi>(worker), stopped),
+    worker,
+    stop: (reason) => {
+      worker.terminate();
+      stop(reason);
+    },
+  };
 }
 
 export { Comlink };

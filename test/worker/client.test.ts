@@ -53,3 +53,23 @@ describe('supersedingEngine', () => {
     expect(isSuperseded(new Error('superseded by a newer request'))).toBe(true);
   });
 });
+
+describe('a stopped engine', () => {
+  it('rejects what it had not answered, and every later request, as cancelled with the reason', async () => {
+    const { remote, pending } = fakeRemote();
+    let stop!: (reason: string) => void;
+    const eng = supersedingEngine(remote, new Promise<string>((r) => (stop = r)));
+    const answered = outcome(eng.predict('clean', { ids: [1], k: 1 }));
+    const waiting = outcome(eng.tokenize('x'));
+    const keyed = outcome(eng.run('k', { inputIds: [[1]] }));
+    pending[0].resolve('answer');
+    expect(await answered).toEqual(['ok', 'answer']);
+    stop('the worker closed');
+    expect(await waiting).toEqual(['AbortError', 'the engine stopped before answering (the worker closed)']);
+    expect(await keyed).toEqual(['AbortError', 'the engine stopped before answering (the worker closed)']);
+    expect(isSuperseded(new Error('x'))).toBe(false);
+    const later = outcome(eng.tokenize('y'));
+    expect(await later).toEqual(['AbortError', 'the engine stopped before answering (the worker closed)']);
+    expect(pending).toHaveLength(3);
+  });
+});
