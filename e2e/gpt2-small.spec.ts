@@ -51,7 +51,7 @@ test.afterAll(async () => {
   await server?.close();
 });
 
-test('a GPT-2-small-shaped model opened by name: path search and an edit, with the engine off the main thread (no task over 1 s)', async ({ page }) => {
+test('a GPT-2-small-shaped model opened by name: path search and an edit, the page responsive throughout (no main-thread task over 50 ms)', async ({ page }) => {
   test.setTimeout(900_000);
   const errors = watchConsole(page);
   // Long tasks of the page's main thread, as the browser reports them (PerformanceObserver "longtask", > 50 ms).
@@ -99,26 +99,32 @@ test('a GPT-2-small-shaped model opened by name: path search and an edit, with t
   const since = await now();
   const marks: Array<[string, number]> = [['ready', since]];
 
+  // From here on the test waits by polling the page with one cheap query every 250 ms: Playwright's own retrying
+  // expectations snapshot the page's accessibility tree on the main thread at each retry, tasks of tens of ms
+  // that are the test's, not the page's.
+  const until = (what: string, f: () => unknown, timeout = 120_000) => page.waitForFunction(f, null, { polling: 250, timeout }).catch((e: Error) => {
+    throw new Error(`waiting for ${what}: ${e.message}`);
+  });
   await page.getByTestId('prompt-input').fill('The cat sat on');
-  await expect(list.locator('li')).toHaveCount(10);
+  await until('the predictions', () => document.querySelectorAll('[data-testid=prediction-list] li').length === 10);
   const t0 = Date.now();
   marks.push(['run path', await now()]);
   await page.getByTestId('run-path').click();
-  const pathNodes = page.locator('[data-testid=path-graph] g.node[data-role=path]');
-  await expect(pathNodes.first()).toBeVisible({ timeout: 600_000 });
+  await until('the path', () => document.querySelector('[data-testid=path-graph] svg:not([aria-busy]) g.node[data-role=path]'), 600_000);
   const pathSeconds = (Date.now() - t0) / 1000;
-  await expect(pathNodes).toHaveCount(12);
+  const pathNodes = page.locator('[data-testid=path-graph] g.node[data-role=path]');
+  expect(await pathNodes.count()).toBe(12);
   marks.push(['path shown', await now()]);
   await pathNodes.last().click();
-  await expect(page.getByTestId('neuron-card')).toBeVisible();
+  await until('the neuron card', () => document.querySelector('[data-testid=neuron-card]'));
   marks.push(['card shown', await now()]);
   await page.getByTestId('ablate-zero').click();
   marks.push(['ablate clicked', await now()]);
-  await expect(page.getByTestId('edits-list').locator('li')).toHaveCount(1);
-  await expect(page.getByTestId('prediction-list-edited')).toBeVisible({ timeout: 120_000 });
-  await expect
-    .poll(async () => list.locator('li').evaluateAll((els) => els.some((e) => e.dataset.editedProb !== undefined && Math.abs(Number(e.dataset.editedProb) - Number(e.dataset.prob)) > 1e-9)), { timeout: 120_000 })
-    .toBe(true);
+  await until('the edit listed', () => document.querySelectorAll('[data-testid=edits-list] li').length === 1);
+  await until('the edited predictions', () =>
+    [...document.querySelectorAll<HTMLElement>('[data-testid=prediction-list] li')].some((e) => e.dataset.editedProb !== undefined && Math.abs(Number(e.dataset.editedProb) - Number(e.dataset.prob)) > 1e-9),
+  );
+  expect(await page.getByTestId('prediction-list-edited').isVisible()).toBe(true);
 
   marks.push(['edited predictions', await now()]);
   // Each long task with the last step before it, so a failure names the phase.
@@ -129,11 +135,6 @@ test('a GPT-2-small-shaped model opened by name: path search and an edit, with t
   test.info().annotations.push({ type: 'path search', description: `${pathSeconds.toFixed(1)} s` }, { type: 'long tasks', description: JSON.stringify(long) });
   console.log('long animation frames:', JSON.stringify(await page.evaluate(() => (window as unknown as { __frames: unknown[] }).__frames)));
   console.log(`GPT-2-small-shaped: path search ${pathSeconds.toFixed(1)} s in the browser; main-thread tasks over 50 ms since ready: ${long.length}`);
-  // The engine runs in its worker: a forward pass at this size is hundreds of ms and the path search tens of
-  // seconds, so engine work on the main thread shows as tasks of seconds. The page's own drawing is not yet under
-  // 50 ms at 12 layers on this 2-core machine (measured 2026-12-03, Debian Chromium 150: 70–460 ms for the path
-  // graph drawn, a node clicked and an edit added; the code of the previous release too), so the bar held here is
-  // 1 s per task, and every task over 50 ms is reported above.
-  expect(long.filter((t) => t.ms > 1000), 'main-thread tasks over 1 s after the model was ready').toEqual([]);
+  expect(long, 'main-thread tasks over 50 ms after the model was ready').toEqual([]);
   expect(errors).toEqual([]);
 });

@@ -63,12 +63,13 @@ function layout(el: HTMLElement, data: GraphData): Layout {
   return { W: colW * data.layers, H, colW, rMax, rowH, sq, headCols, headTop, headLabels };
 }
 
-const zoomHandlers = new WeakMap<HTMLElement, GraphHandlers>();
+/** Each container's handlers from its latest draw (click, key and zoom listeners read them). */
+const drawHandlers = new WeakMap<HTMLElement, GraphHandlers>();
 const applying = new WeakSet<HTMLElement>();
 
 /** `selected`: the selected node, or every selected node (all outlined in amber). */
 export function drawPathGraph(el: HTMLElement, data: GraphData, selected: string | readonly string[] | null, h: GraphHandlers, zoom: Zoom | null = null): void {
-  zoomHandlers.set(el, h);
+  drawHandlers.set(el, h);
   const sel = new Set<string>(typeof selected === 'string' ? [selected] : (selected ?? []));
   const L = layout(el, data);
   let svg = d3.select(el).select<SVGSVGElement>('svg.path-graph');
@@ -85,7 +86,7 @@ export function drawPathGraph(el: HTMLElement, data: GraphData, selected: string
       if (applying.has(el)) return;
       const t = ev.transform as d3.ZoomTransform;
       if (timer) clearTimeout(timer);
-      timer = setTimeout(() => zoomHandlers.get(el)?.onZoom?.(t.k === 1 && t.x === 0 && t.y === 0 ? null : { k: t.k, x: t.x, y: t.y }), 200);
+      timer = setTimeout(() => drawHandlers.get(el)?.onZoom?.(t.k === 1 && t.x === 0 && t.y === 0 ? null : { k: t.k, x: t.x, y: t.y }), 200);
     });
     svg.call(z);
     zooms.set(el, z);
@@ -128,90 +129,149 @@ export function drawPathGraph(el: HTMLElement, data: GraphData, selected: string
     .attr('class', 'layer-label')
     .text((l) => (L.colW >= 80 ? `layer ${l}` : `L${l}`));
 
-  const maxW = Math.max(1e-9, ...data.edges.map((e) => Math.abs(e.weight)));
-  g.select('g.edges')
-    .selectAll<SVGLineElement, (typeof data.edges)[number]>('line')
-    .data(data.edges.filter((e) => pos.has(e.from) && pos.has(e.to)), (e) => `${e.from}>${e.to}`)
-    .join('line')
-    .attr('x1', (e) => pos.get(e.from)![0])
-    .attr('y1', (e) => pos.get(e.from)![1])
-    .attr('x2', (e) => pos.get(e.to)![0])
-    .attr('y2', (e) => pos.get(e.to)![1])
-    .attr('stroke', (e) => (e.role === 'path' ? divergingColour(e.weight, maxW, 0.55) : '#cbd5e1'))
-    .attr('stroke-width', (e) => (e.role === 'path' ? 1.5 + 5 * (Math.abs(e.weight) / maxW) : 1))
-    .attr('stroke-opacity', (e) => (e.role === 'path' ? 0.9 : 0.5))
-    .selectAll('title')
-    .data((e) => [e])
-    .join('title')
-    .text((e) => `${e.from} → ${e.to}${e.role === 'path' ? `: grad×act ${e.weight.toFixed(4)}` : ''}`);
+  const drawEdges = () => {
+    const maxW = Math.max(1e-9, ...data.edges.map((e) => Math.abs(e.weight)));
+    // Only what changed since the last draw is written: a click or an edit touches a node or two, not the whole
+    // graph (at 12 layers a full rewrite is tens of ms of attribute writes and style recalculation on the main thread).
+    const edgeKey = (e: (typeof data.edges)[number]) => `${pos.get(e.from)}|${pos.get(e.to)}|${e.weight}|${e.role}|${maxW}`;
+    g.select('g.edges')
+      .selectAll<SVGLineElement, (typeof data.edges)[number]>('line')
+      .data(data.edges.filter((e) => pos.has(e.from) && pos.has(e.to)), (e) => `${e.from}>${e.to}`)
+      .join((enter) => {
+        const e = enter.append('line');
+        e.append('title');
+        return e;
+      })
+      .filter(function (e) {
+        return changedSince(this, edgeKey(e));
+      })
+      .attr('x1', (e) => pos.get(e.from)![0])
+      .attr('y1', (e) => pos.get(e.from)![1])
+      .attr('x2', (e) => pos.get(e.to)![0])
+      .attr('y2', (e) => pos.get(e.to)![1])
+      .attr('stroke', (e) => (e.role === 'path' ? divergingColour(e.weight, maxW, 0.55) : '#cbd5e1'))
+      .attr('stroke-width', (e) => (e.role === 'path' ? 1.5 + 5 * (Math.abs(e.weight) / maxW) : 1))
+      .attr('stroke-opacity', (e) => (e.role === 'path' ? 0.9 : 0.5))
+      .select('title')
+      .text((e) => `${e.from} → ${e.to}${e.role === 'path' ? `: grad×act ${e.weight.toFixed(4)}` : ''}`);
+  };
+  const drawNodes = (list: GraphNode[]) => {
+    const nodeKey = (n: GraphNode) => `${pos.get(n.id)}|${n.kind}|${n.index}|${n.score}|${n.role}|${n.edited}|${sel.has(n.id)}|${data.maxAbs}|${L.rMax}|${L.sq}|${L.headLabels}`;
+    const nodes = g
+      .select('g.nodes')
+      .selectAll<SVGGElement, GraphNode>('g.node')
+      .data(list, (n) => n.id)
+      .join((enter) => {
+        const e = enter.append('g').attr('class', 'node').attr('tabindex', 0).attr('role', 'button').style('cursor', 'pointer');
+        // A transparent hit area over the shape and its label, so the whole node takes clicks; a neuron is a
+        // circle, a head a square (an element's kind never changes: the join is keyed by id).
+        e.append('rect').attr('class', 'hit').attr('fill', 'transparent');
+        e.each(function (n) {
+          if (n.kind === 'neuron') d3.select(this).append('circle').attr('class', 'neuron-shape');
+          else d3.select(this).append('rect').attr('class', 'head-shape');
+        });
+        e.append('text').attr('class', 'node-label').attr('x', 0).attr('text-anchor', 'middle');
+        e.append('title');
+        // The handlers of the latest draw (they change with the page's state; the elements stay).
+        e.on('click', (ev: MouseEvent, n) => handlersOf(el)?.onSelect(n, ev.shiftKey || ev.ctrlKey || ev.metaKey)).on('keydown', (ev: KeyboardEvent, n) => {
+          if (ev.key === 'Enter' || ev.key === ' ') handlersOf(el)?.onSelect(n, ev.shiftKey || ev.ctrlKey || ev.metaKey);
+        });
+        return e;
+      })
+      .filter(function (n) {
+        return changedSince(this, nodeKey(n));
+      })
+      .attr('data-node-id', (n) => n.id)
+      .attr('data-role', (n) => n.role)
+      .attr('data-edited', (n) => (n.edited ? 'true' : null))
+      .attr('data-selected', (n) => (sel.has(n.id) ? 'true' : null))
+      .attr('transform', (n) => `translate(${pos.get(n.id)![0]},${pos.get(n.id)![1]})`);
+    nodes
+      .select('circle.neuron-shape')
+      .attr('r', r)
+      .attr('fill', (n) => divergingColour(n.score, data.maxAbs))
+      .attr('fill-opacity', (n) => (n.role === 'runner' ? 0.45 : 1))
+      .attr('stroke', (n) => (sel.has(n.id) ? '#f59e0b' : n.role === 'path' ? '#111827' : '#94a3b8'))
+      .attr('stroke-width', (n) => (sel.has(n.id) ? 4 : n.role === 'path' ? 2.5 : 1));
+    // Edited units: a dashed violet ring around the shape, there only while the unit is edited.
+    nodes
+      .selectAll<SVGCircleElement, GraphNode>('circle.edit-ring')
+      .data((n) => (n.edited ? [n] : []))
+      .join((enter) => enter.insert('circle', ':nth-child(2)').attr('class', 'edit-ring').attr('fill', 'none').attr('stroke', '#7c3aed').attr('stroke-width', 2).attr('stroke-dasharray', '3 2'))
+      .attr('r', (n) => (n.kind === 'neuron' ? r(n) + 3 : L.sq / 2 + 3));
+    nodes
+      .select('rect.hit')
+      .attr('x', (n) => (n.kind === 'neuron' ? -Math.max(r(n), 14) : -L.sq / 2))
+      .attr('y', (n) => (n.kind === 'neuron' ? -r(n) - 1 : -L.sq / 2))
+      .attr('width', (n) => (n.kind === 'neuron' ? 2 * Math.max(r(n), 14) : L.sq))
+      .attr('height', (n) => (n.kind === 'neuron' ? r(n) + 1 + L.rMax + 14 : L.sq + (L.headLabels ? 14 : 0)));
+    nodes
+      .select('rect.head-shape')
+      .attr('x', -L.sq / 2)
+      .attr('y', -L.sq / 2)
+      .attr('width', L.sq)
+      .attr('height', L.sq)
+      .attr('fill', (n) => divergingColour(n.score, data.maxAbs))
+      .attr('stroke', (n) => (sel.has(n.id) ? '#f59e0b' : '#64748b'))
+      .attr('stroke-width', (n) => (sel.has(n.id) ? 3 : 1));
+    // Labels under the shape, centred: neurons always, heads only while a layer's few heads have room.
+    nodes
+      .select('text')
+      .attr('y', (n) => (n.kind === 'neuron' ? L.rMax + 12 : L.sq / 2 + 11))
+      .attr('display', (n) => (n.kind === 'neuron' || L.headLabels ? null : 'none'))
+      .text((n) => (n.kind === 'neuron' ? `N${n.index}` : `H${n.index}`));
+    nodes.select('title').text((n) => `${n.id} (${n.kind}${n.role === 'path' ? ', on the path' : n.role === 'runner' ? ', runner-up' : ''}${n.edited ? ', edited' : ''})\nscore ${n.score.toFixed(4)}`);
+  };
 
-  const nodes = g
-    .select('g.nodes')
-    .selectAll<SVGGElement, GraphNode>('g.node')
-    .data(data.nodes.filter((n) => pos.has(n.id)), (n) => n.id)
-    .join((enter) => {
-      const e = enter.append('g').attr('class', 'node');
-      // A transparent hit area over the shape and its label, so the whole node takes clicks.
-      e.append('rect').attr('class', 'hit').attr('fill', 'transparent');
-      e.append('circle').attr('class', 'edit-ring');
-      e.append('circle').attr('class', 'neuron-shape');
-      e.append('rect').attr('class', 'head-shape');
-      e.append('text').attr('class', 'node-label');
-      e.append('title');
-      return e;
-    })
-    .attr('data-node-id', (n) => n.id)
-    .attr('data-role', (n) => n.role)
-    .attr('data-edited', (n) => (n.edited ? 'true' : null))
-    .attr('data-selected', (n) => (sel.has(n.id) ? 'true' : null))
-    .attr('transform', (n) => `translate(${pos.get(n.id)![0]},${pos.get(n.id)![1]})`)
-    .attr('tabindex', 0)
-    .attr('role', 'button')
-    .style('cursor', 'pointer')
-    .on('click', (ev: MouseEvent, n) => h.onSelect(n, ev.shiftKey || ev.ctrlKey || ev.metaKey))
-    .on('keydown', (ev: KeyboardEvent, n) => {
-      if (ev.key === 'Enter' || ev.key === ' ') h.onSelect(n, ev.shiftKey || ev.ctrlKey || ev.metaKey);
-    });
-  nodes
-    .select('circle.neuron-shape')
-    .attr('display', (n) => (n.kind === 'neuron' ? null : 'none'))
-    .attr('r', r)
-    .attr('fill', (n) => divergingColour(n.score, data.maxAbs))
-    .attr('fill-opacity', (n) => (n.role === 'runner' ? 0.45 : 1))
-    .attr('stroke', (n) => (sel.has(n.id) ? '#f59e0b' : n.role === 'path' ? '#111827' : '#94a3b8'))
-    .attr('stroke-width', (n) => (sel.has(n.id) ? 4 : n.role === 'path' ? 2.5 : 1));
-  // Edited units: a dashed violet ring around the shape.
-  nodes
-    .select('circle.edit-ring')
-    .attr('display', (n) => (n.edited ? null : 'none'))
-    .attr('r', (n) => (n.kind === 'neuron' ? r(n) + 3 : L.sq / 2 + 3))
-    .attr('fill', 'none')
-    .attr('stroke', '#7c3aed')
-    .attr('stroke-width', 2)
-    .attr('stroke-dasharray', '3 2');
-  nodes
-    .select('rect.hit')
-    .attr('x', (n) => (n.kind === 'neuron' ? -Math.max(r(n), 14) : -L.sq / 2))
-    .attr('y', (n) => (n.kind === 'neuron' ? -r(n) - 1 : -L.sq / 2))
-    .attr('width', (n) => (n.kind === 'neuron' ? 2 * Math.max(r(n), 14) : L.sq))
-    .attr('height', (n) => (n.kind === 'neuron' ? r(n) + 1 + L.rMax + 14 : L.sq + (L.headLabels ? 14 : 0)));
-  nodes
-    .select('rect.head-shape')
-    .attr('display', (n) => (n.kind === 'head' ? null : 'none'))
-    .attr('x', -L.sq / 2)
-    .attr('y', -L.sq / 2)
-    .attr('width', L.sq)
-    .attr('height', L.sq)
-    .attr('fill', (n) => divergingColour(n.score, data.maxAbs))
-    .attr('stroke', (n) => (sel.has(n.id) ? '#f59e0b' : '#64748b'))
-    .attr('stroke-width', (n) => (sel.has(n.id) ? 3 : 1));
-  // Labels under the shape, centred: neurons always, heads only while a layer's few heads have room.
-  nodes
-    .select('text')
-    .attr('x', 0)
-    .attr('y', (n) => (n.kind === 'neuron' ? L.rMax + 12 : L.sq / 2 + 11))
-    .attr('text-anchor', 'middle')
-    .attr('display', (n) => (n.kind === 'neuron' || L.headLabels ? null : 'none'))
-    .text((n) => (n.kind === 'neuron' ? `N${n.index}` : `H${n.index}`));
-  nodes.select('title').text((n) => `${n.id} (${n.kind}${n.role === 'path' ? ', on the path' : n.role === 'runner' ? ', runner-up' : ''}${n.edited ? ', edited' : ''})\nscore ${n.score.toFixed(4)}`);
+  // A large first draw (a new path at 12 layers: hundreds of nodes) is made in slices, one task each, so no task
+  // blocks the page for long; later draws (a click, an edit) touch only what changed and are made at once.
+  stopSlices.get(el)?.();
+  stopSlices.delete(el);
+  const all = data.nodes.filter((n) => pos.has(n.id));
+  const have = new Set(g.select('g.nodes').selectAll<SVGGElement, GraphNode>('g.node').data().map((n) => n.id));
+  const fresh = all.filter((n) => !have.has(n.id));
+  if (fresh.length <= SLICE) {
+    drawNodes(all);
+    drawEdges();
+    svg.attr('aria-busy', null);
+    return;
+  }
+  let shown = all.filter((n) => have.has(n.id));
+  let next = 0;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const slice = () => {
+    shown = shown.concat(fresh.slice(next, next + SLICE));
+    next += SLICE;
+    drawNodes(shown);
+    if (next < fresh.length) {
+      timer = setTimeout(slice, 0);
+      return;
+    }
+    stopSlices.delete(el);
+    drawEdges();
+    svg.attr('aria-busy', null);
+  };
+  svg.attr('aria-busy', 'true');
+  stopSlices.set(el, () => timer && clearTimeout(timer));
+  // The first slice too is its own task, apart from the page's render that asked for the draw.
+  timer = setTimeout(slice, 0);
+
+}
+
+/** New nodes drawn per task in a large first draw (about 15 ms each on a 2-core machine). */
+const SLICE = 48;
+/** Each container's unfinished sliced draw, stopped when a newer draw starts. */
+const stopSlices = new WeakMap<HTMLElement, () => void>();
+
+/** What each element was last drawn from: an element whose key is unchanged is left as it is. */
+const drawnKeys = new WeakMap<Element, string>();
+
+function changedSince(el: Element, key: string): boolean {
+  if (drawnKeys.get(el) === key) return false;
+  drawnKeys.set(el, key);
+  return true;
+}
+
+function handlersOf(el: HTMLElement): GraphHandlers | undefined {
+  return drawHandlers.get(el);
 }
