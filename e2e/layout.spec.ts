@@ -14,6 +14,8 @@ test('at 12 layers × 12 heads no two graph labels overlap and none is clipped; 
   await page.getByTestId('run-path').click();
   const pathNodes = page.locator('[data-testid=path-graph] g.node[data-role=path]');
   await expect(pathNodes).toHaveCount(12, { timeout: 150_000 });
+  // A first draw this large is made in slices; the graph is whole once it is no longer busy.
+  await expect(page.locator('[data-testid=path-graph] svg.path-graph:not([aria-busy])')).toHaveCount(1);
   // Every head of every layer is drawn (12 × 12), each clickable with its own id.
   await expect(page.locator('[data-testid=path-graph] g.node').filter({ has: page.locator('rect.head-shape:not([display=none])') })).toHaveCount(144);
   const boxes = await page.locator('[data-testid=path-graph] svg.path-graph').evaluate((svg) => {
@@ -38,12 +40,35 @@ test('at 12 layers × 12 heads no two graph labels overlap and none is clipped; 
   }
   expect(overlaps).toEqual([]);
 
-  // Click a path node, ablate it: card, edit list, predictions and continuation are all in the viewport.
+  // Click a path node, ablate it: card, edit list, predictions and continuation are all in the viewport. Each
+  // redraws only the node it changed (the graph's other 263 nodes and its edges are left as they are).
+  const touched = () =>
+    page.evaluate(() => {
+      const w = window as unknown as { __touched?: Set<string>; __obs?: MutationObserver };
+      const seen = [...(w.__touched ?? [])];
+      w.__obs?.disconnect();
+      w.__touched = new Set();
+      w.__obs = new MutationObserver((ms) => {
+        for (const m of ms) {
+          const el = m.target instanceof Element ? m.target : m.target.parentElement;
+          const node = el?.closest('g.node, line');
+          w.__touched!.add(node ? (node.getAttribute('data-node-id') ?? `edge ${node.querySelector('title')?.textContent}`) : `<${el?.tagName}>`);
+        }
+      });
+      w.__obs.observe(document.querySelector('[data-testid=path-graph] svg.path-graph g.zoom')!, { subtree: true, attributes: true, childList: true, characterData: true });
+      return seen;
+    });
+  await touched();
+  const clicked = await pathNodes.nth(11).getAttribute('data-node-id');
   await pathNodes.nth(11).click();
   await expect(page.getByTestId('neuron-card')).toBeVisible();
+  await expect(pathNodes.nth(11)).toHaveAttribute('data-selected', 'true');
+  expect(await touched()).toEqual([clicked]);
   await page.getByTestId('ablate-zero').click();
   await expect(page.getByTestId('edits-list').locator('li')).toHaveCount(1);
   await expect(page.locator('[data-testid=path-graph] g.node[data-edited=true]')).toHaveCount(1);
+  await expect(page.locator('[data-testid=path-graph] g.node[data-edited=true] circle.edit-ring')).toHaveCount(1);
+  expect(await touched()).toEqual([clicked]);
   await expect(page.getByTestId('generation-edited')).toBeVisible({ timeout: 120_000 });
   for (const id of ['neuron-card', 'edits-list', 'prediction-list', 'generation-edited']) await expect(page.getByTestId(id), id).toBeInViewport();
   await page.screenshot({ path: test.info().outputPath('deep12.png') });

@@ -120,13 +120,13 @@ export function drawPathGraph(el: HTMLElement, data: GraphData, selected: string
   const r = (n: GraphNode) => 3 + (L.rMax - 3) * Math.sqrt(Math.min(1, Math.abs(n.score) / data.maxAbs));
 
   g.select('g.layers')
-    .selectAll('text')
+    .selectAll<SVGTextElement, number>('text')
     .data(d3.range(data.layers))
-    .join('text')
+    .join((enter) => enter.append('text').attr('y', 16).attr('text-anchor', 'middle').attr('class', 'layer-label'))
+    .filter(function (l) {
+      return changedSince(this, `${x(l)}|${L.colW >= 80}`);
+    })
     .attr('x', (l) => x(l))
-    .attr('y', 16)
-    .attr('text-anchor', 'middle')
-    .attr('class', 'layer-label')
     .text((l) => (L.colW >= 80 ? `layer ${l}` : `L${l}`));
 
   const drawEdges = () => {
