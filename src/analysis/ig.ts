@@ -45,6 +45,8 @@ export async function integratedTerms(
   start: number,
   opts: AnalysisOptions = {},
   onSequences?: (n: number) => void,
+  /** The batch sizer to use (one carried across calls on the same runner keeps what earlier calls measured). */
+  batching?: StepBatch,
 ): Promise<Array<Record<HookName, Float32Array>>> {
   const alphas = igAlphas(m);
   const seqs: Array<{ job: number; alpha: number; edits: Edit[] }> = [];
@@ -52,8 +54,7 @@ export async function integratedTerms(
     for (const alpha of alphas) seqs.push({ job: j, alpha, edits: job.scaled.map((g) => ({ hook: g.hook, index: g.index, op: 'scale', value: alpha, positions: g.positions })) });
   });
   const sums: Array<Record<HookName, Float64Array>> = jobs.map(() => ({}));
-  const batch = suffixBatch(runner.model.config, runner.T - start, runner.T);
-  const steps = new StepBatch(batch, opts);
+  const steps = batching ?? new StepBatch(suffixBatch(runner.model.config, runner.T - start, runner.T), opts);
   for (let i = 0; i < seqs.length; ) {
     await betweenSteps(opts);
     const chunk = seqs.slice(i, i + steps.size);

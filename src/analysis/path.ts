@@ -188,6 +188,9 @@ export async function findPath(model: Model, req: PathRequest, opts: AnalysisOpt
       return joint;
     };
 
+    // One batch sizer for every IG call of the search: the runs all have the same shape (the same suffix, the
+    // gradient to the MLP neurons), so each layer starts at the size the previous ones found, not from 2 again.
+    const igSteps = new StepBatch(suffixBatch(cfg, reach - start, reach), opts);
     // NeuronPath: beam search, one batched joint-IG run per layer (all beams together).
     type Beam = { nodes: number[]; scores: number[]; joints: Float32Array[]; score: number };
     let beams: Beam[] = [{ nodes: [], scores: [], joints: [], score: 0 }];
@@ -207,7 +210,7 @@ export async function findPath(model: Model, req: PathRequest, opts: AnalysisOpt
       const jobs: IgJob[] = beams.map((b) => ({
         scaled: [{ hook: mlpHook(l), index: null, positions: pos }, ...b.nodes.map((n, j) => ({ hook: mlpHook(j), index: n, positions: pos }))],
       }));
-      const g = await integratedTerms(runner, tgt, jobs, hooks.slice(0, l + 1), m, start, opts, onSeq);
+      const g = await integratedTerms(runner, tgt, jobs, hooks.slice(0, l + 1), m, start, opts, onSeq, igSteps);
       const candidates: Beam[] = [];
       beams.forEach((b, bi) => {
         const prefix = b.nodes.reduce((s, n, j) => s + contrib(j, n, g[bi][mlpHook(j)]), 0);
@@ -225,16 +228,14 @@ export async function findPath(model: Model, req: PathRequest, opts: AnalysisOpt
     const runners = best.nodes.map((n, l) => topK(best.joints[l], nRunners, new Set([n])).map((r) => node(l, r, best.joints[l][r])));
 
     // Per-layer IG (each layer scaled alone); layer 0 is the first step of the layer-scaled search.
-    const from = layerIg.length;
-    if (from < L) {
+    // One call per layer, so each run starts at that layer (the layers below it are the clean run's) and its
+    // backward pass stops there: layer l costs (L − l) / L of a whole suffix run.
+    for (let l = layerIg.length; l < L; l++) {
       await betweenSteps(opts);
-      const jobs: IgJob[] = hooks.slice(from).map((h) => ({ scaled: [{ hook: h, index: null, positions: pos }] }));
-      const g = await integratedTerms(runner, tgt, jobs, hooks.slice(from), m, start, opts, onSeq);
-      for (let l = from; l < L; l++) {
-        const ig = new Float32Array(N);
-        for (let n = 0; n < N; n++) ig[n] = contrib(l, n, g[l - from][mlpHook(l)]);
-        layerIg.push(ig);
-      }
+      const g = await integratedTerms(runner, tgt, [{ scaled: [{ hook: hooks[l], index: null, positions: pos }] }], [hooks[l]], m, start, opts, onSeq, igSteps);
+      const ig = new Float32Array(N);
+      for (let n = 0; n < N; n++) ig[n] = contrib(l, n, g[0][hooks[l]]);
+      layerIg.push(ig);
     }
 
     // grad × act at the path positions, every layer: one backward pass.
