@@ -27,7 +27,6 @@ import { classify, targetLogitRows } from '../engine/forward';
 import { batchInput, inputTokens, outputPosition, type ModelInput } from '../engine/inputs';
 import { product } from '../engine/ops';
 import { runModel } from '../engine/run';
-import { warmTransposes } from '../engine/weight-transposes';
 import { checkRunMemory } from '../engine/memory-check';
 import { describeRun, type RunShape } from '../engine/request-memory';
 import { isCausal, type Edit, type HookName, type ModelConfig, type TensorData } from '../engine/types';
@@ -216,8 +215,6 @@ export class SuffixRunner {
     }
 
     const w: Weights = model.weights;
-    // The weights' transposes the backward pass multiplies by, made a turn at a time before the run (not inside it).
-    if (capture.length > 0) await warmTransposes(w, l0);
     if (req.logits && (actTargets || capture.length > 0)) fail('suffix run: output logits are returned only by runs without activation targets or gradients');
     const out: { tv: tf.Tensor | null; grads: tf.Tensor[]; acts: Map<HookName, tf.Tensor>; logits: tf.Tensor | null } = { tv: null, grads: [], acts: new Map(), logits: null };
     tf.tidy(() => {

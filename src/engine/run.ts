@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildEditMaps, validateEdit, type EditMaps } from './edits';
 import { fail } from './errors';
-import { warmTransposes } from './weight-transposes';
 import { forwardResidual, outputLogits, targetLogitRows, unembed, type HookFn } from './forward';
 import { checkPixelShape, outputPosition, unfoldPatches } from './inputs';
 import { hookInfo } from './hooks';
@@ -148,8 +147,6 @@ export async function runModel(model: Model, req: RunRequest): Promise<RunResult
     if (m) maps.set(h, m);
   }
   const withGrad = n.targets !== null && n.capture.length > 0;
-  // The weights' transposes the backward pass multiplies by, made a turn at a time before the run (not inside it).
-  if (withGrad) await warmTransposes(model.weights);
   const captureSet = new Set(n.capture);
   const fullLogits = n.logits === 'all' || captureSet.has('logits');
 

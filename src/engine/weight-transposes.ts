@@ -1,8 +1,9 @@
 /**
- * Transposed copies of a model's weight matrices, made once and kept, for the products that need Wᵀ on WASM: the
- * backward pass's dX = dY · Wᵀ and the unembedding x · Eᵀ. There a product with a transposed operand is several
- * times slower than one with a transposed copy, and the copy of a 768 × 3072 matrix itself costs tens of ms, so
- * making it in every gradient run cost a GPT-2-small gradient run about a third of its time (669 transposes).
+ * Transposed copies of a model's weight matrices, made once and kept, for the products that need Wᵀ on WASM with
+ * many rows: the unembedding x · Eᵀ of more than a few rows, and the backward pass's products with batched
+ * operands. There a product with an operand transposed by the kernel's flag is several times slower than one with
+ * a transposed copy, and the copy itself costs tens of ms, so it is made once. (The backward pass's dX = dY · Wᵀ for
+ * a weight matrix needs none: it is computed as (W · dYᵀ)ᵀ, src/engine/ops.ts.)
  *
  * Copies are made on first use, only for tensors registered by `rememberWeights` (a model's weights; data, not
  * activations), and only while they total at most `TRANSPOSE_BUDGET_BYTES`: beyond it the product transposes as
@@ -74,27 +75,4 @@ export function transposeCachedTensors(): number {
 /** Bytes kept here. */
 export function transposeCachedBytes(): number {
   return bytes;
-}
-
-/** A macrotask turn: a worker answers its messages (the page's pings) between two copies. */
-const turn = () => new Promise<void>((r) => setTimeout(r, 0));
-
-/**
- * Makes the kept transposes of the blocks' matrices from layer `from` on, one copy per turn of the event loop, before
- * a gradient run needs them. Made inside the run they would be one synchronous stretch (GPT-2 small: 48 copies, about
- * 8 s on a loaded machine), during which a worker answers nothing and the page takes it for dead. WASM only (the one
- * backend whose matmul gradient uses them); a no-op once they exist or when the budget is spent.
- */
-export async function warmTransposes(w: Weights, from = 0): Promise<void> {
-  if (tf.getBackend() !== 'wasm') return;
-  for (let l = Math.max(0, from); l < w.blocks.length; l++) {
-    const b = w.blocks[l];
-    for (const p of [b.attn.qkv, b.attn.o, b.mlp.in, b.mlp.gate, b.mlp.out]) {
-      const t = p?.weight;
-      if (!t || t.rank < 2 || !eligible.has(t.dataId) || copies.get(t.dataId)?.has(t.shape.join('x'))) continue;
-      if (bytes + t.size * 4 > TRANSPOSE_BUDGET_BYTES) return;
-      transposeWeight(t);
-      await turn();
-    }
-  }
 }
