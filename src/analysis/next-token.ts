@@ -85,7 +85,7 @@ export class NextTokenCache {
       const r = await runModel(model, { inputIds: [ids], logits: 'last' });
       return { logits: r.logits!.data.slice(), route: 'full' };
     }
-    this.runner = await SuffixRunner.create(model, ids, 0, [], { logits: true });
+    this.runner = await SuffixRunner.create(model, ids, 0, [], { logits: true, keepPrefix: false });
     this.key = key;
     return { logits: this.runner.cleanLogits!.slice(), route: 'full' };
   }

@@ -94,13 +94,17 @@ export class SuffixRunner {
     readonly clean: Record<HookName, TensorData>,
     /** With `opts.logits` at creation: the clean run's outputs at the output position, [V]. */
     readonly cleanLogits: Float32Array | null = null,
+    /** Whether the prefix keys and values cut for a start are kept for the next run (see prefixKv). */
+    private readonly keepPrefix = true,
   ) {}
 
   /**
    * `extra`: hooks whose clean values are kept in `clean`; `opts.logits`: keep the clean outputs at the output
-   * position in `cleanLogits` (the same forward pass).
+   * position in `cleanLogits` (the same forward pass); `opts.keepPrefix: false` for a runner kept between
+   * requests (each run then cuts its prefix keys and values afresh, so the runner holds no more tensors after a run
+   * than before it).
    */
-  static async create(model: Model, ids: ModelInput, fromLayer = 0, extra: HookName[] = [], opts: { logits?: boolean } = {}): Promise<SuffixRunner> {
+  static async create(model: Model, ids: ModelInput, fromLayer = 0, extra: HookName[] = [], opts: { logits?: boolean; keepPrefix?: boolean } = {}): Promise<SuffixRunner> {
     const cfg = model.config;
     const { nLayer: L, nKvHead: K, dHead: dh, dModel: D } = cfg;
     const T = inputTokens(cfg, ids);
@@ -125,10 +129,37 @@ export class SuffixRunner {
         values.set(l, tf.keep(repeatKv(headsFirst(v), cfg)));
       }
     });
-    return new SuffixRunner(model, ids, T, fromLayer, residPre, keysT, values, clean, opts.logits && r.logits ? r.logits.data : null);
+    return new SuffixRunner(model, ids, T, fromLayer, residPre, keysT, values, clean, opts.logits && r.logits ? r.logits.data : null, opts.keepPrefix ?? true);
+  }
+
+  /** Per layer, the cached keys and values of positions < start, for the start they were last cut at. */
+  private prefix = new Map<number, { start: number; kPre: tf.Tensor; vPre: tf.Tensor }>();
+
+  /**
+   * Layer l's keys [H, dh, start] and values [H, start, dh] before `start`, cut once per start and kept (not
+   * disposed by the run's tidy): every run of a loop at one start reads the same ones, and on the CPU backend the
+   * cut copies element by element (most of a one-token run's time there).
+   */
+  private prefixKv(l: number, start: number): { kPre: tf.Tensor; vPre: tf.Tensor } {
+    const { nHead: H, dHead: dh } = this.model.config;
+    const cut = () => ({
+      kPre: tf.reshape(tf.slice(this.keysT.get(l)!, [0, 0, 0, 0], [1, H, dh, start]), [H, dh, start]),
+      vPre: tf.reshape(tf.slice(this.values.get(l)!, [0, 0, 0, 0], [1, H, start, dh]), [H, start, dh]),
+    });
+    if (!this.keepPrefix) return cut();
+    const hit = this.prefix.get(l);
+    if (hit?.start === start) return hit;
+    hit?.kPre.dispose();
+    hit?.vPre.dispose();
+    const fresh = cut();
+    const entry = { start, kPre: tf.keep(fresh.kPre), vPre: tf.keep(fresh.vPre) };
+    this.prefix.set(l, entry);
+    return entry;
   }
 
   dispose(): void {
+    for (const p of this.prefix.values()) for (const t of [p.kPre, p.vPre]) t.dispose();
+    this.prefix.clear();
     for (const m of [this.residPre, this.keysT, this.values]) for (const t of m.values()) t.dispose();
     this.residPre.clear();
     this.keysT.clear();
@@ -240,8 +271,7 @@ export class SuffixRunner {
           if (start > 0) {
             // Scores against the cached keys of positions < start, shared by the whole batch: per head one product
             // of [B·S, dh] by [dh, start], instead of B·H small ones on broadcast copies.
-            kPre = tf.reshape(tf.slice(this.keysT.get(l)!, [0, 0, 0, 0], [1, H, dh, start]), [H, dh, start]);
-            vPre = tf.reshape(tf.slice(this.values.get(l)!, [0, 0, 0, 0], [1, H, start, dh]), [H, start, dh]);
+            ({ kPre, vPre } = this.prefixKv(l, start));
             const qByHead = tf.reshape(tf.transpose(q, [2, 0, 1, 3]), [H, B * S, dh]);
             const pre = tf.transpose(tf.reshape(product(qByHead, kPre), [H, B, S, start]), [1, 0, 2, 3]);
             raw = tf.concat([pre, own], 3);

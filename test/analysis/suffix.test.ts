@@ -86,6 +86,34 @@ describe('suffix runs equal whole-prompt engine runs', () => {
     expect(live()).toBe(before);
   });
 
+  it('keeps the prefix keys and values cut for one start (one set per layer), or none when told not to', async () => {
+    const p = 9;
+    const prompt = ids.slice(0, p + 1);
+    const req = (start: number) => ({ edits: [[{ hook: 'blocks.0.mlp.hook_post', index: 3, op: 'zero' as const, positions: [p] }]], targets: [{ kind: 'logit' as const, token: 5 }], capture: ['blocks.0.mlp.hook_post'], start });
+    const before = live();
+    const kept = await SuffixRunner.create(model, prompt);
+    const created = live();
+    const a = await kept.run(req(p));
+    const afterFirst = live();
+    // One key and one value tensor per layer, kept for the next run at the same start...
+    expect(afterFirst - created).toBe(2 * model.config.nLayer);
+    const b = await kept.run(req(p));
+    expect(live()).toBe(afterFirst);
+    expect(Array.from(b.targetValues)).toEqual(Array.from(a.targetValues));
+    expect(Array.from(b.grads['blocks.0.mlp.hook_post'].data)).toEqual(Array.from(a.grads['blocks.0.mlp.hook_post'].data));
+    // ...replaced, not added to, at another start; and the same numbers as a runner that keeps none.
+    const c = await kept.run(req(6));
+    expect(live()).toBe(afterFirst);
+    const fresh = await SuffixRunner.create(model, prompt, 0, [], { keepPrefix: false });
+    const held = live();
+    const d = await fresh.run(req(6));
+    expect(live()).toBe(held);
+    expect(Array.from(d.targetValues)).toEqual(Array.from(c.targetValues));
+    fresh.dispose();
+    kept.dispose();
+    expect(live()).toBe(before);
+  });
+
   it('activation targets on different hooks in one batch (path edges)', async () => {
     const runner = await SuffixRunner.create(model, ids);
     const P = T - 1;
