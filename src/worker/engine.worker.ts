@@ -8,15 +8,9 @@ import { architecture } from '../engine/arch/registry';
 import { loadModel, type Model } from '../engine/model';
 import { runModel } from '../engine/run';
 import type { RunResult } from '../engine/types';
-import { attribute } from '../analysis/attribution';
-import { patch } from '../analysis/patching';
-import { directLogitAttribution, logitLens } from '../analysis/dla';
-import { faithfulnessMeter } from '../analysis/faithfulness-meter';
-import { attributionGraph } from '../analysis/attribution-graph';
 import { editsForWindow, generate } from '../analysis/generate';
 import { NextTokenCache } from '../analysis/next-token';
 import { neuronCard } from '../analysis/neuron-card';
-import { findPath } from '../analysis/path';
 import { neuronDirection } from '../analysis/vectors';
 import { softmax, topIndices } from '../analysis/probability';
 import type { EngineApi, LoadProgress, ModelSource, Prediction, PredictRequest } from './api';
@@ -29,6 +23,7 @@ import { modelFiles } from './model-files';
 import { reportFatalFaults, watchDevice } from './fatal';
 import { steeringEdgesApi } from './steering-edges-api';
 import { classPathsApi } from './class-paths-api';
+import { analysisApi } from './analysis-api';
 import { topImagesApi } from './top-images-api';
 import { corpusInfoOf, corpusReference, meansOver, userReference } from './reference';
 import type { Reference } from '../analysis/means';
@@ -248,55 +243,6 @@ const api: EngineApi = {
     streams.cancel(key);
   },
 
-  async path(key, req, onProgress) {
-    const t = streams.take(key);
-    const r = await scheduler.run(PRIORITIES.analysis, (pause) => findPath(requireModel(), req, { signal: t.signal, onProgress, pause }));
-    return Comlink.transfer(r, r.layerScores.map((a) => a.buffer as ArrayBuffer));
-  },
-
-  async attribute(key, req, onProgress) {
-    const t = streams.take(key);
-    const r = await scheduler.run(PRIORITIES.analysis, (pause) => attribute(requireModel(), req, { signal: t.signal, onProgress, pause }));
-    return Comlink.transfer(r, Object.values(r.scores).map((s) => s.data.buffer as ArrayBuffer));
-  },
-
-  async attributionGraph(key, req, onProgress) {
-    const t = streams.take(key);
-    const g = await scheduler.run(PRIORITIES.analysis, (pause) => attributionGraph(requireModel(), req, { signal: t.signal, onProgress, pause }));
-    t.check();
-    return g;
-  },
-
-  async patch(key, req, onProgress) {
-    const t = streams.take(key);
-    const r = await scheduler.run(PRIORITIES.analysis, (pause) => patch(requireModel(), req, { signal: t.signal, onProgress, pause }));
-    t.check();
-    return Comlink.transfer(r, Object.values(r.scores).map((s) => s.data.buffer as ArrayBuffer));
-  },
-
-  async faithfulnessMeter(key, req, onProgress) {
-    const t = streams.take(key);
-    // Background work: exact runs for the nodes on screen wait for predictions and the analysis the user asked for.
-    const r = await scheduler.run(PRIORITIES.background, (pause) => faithfulnessMeter(requireModel(), req, { signal: t.signal, onProgress, pause }));
-    t.check();
-    return r;
-  },
-
-  async dla(key, req) {
-    const t = streams.take(key);
-    const r = await scheduler.run(PRIORITIES.analysis, () => directLogitAttribution(requireModel(), req));
-    t.check();
-    return r;
-  },
-
-  async lens(key, req) {
-    const t = streams.take(key);
-    const m = requireModel();
-    const r = await scheduler.run(PRIORITIES.analysis, () => logitLens(m, req));
-    t.check();
-    return { ...r, topTokens: Object.fromEntries(Object.entries(r.top).map(([h, ids]) => [h, names(m, ids)])) };
-  },
-
   async generate(key, req, onProgress) {
     const t = streams.take(key);
     const m = requireModel();
@@ -324,6 +270,7 @@ const api: EngineApi = {
 
   ...steeringEdgesApi({ streams, scheduler, requireModel, meansFor, names, tokenize: (text) => api.tokenize(text) }),
 
+  ...analysisApi({ streams, scheduler, requireModel, names }),
   ...classPathsApi({ streams, scheduler, requireModel, modelFolder: () => modelFolder }),
 
   ...topImagesApi({ streams, scheduler, requireModel, modelFolder: () => modelFolder }),
