@@ -32,13 +32,15 @@ export const STEP_MS = 80;
 /**
  * Batch sizes for a loop of engine calls. Outside the worker (no `pause`) always the full batch; in the worker the
  * batch starts small and is resized from each step's time so a step takes about STEP_MS — or, where one engine
- * call has a large fixed cost, at most twice the shortest step seen (results do not depend on the batching: every
- * sequence is computed on its own).
+ * call has a large fixed cost, at most the shortest step seen plus the larger of STEP_MS and half of it (results do
+ * not depend on the batching: every sequence is computed on its own).
  *
  * Why the second bound: a step's time is a fixed cost (one kernel launch per operation, the weights read once)
  * plus a small cost per sequence. At GPT-2-small size one suffix run with gradients costs about 490 ms for one
- * sequence and 1,160 ms for eight (measured here), so holding steps to 80 ms would run every sequence alone, at
- * three times the cost per sequence; allowing twice the fixed cost lets a step batch what costs little to add.
+ * sequence and 1,160 ms for eight (measured 2026-12-02), so holding steps to 80 ms would run every sequence alone,
+ * at several times the cost per sequence; allowing some of the fixed cost again lets a step batch what costs little
+ * to add. It was twice the shortest step; that let a CPU-backend step run to ~350 ms where its fixed cost was
+ * ~150 ms, past the 250 ms a Cancel may wait (e2e/scheduler.spec.ts, CI 2026-12-03).
  */
 export class StepBatch {
   size: number;
@@ -56,7 +58,7 @@ export class StepBatch {
 
   /** The step time allowed now, ms. */
   get budget(): number {
-    return Math.max(STEP_MS, 2 * this.shortest);
+    return Math.max(STEP_MS, this.shortest + Math.max(STEP_MS, this.shortest / 2));
   }
 
   async time<T>(f: () => Promise<T>): Promise<T> {
