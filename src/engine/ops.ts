@@ -61,8 +61,8 @@ tf.registerGradient({
     // dA = dY · Bᵀ for a matrix B (a weight) as (B · dYᵀ)ᵀ: B is read as it is stored and only dY, [rows, n], and the
     // result are transposed. Measured on WASM with GPT-2-small matrices, 6 to 512 rows: as fast as or faster than a
     // product with a kept copy of Bᵀ (2 rows: about 1 ms slower), with no copy to make (48 matrices, 340 MB and
-    // about 2 s before the first gradient run) or keep. Kept transposes (weight-transposes.ts) remain for batched
-    // operands and the unembedding.
+    // about 2 s before the first gradient run) or keep. The other products below transpose activations afresh and a
+    // weight only through transposeWeight (weight-transposes.ts: kept copies, as the unembedding of many rows uses).
     const T = transposeWeight;
     if (!transposeA && !transposeB) return { a: () => (g.rank === 2 && b.rank === 2 ? tf.transpose(tf.matMul(b, tf.transpose(g))) : product(g, T(b))), b: () => product(T(a), g) };
     if (!transposeA && transposeB) return { a: () => product(g, b), b: () => product(T(g), a) };
