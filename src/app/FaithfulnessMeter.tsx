@@ -2,7 +2,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import type { FaithfulnessMeterResult, MeterNode } from '../analysis/faithfulness-meter';
 import { useStore } from '../store/store';
 import type { GraphData } from '../views/graph-data';
-import { Comlink, isSuperseded } from '../worker/client';
+import { isSuperseded, withProgress } from '../worker/client';
 import { getEngine } from './controller';
 
 /** The fast attributions the meter checks, and what each approximates. */
@@ -46,8 +46,10 @@ export function FaithfulnessMeter({ graph }: { graph: GraphData }) {
     try {
       const corrupted = reference === 'patching' ? (await getEngine().tokenize(s.corrupted)).ids : undefined;
       const { kind, token, distractor, position } = attribution.target;
-      const progress = Comlink.proxy((done: number, total: number) => mine === run.current && setState({ kind: 'running', done, total }));
-      const r = await getEngine().faithfulnessMeter(KEY, { ids, target: { kind, token, distractor, position }, corrupted, nodes }, progress);
+      const r = await withProgress(
+        (done: number, total: number) => mine === run.current && setState({ kind: 'running', done, total }),
+        (progress) => getEngine().faithfulnessMeter(KEY, { ids, target: { kind, token, distractor, position }, corrupted, nodes }, progress),
+      );
       if (mine === run.current) setState({ kind: 'done', r });
     } catch (e) {
       if (mine !== run.current) return;

@@ -5,7 +5,7 @@
  */
 import { CLASS_PATHS_INITIAL, useImage, type ImageExample } from '../store/image';
 import { useStore } from '../store/store';
-import { Comlink, isSuperseded } from '../worker/client';
+import { isSuperseded, withProgress } from '../worker/client';
 import { getEngine } from './controller';
 
 const KEY = 'class-paths';
@@ -30,14 +30,14 @@ export async function runClassPaths(): Promise<void> {
   s.set({ classRunning: true, classProgress: null, classError: null });
   // At most 5 progress updates a second reach the store; the last one always does.
   let shownAt = 0;
-  const progress = Comlink.proxy((done: number, total: number) => {
+  const onProgress = (done: number, total: number) => {
     const now = performance.now();
     if (mine !== runSeq || (done < total && now - shownAt < 200)) return;
     shownAt = now;
     useImage.getState().set({ classProgress: { done, total } });
-  });
+  };
   try {
-    const r = await getEngine().classPaths(KEY, { images: { kind: 'examples', perClass }, steps: s.classSteps, positions: s.classPositions }, progress);
+    const r = await withProgress(onProgress, (progress) => getEngine().classPaths(KEY, { images: { kind: 'examples', perClass }, steps: s.classSteps, positions: s.classPositions }, progress));
     if (mine === runSeq) useImage.getState().set({ classPaths: r, classRunning: false, classProgress: null });
   } catch (e) {
     if (mine !== runSeq) return;

@@ -281,10 +281,12 @@ export async function runAnalysis(): Promise<void> {
   };
   useStore.getState().set({ running: true, progress: null, analysisError: null });
   // At most 5 progress updates a second reach the store (each re-renders the panels); the last one always does.
+  // Progress arrives on its own port and can trail the result: once this run settles it is ignored.
   let shownAt = 0;
+  let open = true;
   const progress = Comlink.proxy((done: number, total: number) => {
     const now = performance.now();
-    if (done < total && now - shownAt < 200) return;
+    if (!open || (done < total && now - shownAt < 200)) return;
     shownAt = now;
     useStore.getState().set({ progress: { done, total } });
   });
@@ -313,6 +315,8 @@ export async function runAnalysis(): Promise<void> {
   } catch (e) {
     if (isSuperseded(e)) return;
     useStore.getState().set({ running: false, progress: null, analysisError: message(e) });
+  } finally {
+    open = false;
   }
 }
 

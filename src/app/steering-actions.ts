@@ -7,7 +7,7 @@ import type { Edit } from '../engine/types';
 import type { ResidPoint } from '../analysis/steering';
 import { activeEdits, useStore } from '../store/store';
 import type { ProgressFn, SteeringSweepUi, SteeringVectorUi } from '../worker/api';
-import { Comlink } from '../worker/client';
+import { withProgress } from '../worker/client';
 import { getEngine } from './controller';
 
 /** Prompts one per line; blank lines are ignored. */
@@ -79,9 +79,7 @@ export async function buildSteeringVector(positive: string[], negative: string[]
 export async function runSteeringSweep(v: BuiltVector, positions: number[] | null, alphas: number[], target: number, maxTokens: number, onProgress: ProgressFn): Promise<SteeringSweepUi> {
   const ids = useStore.getState().tokens?.ids;
   if (!ids || ids.length === 0) throw new Error('type a prompt first: the sweep reads its next-token probabilities');
-  return getEngine().steeringSweep(
-    'steering-sweep',
-    { ids, layer: v.layer, point: v.point, vector: v.vector, positions, alphas, target, edits: otherEdits(v.vector, v.hook), maxTokens },
-    Comlink.proxy(onProgress),
+  return withProgress(onProgress, (progress) =>
+    getEngine().steeringSweep('steering-sweep', { ids, layer: v.layer, point: v.point, vector: v.vector, positions, alphas, target, edits: otherEdits(v.vector, v.hook), maxTokens }, progress),
   );
 }

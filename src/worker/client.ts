@@ -101,6 +101,22 @@ export function startEngine(): { engine: Engine; worker: Worker; stop: (reason: 
 
 export { Comlink };
 
+/**
+ * Runs one request with a progress callback that falls silent once the request settles. Progress travels on its own
+ * message port, so its last call can arrive after the result: unguarded, it would show a finished request as running.
+ */
+export async function withProgress<A extends unknown[], R>(onProgress: (...args: A) => void, request: (progress: (...args: A) => void) => Promise<R>): Promise<R> {
+  let open = true;
+  const progress = Comlink.proxy((...args: A) => {
+    if (open) onProgress(...args);
+  });
+  try {
+    return await request(progress);
+  } finally {
+    open = false;
+  }
+}
+
 /** True for the rejection of a request superseded by a newer one. */
 export function isSuperseded(e: unknown): boolean {
   return e instanceof Error && (e.name === 'AbortError' || /superseded/.test(e.message));

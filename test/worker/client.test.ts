@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isSuperseded, supersedingEngine, type Engine } from '../../src/worker/client';
+import { isSuperseded, supersedingEngine, withProgress, type Engine } from '../../src/worker/client';
 
 /** A stand-in for the worker's remote: each call resolves when the test says so. */
 function fakeRemote() {
@@ -71,5 +71,40 @@ describe('a stopped engine', () => {
     const later = outcome(eng.tokenize('y'));
     expect(await later).toEqual(['AbortError', 'the engine stopped before answering (the worker closed)']);
     expect(pending).toHaveLength(3);
+  });
+});
+
+describe('withProgress', () => {
+  it('passes progress on while the request runs and drops a call that arrives after it settled', async () => {
+    const seen: number[] = [];
+    let late: ((n: number) => void) | undefined;
+    const r = await withProgress(
+      (n: number) => seen.push(n),
+      async (progress) => {
+        progress(1);
+        progress(2);
+        late = progress;
+        return 'result';
+      },
+    );
+    late!(2); // a progress message that trailed the result on its own port
+    expect(r).toBe('result');
+    expect(seen).toEqual([1, 2]);
+  });
+
+  it('falls silent after a failure too', async () => {
+    const seen: number[] = [];
+    let late: ((n: number) => void) | undefined;
+    await expect(
+      withProgress(
+        (n: number) => seen.push(n),
+        async (progress) => {
+          late = progress;
+          throw new Error('failed');
+        },
+      ),
+    ).rejects.toThrow('failed');
+    late!(5);
+    expect(seen).toEqual([]);
   });
 });
