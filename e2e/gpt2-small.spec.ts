@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test, type Locator } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gpt2Shapes } from '../src/engine/arch/gpt2';
@@ -107,6 +107,14 @@ test('a GPT-2-small-shaped model opened by name: path search and an edit, the pa
   // From here on the test waits by polling the page with one cheap query every 250 ms: Playwright's own retrying
   // expectations snapshot the page's accessibility tree on the main thread at each retry, tasks of tens of ms
   // that are the test's, not the page's.
+  // Clicks as a user makes them, by the mouse at the element's centre (measured first): Playwright's click() also
+  // checks, inside the page's own event tasks, that the element is the one hit, which is test work the page pays for.
+  const clickAt = async (what: string, l: Locator) => {
+    await l.scrollIntoViewIfNeeded();
+    const b = await l.boundingBox();
+    if (!b) throw new Error(`${what} has no box to click`);
+    await page.mouse.click(b.x + b.width / 2, b.y + b.height / 2);
+  };
   const until = (what: string, f: () => unknown, timeout = 120_000) => page.waitForFunction(f, null, { polling: 250, timeout }).catch((e: Error) => {
     throw new Error(`waiting for ${what}: ${e.message}`);
   });
@@ -114,16 +122,16 @@ test('a GPT-2-small-shaped model opened by name: path search and an edit, the pa
   await until('the predictions', () => document.querySelectorAll('[data-testid=prediction-list] li').length === 10);
   const t0 = Date.now();
   marks.push(['run path', await now()]);
-  await page.getByTestId('run-path').click();
+  await clickAt('Run', page.getByTestId('run-path'));
   await until('the path', () => document.querySelector('[data-testid=path-graph] svg:not([aria-busy]) g.node[data-role=path]'), 600_000);
   const pathSeconds = (Date.now() - t0) / 1000;
   const pathNodes = page.locator('[data-testid=path-graph] g.node[data-role=path]');
   expect(await pathNodes.count()).toBe(12);
   marks.push(['path shown', await now()]);
-  await pathNodes.last().click();
+  await clickAt('the last path node', pathNodes.last());
   await until('the neuron card', () => document.querySelector('[data-testid=neuron-card]'));
   marks.push(['card shown', await now()]);
-  await page.getByTestId('ablate-zero').click();
+  await clickAt('zero-ablate', page.getByTestId('ablate-zero'));
   marks.push(['ablate clicked', await now()]);
   await until('the edit listed', () => document.querySelectorAll('[data-testid=edits-list] li').length === 1);
   await until('the edited predictions', () =>

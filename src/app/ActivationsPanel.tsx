@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { layerPatternScores, type LayerPatternScores } from '../analysis/pattern-scores';
-import { useStore } from '../store/store';
+import { useStore, useFields } from '../store/store';
 import type { HeatmapData } from '../views/heatmap';
 import { HeatmapView } from '../views/HeatmapView';
 import { visibleToken } from '../views/tokens';
@@ -12,7 +12,7 @@ const label = visibleToken;
 
 /** Tabs: activations heatmap (tokens × the layer's most active neurons) and attention patterns per head. */
 export function ActivationsPanel() {
-  const s = useStore();
+  const s = useFields('tokens', 'model', 'tab', 'viewHead', 'viewLayer', 'set');
   const [data, setData] = useState<HeatmapData | null>(null);
   const [scores, setScores] = useState<LayerPatternScores | null>(null);
   const [topN, setTopN] = useState(24);

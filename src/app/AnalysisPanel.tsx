@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react';
 import { parseNodeId } from '../engine/nodeid';
 import { isPatching } from '../analysis/methods';
-import { useStore, type AnalysisMethod } from '../store/store';
+import { useStore, type AnalysisMethod, useFields } from '../store/store';
 import { graphFromAttribution, graphFromPath, markEdited, MAX_NEURONS_PER_LAYER, PER_LAYER_LIMIT } from '../views/graph-data';
 import { PathGraphView } from '../views/PathGraphView';
 import { PathSummary } from './PathSummary';
@@ -22,8 +22,19 @@ const METHOD_LABELS: Record<AnalysisMethod, string> = {
   patch_relp: 'Relevance patching (RelP)',
 };
 
+/** The run's progress and its Cancel: its own component, so a progress tick re-renders only this. */
+function AnalysisProgress() {
+  const progress = useStore((s) => s.progress);
+  return (
+    <>
+      <progress data-testid="analysis-progress" value={progress?.done ?? 0} max={progress?.total || 1} />
+      <button onClick={() => void cancelAnalysis()}>Cancel</button>
+    </>
+  );
+}
+
 export function AnalysisPanel() {
-  const s = useStore();
+  const s = useFields('analysisError', 'attribution', 'attributionEdges', 'beam', 'clean', 'corrupted', 'distractor', 'edits', 'heads', 'layer', 'method', 'model', 'path', 'positions', 'running', 'selected', 'selection', 'set', 'steps', 'target', 'targetKind', 'zoom');
   const target = currentTarget();
   const targetToken = s.target?.token ?? s.clean?.[0]?.token;
   const [perLayer, setPerLayer] = useState(MAX_NEURONS_PER_LAYER);
@@ -101,12 +112,7 @@ export function AnalysisPanel() {
         <button data-testid="run-path" onClick={() => void runAnalysis()} disabled={!s.clean || s.running} title="Run (Ctrl+Enter)">
           Run
         </button>
-        {s.running && (
-          <>
-            <progress data-testid="analysis-progress" value={s.progress?.done ?? 0} max={s.progress?.total || 1} />
-            <button onClick={() => void cancelAnalysis()}>Cancel</button>
-          </>
-        )}
+        {s.running && <AnalysisProgress />}
       </div>
       {s.analysisError && <div className="error inline">{s.analysisError}</div>}
       {graph ? (

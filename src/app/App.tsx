@@ -53,10 +53,23 @@ function useShortcuts() {
   }, []);
 }
 
-export function App() {
+/**
+ * Predictions follow the prompt and the edits (debounced while typing). A component of its own that draws nothing:
+ * were the App to read the prompt and the edits, every keystroke and every edit would re-render the whole page.
+ */
+function PredictionsFollowInputs() {
   const prompt = useStore((s) => s.prompt);
   const edits = useStore((s) => s.edits);
   const status = useStore((s) => s.status);
+  useEffect(() => {
+    if (status !== 'ready') return;
+    const t = setTimeout(() => void refresh(), 60);
+    return () => clearTimeout(t);
+  }, [prompt, edits, status]);
+  return null;
+}
+
+export function App() {
   const error = useStore((s) => s.error);
   const notices = useStore((s) => s.notices);
   const confirmModel = useStore((s) => s.confirmModel);
@@ -66,15 +79,9 @@ export function App() {
   const vision = useStore((s) => !!s.model?.config.vision);
   useShortcuts();
 
-  // Predictions follow the prompt and the edits (debounced while typing).
-  useEffect(() => {
-    if (status !== 'ready') return;
-    const t = setTimeout(() => void refresh(), 60);
-    return () => clearTimeout(t);
-  }, [prompt, edits, status]);
-
   return (
     <div className="app">
+      <PredictionsFollowInputs />
       <Header />
       {error && (
         <div className="error" data-testid="error" role="alert">

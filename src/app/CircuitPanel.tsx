@@ -1,7 +1,7 @@
 import { pathOverlay, type GraphOverlays } from '../analysis/graph-overlays';
 import { toCircuitTracer } from '../analysis/circuit-tracer-format';
 import { parseNodeId } from '../engine/nodeid';
-import { useStore } from '../store/store';
+import { useStore, useFields } from '../store/store';
 import { PositionGraphView } from '../views/PositionGraphView';
 import { buildCircuit } from './circuit-actions';
 import { selectNode } from './controller';
@@ -14,7 +14,7 @@ import { provenanceOf, withProvenanceJson } from './provenance';
  * is one. Click a neuron or head to edit it; export in circuit-tracer's graph-file format.
  */
 export function CircuitPanel() {
-  const s = useStore();
+  const s = useFields('circuitNodeThreshold', 'circuitEdgeThreshold', 'circuitBuilding', 'circuitError', 'circuitGraph', 'clean', 'edits', 'model', 'path', 'selected', 'set');
   const nodeThreshold = s.circuitNodeThreshold;
   const edgeThreshold = s.circuitEdgeThreshold;
   const busy = s.circuitBuilding;

@@ -1,12 +1,12 @@
 import { useEffect } from 'react';
-import { useStore } from '../store/store';
+import { useStore, useFields } from '../store/store';
 import { generationOutOfDate, shownWithEdits, pauseGeneration, resumeGeneration, scheduleGeneration } from './generation-actions';
 
 const show = (t: string) => t.replace(/\n/g, '⏎');
 
 export function GenerationPanel() {
   const g = useStore((s) => s.generation);
-  const s = useStore();
+  const s = useFields('generationPaused', 'generationProgress', 'maxTokens', 'seed', 'set', 'temperature', 'topK');
   const edits = useStore((st) => st.edits);
   const tokens = useStore((st) => st.tokens);
   const paused = s.generationPaused;

@@ -6,7 +6,7 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import type { DlaResult } from '../analysis/dla';
-import { useStore, type State } from '../store/store';
+import { useStore, type State, useFields } from '../store/store';
 import { drawDla, drawLens } from '../views/logit-draw';
 import { dlaBars, lensGrid, type DlaBars, type LensGrid } from '../views/logit-views';
 import { visibleToken } from '../views/tokens';
@@ -25,7 +25,7 @@ function metricOf(s: State, dla: boolean): { target: number; distractor?: number
 
 /** Runs `fetch` whenever the prompt, its predictions, the target or the metric change; the newer request supersedes. */
 function useLogitRun<R>(fetch: (eng: Engine, ids: number[], m: NonNullable<ReturnType<typeof metricOf>>) => Promise<R>, dla: boolean) {
-  const s = useStore();
+  const s = useFields('tokens', 'model', 'clean', 'target', 'distractor', 'targetKind', 'selected');
   const [state, setState] = useState<{ r: R; note?: string; tokens: string[] } | { error: string } | null>(null);
   const ids = s.tokens?.ids;
   useEffect(() => {

@@ -10,11 +10,20 @@ export interface TokenStats {
   rank: number;
 }
 
+/** Each distribution's figures computed so far: a rank is a pass over the whole vocabulary (50,257 at GPT-2). */
+const computed = new WeakMap<ArrayLike<number>, Map<number, TokenStats>>();
+
 export function tokenStats(d: Distribution, id: number): TokenStats {
+  let byId = computed.get(d.probs);
+  if (!byId) computed.set(d.probs, (byId = new Map()));
+  const known = byId.get(id);
+  if (known && known.logit === d.logits[id]) return known;
   const p = d.probs[id];
   let above = 0;
   for (let i = 0; i < d.probs.length; i++) if (d.probs[i] > p || (d.probs[i] === p && i < id)) above++;
-  return { id, prob: p, logit: d.logits[id], logprob: Math.log(p), rank: above + 1 };
+  const stats = { id, prob: p, logit: d.logits[id], logprob: Math.log(p), rank: above + 1 };
+  byId.set(id, stats);
+  return stats;
 }
 
 /** A probability with the precision it needs: 42.1%, 0.53%, 0.0071%, 3.2e-9. */

@@ -128,7 +128,11 @@ export function encodeFragment(version: number, fields: Obj): string {
  * `decodeSession(encodeSession(s)).session` deep-equals `s`.
  */
 export function encodeSession(s: Session): string {
-  const { session } = normalizeSession(s);
+  return encodeNormalizedSession(normalizeSession(s).session);
+}
+
+/** encodeSession of a session normalizeSession has just returned (one normalization per write, not two). */
+export function encodeNormalizedSession(session: Session): string {
   const { v: _v, ...fields } = session as unknown as Obj;
   const { v: _dv, ...defaults } = defaultSession() as unknown as Obj;
   return encodeFragment(CURRENT_VERSION, diffFromDefaults(fields, defaults));

@@ -2,7 +2,7 @@
  * Keeps the page URL's fragment in step with the session (history.replaceState, debounced, so the back
  * button is not flooded) and reads a session from the URL when the page opens.
  */
-import { decodeSession, encodeSession, isSessionFragment, MAX_FRAGMENT_CHARS, type Decoded } from './codec';
+import { decodeSession, encodeNormalizedSession, encodeSession, isSessionFragment, MAX_FRAGMENT_CHARS, type Decoded } from './codec';
 import { normalizeSession } from './normalize';
 import type { Session } from './schema';
 
@@ -92,7 +92,7 @@ export function createUrlSync(o: UrlSyncOptions): UrlSync {
     try {
       const n = normalizeSession(o.get());
       if (n.notices.length) report(`The link does not hold all of this session: ${n.notices.join(' ')}`);
-      fragment = encodeSession(n.session);
+      fragment = encodeNormalizedSession(n.session);
     } catch (e) {
       report(`The link could not be updated: ${e instanceof Error ? e.message : String(e)}`);
       return null;

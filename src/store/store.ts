@@ -1,5 +1,6 @@
 /** The app's one zustand store, in slices. Plain data only: no tensors, no worker handles. */
 import { create } from 'zustand';
+import { useShallow } from 'zustand/react/shallow';
 import type { BackendName } from '../engine/backend-names';
 import type { Edit, LogitTargetKind } from '../engine/types';
 import type { PositionSpec } from '../analysis/scores';
@@ -246,4 +247,18 @@ export const useStore = create<State>()((set) => ({
 /** The engine edits of the enabled UI edits. */
 export function activeEdits(edits: UiEdit[]): Edit[] {
   return edits.filter((e) => e.enabled).map(({ id: _id, enabled: _en, label: _l, ...e }) => e);
+}
+
+/**
+ * The named fields of the store, re-rendering only when one of them changes (a panel that read the whole store
+ * re-rendered on every progress tick and prediction, rewriting its inputs' attributes each time).
+ */
+export function useFields<K extends keyof State>(...keys: K[]): Pick<State, K> {
+  return useStore(useShallow((s) => pick(s, keys)));
+}
+
+function pick<K extends keyof State>(s: State, keys: K[]): Pick<State, K> {
+  const out = {} as Pick<State, K>;
+  for (const k of keys) out[k] = s[k];
+  return out;
 }

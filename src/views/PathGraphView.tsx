@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'react';
 import type { GraphData, GraphNode } from './graph-data';
 import { drawPathGraph, resetZoom, type Zoom } from './path-graph';
+import { useWidth } from './use-width';
 
 interface Props {
   data: GraphData;
@@ -19,15 +20,16 @@ export function PathGraphView({ data, selected, onSelect, zoom, onZoom }: Props)
   handler.current = onSelect;
   const zoomHandler = useRef(onZoom);
   zoomHandler.current = onZoom;
+  const width = useWidth(ref);
   useEffect(() => {
-    if (ref.current) drawPathGraph(ref.current, data, selected, { onSelect: (n, additive) => handler.current(n, additive), onZoom: (z) => zoomHandler.current?.(z) }, zoom ?? null);
-  }, [data, selected, zoom]);
+    if (ref.current && width !== null) drawPathGraph(ref.current, data, selected, { onSelect: (n, additive) => handler.current(n, additive), onZoom: (z) => zoomHandler.current?.(z) }, zoom ?? null, width);
+  }, [data, selected, zoom, width]);
   return (
     <div className="graph-wrap">
       <button className="zoom-reset" data-testid="zoom-reset" onClick={() => ref.current && resetZoom(ref.current)} title="back to the whole graph">
         reset zoom
       </button>
-      <div ref={ref} className="graph-container" data-testid="path-graph" />
+      <div ref={ref} className="graph-container sized" data-testid="path-graph" />
     </div>
   );
 }

@@ -2,6 +2,7 @@ import { useEffect, useRef } from 'react';
 import type { AttributionGraph, AttributionGraphNode } from '../analysis/attribution-graph-types';
 import type { GraphOverlays } from '../analysis/graph-overlays';
 import { drawPositionGraph, resetPositionGraphZoom } from './position-graph';
+import { useWidth } from './use-width';
 
 /**
  * The position-resolved attribution graph (rows: positions, columns: layers). React owns this div; drawPositionGraph
@@ -27,15 +28,16 @@ export function PositionGraphView({
   const other = useRef(onSelectOther);
   select.current = onSelect;
   other.current = onSelectOther;
+  const width = useWidth(ref);
   useEffect(() => {
-    if (ref.current) drawPositionGraph(ref.current, { graph, overlays, selected, edited }, { onSelect: (id) => select.current(id), onSelectOther: (n) => other.current?.(n) });
-  }, [graph, overlays, selected, edited]);
+    if (ref.current && width !== null) drawPositionGraph(ref.current, { graph, overlays, selected, edited }, { onSelect: (id) => select.current(id), onSelectOther: (n) => other.current?.(n) }, width);
+  }, [graph, overlays, selected, edited, width]);
   return (
     <div className="graph-wrap">
       <button className="zoom-reset" data-testid="position-graph-zoom-reset" onClick={() => ref.current && resetPositionGraphZoom(ref.current)} title="back to the whole graph">
         reset zoom
       </button>
-      <div ref={ref} className="graph-container" data-testid="position-graph" />
+      <div ref={ref} className="graph-container sized" data-testid="position-graph" />
     </div>
   );
 }

@@ -7,6 +7,7 @@
  */
 import * as d3 from 'd3';
 import { divergingColour } from './colours';
+import { sizeContainer } from './contained';
 import type { GraphData, GraphNode } from './graph-data';
 
 export interface GraphHandlers {
@@ -47,10 +48,11 @@ interface Layout {
   headLabels: boolean;
 }
 
-function layout(el: HTMLElement, data: GraphData): Layout {
-  const colW = Math.max(MIN_COL, (el.clientWidth || 900) / Math.max(1, data.layers));
-  const perLayer = Math.max(1, ...d3.rollup(data.nodes.filter((n) => n.kind === 'neuron'), (v) => v.length, (n) => n.layer).values());
-  const heads = Math.max(0, ...d3.rollup(data.nodes.filter((n) => n.kind === 'head'), (v) => v.length, (n) => n.layer).values());
+function layout(width: number, data: GraphData): Layout {
+  const colW = Math.max(MIN_COL, (width || 900) / Math.max(1, data.layers));
+  const { neurons, heads: headLists } = byLayer(data);
+  const perLayer = Math.max(1, ...[...neurons.values()].map((v) => v.length));
+  const heads = Math.max(0, ...[...headLists.values()].map((v) => v.length));
   const rMax = Math.min(12, colW * 0.16);
   const rowH = 2 * rMax + 16;
   // Heads: as many per row as fit at 12 px or more, at most 8; labels only when few and large enough.
@@ -63,15 +65,44 @@ function layout(el: HTMLElement, data: GraphData): Layout {
   return { W: colW * data.layers, H, colW, rMax, rowH, sq, headCols, headTop, headLabels };
 }
 
+/** The graph's neurons and heads by layer, in the order given (plain loops: this runs on every draw). */
+function byLayer(data: GraphData): { neurons: Map<number, GraphNode[]>; heads: Map<number, GraphNode[]> } {
+  const neurons = new Map<number, GraphNode[]>();
+  const heads = new Map<number, GraphNode[]>();
+  for (const n of data.nodes) {
+    const m = n.kind === 'neuron' ? neurons : heads;
+    const list = m.get(n.layer);
+    if (list) list.push(n);
+    else m.set(n.layer, [n]);
+  }
+  return { neurons, heads };
+}
+
 /** Each container's handlers from its latest draw (click, key and zoom listeners read them). */
 const drawHandlers = new WeakMap<HTMLElement, GraphHandlers>();
 const applying = new WeakSet<HTMLElement>();
 
-/** `selected`: the selected node, or every selected node (all outlined in amber). */
-export function drawPathGraph(el: HTMLElement, data: GraphData, selected: string | readonly string[] | null, h: GraphHandlers, zoom: Zoom | null = null): void {
+/**
+ * `selected`: the selected node, or every selected node (all outlined in amber). `width`: the container's width
+ * (else read from the element, which forces a layout).
+ */
+export function drawPathGraph(el: HTMLElement, data: GraphData, selected: string | readonly string[] | null, h: GraphHandlers, zoom: Zoom | null = null, width = el.clientWidth): void {
   drawHandlers.set(el, h);
+  stopSlices.get(el)?.();
+  stopSlices.delete(el);
+  // A large first draw (a new path at 12 layers: hundreds of nodes) starts in a task of its own, apart from the
+  // page's render that asked for it, and is made in slices; later draws (a click, an edit) touch only what changed.
+  const have = new Set(d3.select(el).selectAll<SVGGElement, GraphNode>('svg.path-graph g.nodes g.node').data().map((n) => n.id));
+  if (data.nodes.reduce((k, n) => k + (have.has(n.id) ? 0 : 1), 0) <= SLICE) return draw(el, data, selected, zoom, width, have);
+  el.querySelector('svg.path-graph')?.setAttribute('aria-busy', 'true');
+  const timer = setTimeout(() => draw(el, data, selected, zoom, width, have), 0);
+  stopSlices.set(el, () => clearTimeout(timer));
+}
+
+function draw(el: HTMLElement, data: GraphData, selected: string | readonly string[] | null, zoom: Zoom | null, width: number, have: Set<string>): void {
+  stopSlices.delete(el);
   const sel = new Set<string>(typeof selected === 'string' ? [selected] : (selected ?? []));
-  const L = layout(el, data);
+  const L = layout(width, data);
   let svg = d3.select(el).select<SVGSVGElement>('svg.path-graph');
   if (svg.empty()) {
     svg = d3.select(el).append('svg').attr('class', 'path-graph');
@@ -101,11 +132,11 @@ export function drawPathGraph(el: HTMLElement, data: GraphData, selected: string
     applying.delete(el);
   }
   svg.attr('viewBox', `0 0 ${L.W} ${L.H}`).attr('width', L.W).attr('height', L.H);
+  sizeContainer(el, width, L.W, L.H);
   svg.select('rect.bg').attr('width', L.W).attr('height', L.H);
   const g = svg.select<SVGGElement>('g.zoom');
   const x = (l: number) => L.colW * (l + 0.5);
-  const neuronsByLayer = d3.group(data.nodes.filter((n) => n.kind === 'neuron'), (n) => n.layer);
-  const headsByLayer = d3.group(data.nodes.filter((n) => n.kind === 'head'), (n) => n.layer);
+  const { neurons: neuronsByLayer, heads: headsByLayer } = byLayer(data);
   const pos = new Map<string, [number, number]>();
   for (const [l, ns] of neuronsByLayer) {
     const sorted = [...ns].sort((a, b) => (a.role === 'path' ? -1 : b.role === 'path' ? 1 : Math.abs(b.score) - Math.abs(a.score)));
@@ -223,12 +254,8 @@ export function drawPathGraph(el: HTMLElement, data: GraphData, selected: string
     nodes.select('title').text((n) => `${n.id} (${n.kind}${n.role === 'path' ? ', on the path' : n.role === 'runner' ? ', runner-up' : ''}${n.edited ? ', edited' : ''})\nscore ${n.score.toFixed(4)}`);
   };
 
-  // A large first draw (a new path at 12 layers: hundreds of nodes) is made in slices, one task each, so no task
-  // blocks the page for long; later draws (a click, an edit) touch only what changed and are made at once.
-  stopSlices.get(el)?.();
-  stopSlices.delete(el);
+  // New nodes beyond a slice are drawn a slice per task, so no task blocks the page for long.
   const all = data.nodes.filter((n) => pos.has(n.id));
-  const have = new Set(g.select('g.nodes').selectAll<SVGGElement, GraphNode>('g.node').data().map((n) => n.id));
   const fresh = all.filter((n) => !have.has(n.id));
   if (fresh.length <= SLICE) {
     drawNodes(all);
@@ -253,13 +280,12 @@ export function drawPathGraph(el: HTMLElement, data: GraphData, selected: string
   };
   svg.attr('aria-busy', 'true');
   stopSlices.set(el, () => timer && clearTimeout(timer));
-  // The first slice too is its own task, apart from the page's render that asked for the draw.
   timer = setTimeout(slice, 0);
 
 }
 
-/** New nodes drawn per task in a large first draw (about 15 ms each on a 2-core machine). */
-const SLICE = 48;
+/** New nodes drawn per task in a large first draw (10-20 ms a slice on a 2-core machine, the code still cold). */
+const SLICE = 16;
 /** Each container's unfinished sliced draw, stopped when a newer draw starts. */
 const stopSlices = new WeakMap<HTMLElement, () => void>();
 

@@ -9,6 +9,7 @@
  * other nodes go to handlers.onSelectOther. Zoom and pan. React owns the container; this function owns its inside.
  */
 import * as d3 from 'd3';
+import { sizeContainer } from './contained';
 import type { AttributionGraph, AttributionGraphEdge, AttributionGraphNode } from '../analysis/attribution-graph-types';
 import { isUnitNode } from '../analysis/attribution-graph-types';
 import type { GraphOverlays } from '../analysis/graph-overlays';
@@ -65,9 +66,10 @@ function describe(n: AttributionGraphNode, g: AttributionGraph, overlays?: Graph
   return lines.join('\n');
 }
 
-export function drawPositionGraph(el: HTMLElement, data: PositionGraphInput, h: PositionGraphHandlers): void {
+/** `width`: the container's width (else read from the element, which forces a layout). */
+export function drawPositionGraph(el: HTMLElement, data: PositionGraphInput, h: PositionGraphHandlers, width = el.clientWidth): void {
   const g = data.graph;
-  const L = layoutPositionGraph(g, el.clientWidth || 900);
+  const L = layoutPositionGraph(g, width || 900);
   let svg = d3.select(el).select<SVGSVGElement>('svg.position-graph');
   if (svg.empty()) {
     svg = d3.select(el).append('svg').attr('class', 'position-graph');
@@ -79,6 +81,7 @@ export function drawPositionGraph(el: HTMLElement, data: PositionGraphInput, h: 
     zooms.set(el, z);
   }
   svg.attr('viewBox', `0 0 ${L.width} ${L.height}`).attr('width', L.width).attr('height', L.height).attr('data-nodes', L.nodes.length).attr('data-edges', g.edges.length);
+  sizeContainer(el, width, L.width, L.height);
   svg.select('rect.bg').attr('width', L.width).attr('height', L.height);
   const root = svg.select<SVGGElement>('g.zoom');
 
