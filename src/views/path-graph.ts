@@ -9,6 +9,7 @@ import * as d3 from 'd3';
 import { divergingColour } from './colours';
 import { sizeContainer } from './contained';
 import type { GraphData, GraphNode } from './graph-data';
+import { byLayer, layout, TOP } from './path-graph-layout';
 
 export interface GraphHandlers {
   /** A node was clicked; `additive` when shift, ctrl or ⌘ was held (add to or take from the selection). */
@@ -23,10 +24,6 @@ export interface Zoom {
   y: number;
 }
 
-/** Narrowest column: room for a circle, its label and the gap to the next column. */
-const MIN_COL = 64;
-const TOP = 30;
-
 const zooms = new WeakMap<HTMLElement, d3.ZoomBehavior<SVGSVGElement, unknown>>();
 
 /** Back to the unzoomed, unpanned view. */
@@ -36,47 +33,23 @@ export function resetZoom(el: HTMLElement): void {
   if (z && !svg.empty()) svg.call(z.transform, d3.zoomIdentity);
 }
 
-interface Layout {
-  W: number;
-  H: number;
-  colW: number;
-  rMax: number;
-  rowH: number;
-  sq: number;
-  headCols: number;
-  headTop: number;
-  headLabels: boolean;
+/** What depends on the selection alone: the amber outline (a selection change redraws only this). */
+function markSelected(nodes: d3.Selection<SVGGElement, GraphNode, d3.BaseType, unknown>, sel: ReadonlySet<string>): void {
+  nodes.attr('data-selected', (n) => (sel.has(n.id) ? 'true' : null));
+  nodes
+    .select('circle.neuron-shape')
+    .attr('stroke', (n) => (sel.has(n.id) ? '#f59e0b' : n.role === 'path' ? '#111827' : '#94a3b8'))
+    .attr('stroke-width', (n) => (sel.has(n.id) ? 4 : n.role === 'path' ? 2.5 : 1));
+  nodes
+    .select('rect.head-shape')
+    .attr('stroke', (n) => (sel.has(n.id) ? '#f59e0b' : '#64748b'))
+    .attr('stroke-width', (n) => (sel.has(n.id) ? 3 : 1));
 }
 
-function layout(width: number, data: GraphData): Layout {
-  const colW = Math.max(MIN_COL, (width || 900) / Math.max(1, data.layers));
-  const { neurons, heads: headLists } = byLayer(data);
-  const perLayer = Math.max(1, ...[...neurons.values()].map((v) => v.length));
-  const heads = Math.max(0, ...[...headLists.values()].map((v) => v.length));
-  const rMax = Math.min(12, colW * 0.16);
-  const rowH = 2 * rMax + 16;
-  // Heads: as many per row as fit at 12 px or more, at most 8; labels only when few and large enough.
-  const headCols = Math.max(1, Math.min(heads, 8, Math.floor((colW - 8) / 12)));
-  const sq = Math.min(16, (colW - 8) / headCols - 2);
-  const headLabels = heads <= 4 && sq >= 14 && headCols === heads;
-  const headRows = heads ? Math.ceil(heads / headCols) : 0;
-  const headTop = TOP + perLayer * rowH + 10;
-  const H = headTop + headRows * (sq + 3) + (headLabels ? 18 : 4) + 8;
-  return { W: colW * data.layers, H, colW, rMax, rowH, sq, headCols, headTop, headLabels };
-}
+const sameZoom = (a: Zoom | null, b: Zoom | null) => a === b || (!!a && !!b && a.k === b.k && a.x === b.x && a.y === b.y);
 
-/** The graph's neurons and heads by layer, in the order given (plain loops: this runs on every draw). */
-function byLayer(data: GraphData): { neurons: Map<number, GraphNode[]>; heads: Map<number, GraphNode[]> } {
-  const neurons = new Map<number, GraphNode[]>();
-  const heads = new Map<number, GraphNode[]>();
-  for (const n of data.nodes) {
-    const m = n.kind === 'neuron' ? neurons : heads;
-    const list = m.get(n.layer);
-    if (list) list.push(n);
-    else m.set(n.layer, [n]);
-  }
-  return { neurons, heads };
-}
+/** The inputs of each container's last complete draw: a draw that differs only in the selection touches only that. */
+const lastDraw = new WeakMap<HTMLElement, { data: GraphData; width: number; zoom: Zoom | null; sel: ReadonlySet<string> }>();
 
 /** Each container's handlers from its latest draw (click, key and zoom listeners read them). */
 const drawHandlers = new WeakMap<HTMLElement, GraphHandlers>();
@@ -88,6 +61,15 @@ const applying = new WeakSet<HTMLElement>();
  */
 export function drawPathGraph(el: HTMLElement, data: GraphData, selected: string | readonly string[] | null, h: GraphHandlers, zoom: Zoom | null = null, width = el.clientWidth): void {
   drawHandlers.set(el, h);
+  const sel = new Set<string>(typeof selected === 'string' ? [selected] : (selected ?? []));
+  const last = lastDraw.get(el);
+  if (last && !stopSlices.has(el) && last.data === data && last.width === width && sameZoom(last.zoom, zoom)) {
+    const changed = new Set([...sel, ...last.sel].filter((id) => sel.has(id) !== last.sel.has(id)));
+    if (changed.size) markSelected(d3.select(el).selectAll<SVGGElement, GraphNode>('svg.path-graph g.nodes g.node').filter((n) => changed.has(n.id)), sel);
+    lastDraw.set(el, { ...last, sel });
+    return;
+  }
+  lastDraw.delete(el);
   stopSlices.get(el)?.();
   stopSlices.delete(el);
   // A large first draw (a new path at 12 layers: hundreds of nodes) starts in a task of its own, apart from the
@@ -215,15 +197,13 @@ function draw(el: HTMLElement, data: GraphData, selected: string | readonly stri
       .attr('data-node-id', (n) => n.id)
       .attr('data-role', (n) => n.role)
       .attr('data-edited', (n) => (n.edited ? 'true' : null))
-      .attr('data-selected', (n) => (sel.has(n.id) ? 'true' : null))
       .attr('transform', (n) => `translate(${pos.get(n.id)![0]},${pos.get(n.id)![1]})`);
     nodes
       .select('circle.neuron-shape')
       .attr('r', r)
       .attr('fill', (n) => divergingColour(n.score, data.maxAbs))
-      .attr('fill-opacity', (n) => (n.role === 'runner' ? 0.45 : 1))
-      .attr('stroke', (n) => (sel.has(n.id) ? '#f59e0b' : n.role === 'path' ? '#111827' : '#94a3b8'))
-      .attr('stroke-width', (n) => (sel.has(n.id) ? 4 : n.role === 'path' ? 2.5 : 1));
+      .attr('fill-opacity', (n) => (n.role === 'runner' ? 0.45 : 1));
+    markSelected(nodes, sel);
     // Edited units: a dashed violet ring around the shape, there only while the unit is edited.
     nodes
       .selectAll<SVGCircleElement, GraphNode>('circle.edit-ring')
@@ -242,9 +222,7 @@ function draw(el: HTMLElement, data: GraphData, selected: string | readonly stri
       .attr('y', -L.sq / 2)
       .attr('width', L.sq)
       .attr('height', L.sq)
-      .attr('fill', (n) => divergingColour(n.score, data.maxAbs))
-      .attr('stroke', (n) => (sel.has(n.id) ? '#f59e0b' : '#64748b'))
-      .attr('stroke-width', (n) => (sel.has(n.id) ? 3 : 1));
+      .attr('fill', (n) => divergingColour(n.score, data.maxAbs));
     // Labels under the shape, centred: neurons always, heads only while a layer's few heads have room.
     nodes
       .select('text')
@@ -261,6 +239,7 @@ function draw(el: HTMLElement, data: GraphData, selected: string | readonly stri
     drawNodes(all);
     drawEdges();
     svg.attr('aria-busy', null);
+    lastDraw.set(el, { data, width, zoom, sel });
     return;
   }
   let shown = all.filter((n) => have.has(n.id));
@@ -277,6 +256,7 @@ function draw(el: HTMLElement, data: GraphData, selected: string | readonly stri
     stopSlices.delete(el);
     drawEdges();
     svg.attr('aria-busy', null);
+    lastDraw.set(el, { data, width, zoom, sel });
   };
   svg.attr('aria-busy', 'true');
   stopSlices.set(el, () => timer && clearTimeout(timer));
