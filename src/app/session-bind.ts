@@ -5,7 +5,7 @@
  */
 import { validateEdit } from '../engine/edits';
 import { parseNodeId } from '../engine/nodeid';
-import { checkModelFiles, createUrlSync, fingerprintModelFiles, readSessionFromLocation, sessionToStore, sessionUrl, storeToSession, type Session, type UrlSync } from '../session';
+import { checkModelFiles, createUrlSync, fingerprintModelFiles, readSessionFromLocation, sessionToStore, sessionUrl, storeToSession, workerEncoder, type Session, type UrlSync } from '../session';
 import { useStore, type ModelRef, type State } from '../store/store';
 import { getEngine, initEngine, loadModel, refresh, runAnalysis, selectNode } from './controller';
 import { isHubName, normalizeEndpoint, parseHubRef } from '../engine/hub';
@@ -289,6 +289,7 @@ function startUrlSync(): void {
   sync = createUrlSync({
     get: () => sessionOfState(),
     debounceMs: 300,
+    encode: workerEncoder(),
     onError: (m) => useStore.getState().notify(m),
     onExternalChange: (d) => void restoreSession(d.session, d.notices),
   });

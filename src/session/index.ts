@@ -6,3 +6,4 @@ export { CURRENT_VERSION, defaultSession, LIMITS, modelLabel, Session, toEngineE
 export { sessionToStore, storeToSession, type StoreFields, type StorePatch } from './state';
 export { openSessionStore, type ImportReport, type SavedSession, type SavedSessionInfo, type SessionStore } from './store';
 export { createUrlSync, readSessionFromLocation, sessionUrl, type UrlSync } from './url-sync';
+export { workerEncoder } from './encode-client';

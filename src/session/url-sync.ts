@@ -2,8 +2,8 @@
  * Keeps the page URL's fragment in step with the session (history.replaceState, debounced, so the back
  * button is not flooded) and reads a session from the URL when the page opens.
  */
-import { decodeSession, encodeNormalizedSession, encodeSession, isSessionFragment, MAX_FRAGMENT_CHARS, type Decoded } from './codec';
-import { normalizeSession } from './normalize';
+import { decodeSession, encodeSession, isSessionFragment, MAX_FRAGMENT_CHARS, type Decoded } from './codec';
+import { encodeHere, type Encoded, type SessionEncoder } from './encode-client';
 import type { Session } from './schema';
 
 /** The parts of `location` and `history` used (injectable for tests). */
@@ -57,6 +57,11 @@ export interface UrlSyncOptions {
   onExternalChange?: (decoded: Decoded) => void;
   location?: LocationLike;
   history?: HistoryLike;
+  /**
+   * Encodes a session for a scheduled write, off the main thread (workerEncoder); without it, writes encode at
+   * once. `flush` always encodes at once (a link copied or a page left needs it now) and supersedes a pending one.
+   */
+  encode?: SessionEncoder | null;
   /** Where `hashchange` is listened for; default `window` when there is one. */
   events?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'> | null;
 }
@@ -85,18 +90,10 @@ export function createUrlSync(o: UrlSyncOptions): UrlSync {
     lastReport = m;
   };
 
-  const write = (): string | null => {
-    timer = null;
-    if (disposed) return null;
-    let fragment: string;
-    try {
-      const n = normalizeSession(o.get());
-      if (n.notices.length) report(`The link does not hold all of this session: ${n.notices.join(' ')}`);
-      fragment = encodeNormalizedSession(n.session);
-    } catch (e) {
-      report(`The link could not be updated: ${e instanceof Error ? e.message : String(e)}`);
-      return null;
-    }
+  /** Puts an encoded session into the URL (or reports why not); returns the fragment written. */
+  const apply = (e: Encoded): string | null => {
+    if (e.notices.length) report(`The link does not hold all of this session: ${e.notices.join(' ')}`);
+    let fragment = e.fragment;
     if (fragment.length > MAX_FRAGMENT_CHARS) {
       report(`This session is too large for a link (${Math.round(fragment.length / 1024)} KB); save or export it instead.`);
       fragment = '';
@@ -106,6 +103,38 @@ export function createUrlSync(o: UrlSyncOptions): UrlSync {
       last = fragment;
     }
     return fragment || null;
+  };
+  const failed = (e: unknown) => report(`The link could not be updated: ${e instanceof Error ? e.message : String(e)}`);
+  /** Bumped by every write: an encoding that comes back after a newer write started is dropped. */
+  let seq = 0;
+
+  const write = (): string | null => {
+    timer = null;
+    seq++;
+    if (disposed) return null;
+    try {
+      return apply(encodeHere(o.get()));
+    } catch (e) {
+      failed(e);
+      return null;
+    }
+  };
+  /** A scheduled write: encoded by `o.encode` (a worker) where given, else at once. */
+  const writeLater = () => {
+    if (!o.encode) return void write();
+    timer = null;
+    const mine = ++seq;
+    if (disposed) return;
+    let session: Session;
+    try {
+      session = o.get();
+    } catch (e) {
+      return failed(e);
+    }
+    o.encode(session).then(
+      (e) => mine === seq && !disposed && apply(e),
+      (e) => mine === seq && !disposed && failed(e),
+    );
   };
 
   const onHashChange = () => {
@@ -120,7 +149,7 @@ export function createUrlSync(o: UrlSyncOptions): UrlSync {
     schedule() {
       if (disposed) return;
       if (timer !== null) clearTimeout(timer);
-      timer = setTimeout(write, wait);
+      timer = setTimeout(writeLater, wait);
     },
     flush() {
       if (timer !== null) clearTimeout(timer);

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { decodeSession, encodeSession } from '../../src/session/codec';
 import { defaultSession, type Session } from '../../src/session/schema';
 import { createUrlSync, readSessionFromLocation, sessionUrl } from '../../src/session/url-sync';
+import { encodeHere, type Encoded } from '../../src/session/encode-client';
 
 /** A location + history pair where replaceState updates the location, as in a browser. */
 function fakeBrowser(url = 'https://pathlight.example/app/?model=induction&debug=1') {
@@ -47,6 +48,35 @@ describe('URL sync', () => {
     sync.schedule();
     vi.advanceTimersByTime(300);
     expect(b.calls.length).toBe(1);
+    sync.dispose();
+  });
+
+  it('with an encoder (the worker), a scheduled write is encoded there; a flush meanwhile wins over its late answer', async () => {
+    const b = fakeBrowser();
+    let s: Session = { ...defaultSession(), prompt: 'first' };
+    const asked: Array<{ session: Session; answer: () => void }> = [];
+    const encode = (session: Session) =>
+      new Promise<Encoded>((resolve) => asked.push({ session, answer: () => resolve(encodeHere(session)) }));
+    const sync = createUrlSync({ get: () => s, debounceMs: 100, encode, location: b.loc, history: b.history, events: b.events });
+    sync.schedule();
+    vi.advanceTimersByTime(120);
+    expect(asked.map((a) => a.session.prompt)).toEqual(['first']);
+    expect(b.calls).toEqual([]); // nothing is encoded on this thread
+    asked[0].answer();
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(readSessionFromLocation(b.loc)?.session.prompt).toBe('first');
+    // A write scheduled, then a flush before its answer: the flushed session stays, the late answer is dropped.
+    s = { ...s, prompt: 'second' };
+    sync.schedule();
+    vi.advanceTimersByTime(120);
+    s = { ...s, prompt: 'third' };
+    expect(sync.flush()).toBe(encodeSession(s));
+    asked[1].answer();
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(readSessionFromLocation(b.loc)?.session.prompt).toBe('third');
+    expect(b.calls.length).toBe(2);
     sync.dispose();
   });
 
