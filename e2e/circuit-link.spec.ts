@@ -17,7 +17,8 @@ test('a link made while the attribution graph is shown reopens that graph (same 
   // The graph stays across tabs.
   await page.getByTestId('tab-graph').click();
   await page.getByTestId('tab-circuit').click();
-  expect(await ids(page)).toEqual(shown);
+  // Drawn once the container's width is known (a ResizeObserver's first report, before the next paint).
+  await expect.poll(() => ids(page)).toEqual(shown);
   const link = await page.evaluate(() => {
     (document.querySelector('[data-testid=copy-link]') as HTMLButtonElement).click();
     return location.href;
