@@ -10,7 +10,7 @@ import { isPatching } from '../analysis/methods';
 import type { AttributionResult } from '../analysis/attribution';
 import { activeEdits, useStore, type ModelRef, type State, type UiEdit } from '../store/store';
 import type { LoadProgress, ModelInfo, ModelSource, ProgressFn, TokenProb } from '../worker/api';
-import { Comlink, isSuperseded, startEngine, type Engine } from '../worker/client';
+import { Comlink, isSuperseded, startEngine, withProgress, type Engine } from '../worker/client';
 import { hubRefOf, refreshHubCache, syncEndpointParam } from './hub-actions';
 import { BUNDLED_MODELS, modelBaseUrl, wasmBaseUrl } from './models';
 import { superviseWorker } from './supervisor';
@@ -281,42 +281,40 @@ export async function runAnalysis(): Promise<void> {
   };
   useStore.getState().set({ running: true, progress: null, analysisError: null });
   // At most 5 progress updates a second reach the store (each re-renders the panels); the last one always does.
-  // Progress arrives on its own port and can trail the result: once this run settles it is ignored.
   let shownAt = 0;
-  let open = true;
-  const progress = Comlink.proxy((done: number, total: number) => {
+  const onProgress = (done: number, total: number) => {
     const now = performance.now();
-    if (!open || (done < total && now - shownAt < 200)) return;
+    if (done < total && now - shownAt < 200) return;
     shownAt = now;
     useStore.getState().set({ progress: { done, total } });
-  });
+  };
   const eng = getEngine();
   try {
-    // Head scores for the graph; a failure here only leaves the heads out.
-    const heads = eng.attribute('heads', { ids, target, method: 'gxa', kinds: ['head'] }).catch(() => null);
-    if (s.method === 'path') {
-      const path = await eng.path('analysis', { ids, target, steps: s.steps, beam: s.beam, positions: s.positions }, progress);
-      const headScores = await heads;
-      if (stale()) return;
-      useStore.getState().set({ path, attribution: null, heads: headScores, running: false, progress: null });
-    } else if (!Array.isArray(ids)) {
-      useStore.getState().set({ running: false, progress: null, analysisError: 'On images, NeuronPath runs (the other methods take a text prompt).' });
-    } else if (isPatching(s.method)) {
-      const attribution = await runPatching(s, ids, target, progress);
-      if (!attribution || stale()) return;
-      useStore.getState().set({ attribution, path: null, heads: attribution, running: false, progress: null });
-    } else {
-      const attribution = await eng.attribute('analysis', { ids, target, method: s.method, steps: s.steps, positions: s.positions, layer: s.layer ?? undefined }, progress);
-      if (stale()) return;
-      useStore.getState().set({ attribution, path: null, heads: attribution, running: false, progress: null });
-      // The edges between the top neurons of consecutive layers follow (the nodes are shown first).
-      void loadAttributionEdges(attribution, ids);
-    }
+    await withProgress(onProgress, async (progress) => {
+      // Head scores for the graph; a failure here only leaves the heads out.
+      const heads = eng.attribute('heads', { ids, target, method: 'gxa', kinds: ['head'] }).catch(() => null);
+      if (s.method === 'path') {
+        const path = await eng.path('analysis', { ids, target, steps: s.steps, beam: s.beam, positions: s.positions }, progress);
+        const headScores = await heads;
+        if (stale()) return;
+        useStore.getState().set({ path, attribution: null, heads: headScores, running: false, progress: null });
+      } else if (!Array.isArray(ids)) {
+        useStore.getState().set({ running: false, progress: null, analysisError: 'On images, NeuronPath runs (the other methods take a text prompt).' });
+      } else if (isPatching(s.method)) {
+        const attribution = await runPatching(s, ids, target, progress);
+        if (!attribution || stale()) return;
+        useStore.getState().set({ attribution, path: null, heads: attribution, running: false, progress: null });
+      } else {
+        const attribution = await eng.attribute('analysis', { ids, target, method: s.method, steps: s.steps, positions: s.positions, layer: s.layer ?? undefined }, progress);
+        if (stale()) return;
+        useStore.getState().set({ attribution, path: null, heads: attribution, running: false, progress: null });
+        // The edges between the top neurons of consecutive layers follow (the nodes are shown first).
+        void loadAttributionEdges(attribution, ids);
+      }
+    });
   } catch (e) {
     if (isSuperseded(e)) return;
     useStore.getState().set({ running: false, progress: null, analysisError: message(e) });
-  } finally {
-    open = false;
   }
 }
 

@@ -17,7 +17,7 @@ export function tokenStats(d: Distribution, id: number): TokenStats {
   let byId = computed.get(d.probs);
   if (!byId) computed.set(d.probs, (byId = new Map()));
   const known = byId.get(id);
-  if (known && known.logit === d.logits[id]) return known;
+  if (known) return known;
   const p = d.probs[id];
   let above = 0;
   for (let i = 0; i < d.probs.length; i++) if (d.probs[i] > p || (d.probs[i] === p && i < id)) above++;

@@ -131,6 +131,12 @@ export function encodeSession(s: Session): string {
   return encodeNormalizedSession(normalizeSession(s).session);
 }
 
+/** A session's fragment with what its normalization changed or left out (the notices a link reports). */
+export function encodeWithNotices(s: Session): { fragment: string; notices: string[] } {
+  const n = normalizeSession(s);
+  return { fragment: encodeNormalizedSession(n.session), notices: n.notices };
+}
+
 /** encodeSession of a session normalizeSession has just returned (one normalization per write, not two). */
 export function encodeNormalizedSession(session: Session): string {
   const { v: _v, ...fields } = session as unknown as Obj;

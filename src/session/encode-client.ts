@@ -2,8 +2,7 @@
  * The page's side of the session encoder worker (encode.worker.ts): a session in, its link fragment and the
  * normalization's notices out. Where no worker can start, or one fails, the encoding runs here instead.
  */
-import { encodeNormalizedSession } from './codec';
-import { normalizeSession } from './normalize';
+import { encodeWithNotices } from './codec';
 import type { Session } from './schema';
 
 export interface Encoded {
@@ -17,12 +16,6 @@ export interface EncodeRequest {
 export type EncodeReply = { id: number; fragment: string; notices: string[] } | { id: number; error: string };
 
 export type SessionEncoder = (session: Session) => Promise<Encoded>;
-
-/** normalizeSession then encodeNormalizedSession, here and now. */
-export function encodeHere(session: Session): Encoded {
-  const n = normalizeSession(session);
-  return { fragment: encodeNormalizedSession(n.session), notices: n.notices };
-}
 
 /** An encoder backed by its own worker; null where workers cannot start (then the caller encodes in place). */
 export function workerEncoder(): SessionEncoder | null {
@@ -42,7 +35,7 @@ export function workerEncoder(): SessionEncoder | null {
     for (const [id, p] of pending) {
       pending.delete(id);
       try {
-        p.resolve(encodeHere(p.session));
+        p.resolve(encodeWithNotices(p.session));
       } catch (e) {
         p.reject(e as Error);
       }
@@ -59,14 +52,14 @@ export function workerEncoder(): SessionEncoder | null {
   worker.onmessageerror = fail;
   return (session) =>
     new Promise((resolve, reject) => {
-      if (!worker) return resolve(encodeHere(session));
+      if (!worker) return resolve(encodeWithNotices(session));
       const id = ++next;
       pending.set(id, { session, resolve, reject });
       try {
         worker.postMessage({ id, session } satisfies EncodeRequest);
       } catch {
         pending.delete(id);
-        resolve(encodeHere(session));
+        resolve(encodeWithNotices(session));
       }
     });
 }

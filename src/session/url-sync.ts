@@ -2,8 +2,8 @@
  * Keeps the page URL's fragment in step with the session (history.replaceState, debounced, so the back
  * button is not flooded) and reads a session from the URL when the page opens.
  */
-import { decodeSession, encodeSession, isSessionFragment, MAX_FRAGMENT_CHARS, type Decoded } from './codec';
-import { encodeHere, type Encoded, type SessionEncoder } from './encode-client';
+import { decodeSession, encodeSession, encodeWithNotices, isSessionFragment, MAX_FRAGMENT_CHARS, type Decoded } from './codec';
+import type { Encoded, SessionEncoder } from './encode-client';
 import type { Session } from './schema';
 
 /** The parts of `location` and `history` used (injectable for tests). */
@@ -113,7 +113,7 @@ export function createUrlSync(o: UrlSyncOptions): UrlSync {
     seq++;
     if (disposed) return null;
     try {
-      return apply(encodeHere(o.get()));
+      return apply(encodeWithNotices(o.get()));
     } catch (e) {
       failed(e);
       return null;

@@ -75,15 +75,14 @@ export function drawPathGraph(el: HTMLElement, data: GraphData, selected: string
   // A large first draw (a new path at 12 layers: hundreds of nodes) starts in a task of its own, apart from the
   // page's render that asked for it, and is made in slices; later draws (a click, an edit) touch only what changed.
   const have = new Set(d3.select(el).selectAll<SVGGElement, GraphNode>('svg.path-graph g.nodes g.node').data().map((n) => n.id));
-  if (data.nodes.reduce((k, n) => k + (have.has(n.id) ? 0 : 1), 0) <= SLICE) return draw(el, data, selected, zoom, width, have);
+  if (data.nodes.reduce((k, n) => k + (have.has(n.id) ? 0 : 1), 0) <= SLICE) return draw(el, data, sel, zoom, width, have);
   el.querySelector('svg.path-graph')?.setAttribute('aria-busy', 'true');
-  const timer = setTimeout(() => draw(el, data, selected, zoom, width, have), 0);
+  const timer = setTimeout(() => draw(el, data, sel, zoom, width, have), 0);
   stopSlices.set(el, () => clearTimeout(timer));
 }
 
-function draw(el: HTMLElement, data: GraphData, selected: string | readonly string[] | null, zoom: Zoom | null, width: number, have: Set<string>): void {
+function draw(el: HTMLElement, data: GraphData, sel: ReadonlySet<string>, zoom: Zoom | null, width: number, have: Set<string>): void {
   stopSlices.delete(el);
-  const sel = new Set<string>(typeof selected === 'string' ? [selected] : (selected ?? []));
   const L = layout(width, data);
   let svg = d3.select(el).select<SVGSVGElement>('svg.path-graph');
   if (svg.empty()) {

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { decodeSession, encodeSession } from '../../src/session/codec';
+import { decodeSession, encodeSession, encodeWithNotices } from '../../src/session/codec';
 import { defaultSession, type Session } from '../../src/session/schema';
 import { createUrlSync, readSessionFromLocation, sessionUrl } from '../../src/session/url-sync';
-import { encodeHere, type Encoded } from '../../src/session/encode-client';
+import type { Encoded } from '../../src/session/encode-client';
 
 /** A location + history pair where replaceState updates the location, as in a browser. */
 function fakeBrowser(url = 'https://pathlight.example/app/?model=induction&debug=1') {
@@ -56,7 +56,7 @@ describe('URL sync', () => {
     let s: Session = { ...defaultSession(), prompt: 'first' };
     const asked: Array<{ session: Session; answer: () => void }> = [];
     const encode = (session: Session) =>
-      new Promise<Encoded>((resolve) => asked.push({ session, answer: () => resolve(encodeHere(session)) }));
+      new Promise<Encoded>((resolve) => asked.push({ session, answer: () => resolve(encodeWithNotices(session)) }));
     const sync = createUrlSync({ get: () => s, debounceMs: 100, encode, location: b.loc, history: b.history, events: b.events });
     sync.schedule();
     vi.advanceTimersByTime(120);
